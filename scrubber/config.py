@@ -1,0 +1,144 @@
+"""Rule configuration: which rules run, at which severity, and per-payer overrides (SNIP 7).
+
+``scrubber.toml`` (or ``[tool.scrubber]`` in a pyproject.toml)::
+
+    [rules]
+    select = ["DP", "DX"]        # codes or prefixes; default: every rule
+    ignore = ["DP005"]
+    [rules.severity]
+    DP004 = "warning"            # error | warning | info
+
+    [payers.PAYER01.rules]       # 2010BB NM109 of the claim's payer
+    ignore = ["BP"]
+    [payers.PAYER01.rules.severity]
+    BP010 = "error"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import SEVERITIES
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RuleSelection:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, str] = field(default_factory=dict)
+
+    def enabled(self, code: str, default: bool = True) -> bool:
+        selected = default if not self.select else _match(code, self.select)
+        return selected and not _match(code, self.ignore)
+
+    def severity_of(self, code: str) -> str | None:
+        best = None
+        for key, value in self.severity.items():
+            if code.startswith(key) and (best is None or len(key) > len(best[0])):
+                best = (key, value)
+        return best[1] if best else None
+
+
+@dataclass(frozen=True)
+class Config:
+    rules: RuleSelection = field(default_factory=RuleSelection)
+    payers: dict[str, RuleSelection] = field(default_factory=dict)
+    path: str | None = None
+
+    def enabled(self, code: str, payer: str = "") -> bool:
+        on = self.rules.enabled(code)
+        override = self.payers.get(payer)
+        if override is not None:
+            if _match(code, override.select):
+                on = True
+            if _match(code, override.ignore):
+                on = False
+        return on
+
+    def severity(self, code: str, default: str, payer: str = "") -> str:
+        override = self.payers.get(payer)
+        if override is not None:
+            value = override.severity_of(code)
+            if value:
+                return value
+        return self.rules.severity_of(code) or default
+
+    def maybe_enabled(self, code: str) -> bool:
+        """Whether any payer could have the rule on (so the engine must run it)."""
+        return self.rules.enabled(code) or any(_match(code, p.select) for p in self.payers.values())
+
+
+def _match(code: str, patterns: tuple[str, ...]) -> bool:
+    return any(code.startswith(p) for p in patterns)
+
+
+def _selection(data: object, where: str, known: set[str]) -> RuleSelection:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: must be a table")
+    unknown = set(data) - {"select", "ignore", "severity"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} (select, ignore, severity)")
+    lists = {}
+    for key in ("select", "ignore"):
+        value = data.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{where}.{key}: must be a list of rule codes or prefixes")
+        for v in value:
+            if not any(code.startswith(v) for code in known):
+                raise ConfigError(f"{where}.{key}: {v!r} matches no rule")
+        lists[key] = tuple(value)
+    severity = data.get("severity", {})
+    if not isinstance(severity, dict):
+        raise ConfigError(f"{where}.severity: must be a table of CODE = \"error|warning|info\"")
+    for code, level in severity.items():
+        if level not in SEVERITIES[:3]:
+            raise ConfigError(f"{where}.severity.{code}: {level!r} is not error, warning or info")
+        if not any(k.startswith(code) for k in known):
+            raise ConfigError(f"{where}.severity: {code!r} matches no rule")
+    return RuleSelection(lists["select"], lists["ignore"], dict(severity))
+
+
+def parse_config(data: dict, known: set[str], path: str | None = None) -> Config:
+    unknown = set(data) - {"rules", "payers", "limits", "watch", "timely_filing_days"}
+    if unknown:
+        raise ConfigError(f"unknown section {sorted(unknown)[0]!r}")
+    rules = _selection(data.get("rules", {}), "rules", known)
+    payers = {}
+    raw_payers = data.get("payers", {})
+    if not isinstance(raw_payers, dict):
+        raise ConfigError("payers: must be a table of payer ids")
+    for payer, section in raw_payers.items():
+        if not isinstance(section, dict) or set(section) - {"rules"}:
+            raise ConfigError(f"payers.{payer}: only a [payers.{payer}.rules] table is allowed")
+        payers[payer] = _selection(section.get("rules", {}), f"payers.{payer}.rules", known)
+    return Config(rules, payers, path)
+
+
+def load_config(path: str | Path | None, known: set[str]) -> Config:
+    """Load FILE, or ``scrubber.toml`` in the current folder when present; else the defaults."""
+    explicit = path is not None
+    candidate = Path(path) if explicit else Path("scrubber.toml")
+    if not candidate.is_file():
+        if explicit:
+            raise ConfigError(f"config file {candidate} not found")
+        return Config()
+    try:
+        data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{candidate}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{candidate}: not valid TOML: {exc}") from None
+    if candidate.name == "pyproject.toml":
+        data = data.get("tool", {}).get("scrubber", {})
+    try:
+        return parse_config(data, known, str(candidate))
+    except ConfigError as exc:
+        raise ConfigError(f"{candidate}: {exc}") from None

@@ -1,0 +1,45 @@
+"""Runs the claim rules over one claim and decides its status."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from .config import Config
+from .findings import Finding
+from .model import Claim
+from .rules import REGISTRY, Context, claim_rules
+
+
+class Engine:
+    def __init__(self, config: Config | None = None, as_of: date | None = None):
+        self.config = config or Config()
+        self.context = Context(as_of=as_of or date.today())
+        self.rules = [cls() for cls in claim_rules() if self.config.maybe_enabled(cls.code)]
+        self._payer_specific = bool(self.config.payers)
+
+    def check(self, claim: Claim) -> list[Finding]:
+        findings: list[Finding] = []
+        config = self.config
+        payer = claim.payer_id if self._payer_specific else ""
+        for rule in self.rules:
+            if self._payer_specific and not config.enabled(rule.code, payer):
+                continue
+            for finding in rule.check(claim, self.context):
+                severity = config.severity(finding.rule, finding.severity, payer)
+                if severity != finding.severity:
+                    finding = replace(finding, severity=severity)
+                findings.append(finding)
+        findings.sort(key=Finding.sort_key)
+        return findings
+
+    def file_severity(self, code: str, default: str) -> str:
+        return self.config.severity(code, default)
+
+
+def claim_status(findings: list[Finding]) -> str:
+    return "rejected" if any(f.severity == "error" for f in findings) else "accepted"
+
+
+def known_codes() -> set[str]:
+    return set(REGISTRY)

@@ -1,0 +1,83 @@
+"""The finding record: what a rule says about a claim, a transaction or a file, and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .reader import Segment
+
+SEVERITIES = ("error", "warning", "info", "not_checked")
+SEVERITY_ORDER = {name: i for i, name in enumerate(SEVERITIES)}
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The 277CA claim status category (STC01-1) and status code (STC01-2) a payer would send."""
+
+    category: str
+    status: str
+
+    @classmethod
+    def parse(cls, text: str | None) -> Ack | None:
+        if not text:
+            return None
+        category, _, status = text.partition(":")
+        return cls(category, status)
+
+    def __str__(self) -> str:
+        return f"{self.category}:{self.status}"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    loop: str | None = None
+    segment: str | None = None
+    position: int | None = None
+    element: str | None = None
+    value: str | None = None
+    ack: Ack | None = None
+    offset: int | None = None  # byte offset of the segment in the input (not in the contract's JSON)
+
+    @classmethod
+    def at(
+        cls,
+        rule: str,
+        severity: str,
+        message: str,
+        seg: Segment | None,
+        element: str | None = None,
+        value: str | None = None,
+        ack: Ack | None = None,
+    ) -> Finding:
+        if seg is None:
+            return cls(rule, severity, message, element=element, value=value, ack=ack)
+        return cls(rule, severity, message, seg.loop or None, seg.id, seg.position, element, value, ack, seg.offset)
+
+    def sort_key(self) -> tuple:
+        return (self.position if self.position is not None else -1, SEVERITY_ORDER.get(self.severity, 9), self.rule)
+
+    def where(self) -> str:
+        """Where, as an EDI analyst says it: ``2400 SV1 #41 SV107-2``."""
+        parts = [p for p in (self.loop, self.segment) if p]
+        if self.position is not None:
+            parts.append(f"#{self.position}")
+        if self.element:
+            parts.append(self.element)
+        return " ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "loop": self.loop,
+            "segment": self.segment,
+            "position": self.position,
+            "element": self.element,
+            "value": self.value,
+            "ack": {"category": self.ack.category, "status": self.ack.status} if self.ack else None,
+        }

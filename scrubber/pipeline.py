@@ -1,0 +1,177 @@
+"""One input through the whole flow: reader -> claim model -> rules -> outcome -> writers.
+
+``scrub_file`` streams: one claim (with the loops it belongs to) is in memory at a time; the
+clean and rejected 837s and the report are written as claims come, under temporary names, and
+put in place at the end. An input found unusable on the way (truncated, not an 837P ...) leaves
+no clean or rejected file: none of its claims reaches a clean file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import IO
+
+import structlog
+
+from .engine import Engine, claim_status
+from .findings import Ack, Finding
+from .model import Claim, Group, GroupEnd, Interchange, InterchangeEnd, Transaction, TransactionEnd, walk
+from .outcome import ClaimOutcome, FileOutcome
+from .reader import DEFAULT_MAX_SEGMENT, UnusableInput, read_segments
+from .rules import REGISTRY
+from .writers.edi import EdiWriter
+from .writers.report import JsonReport, TextReport
+
+log = structlog.get_logger("scrubber")
+
+
+def output_stem(input_path: str | Path) -> str:
+    """NAME for the outputs: the input's file name without directories or its last extension."""
+    name = Path(str(input_path)).name
+    stem = name.rsplit(".", 1)[0] if "." in name.strip(".") else name
+    return stem or "input"
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def code_sets_used() -> dict[str, list[str]]:
+    try:
+        from .codesets.icd10cm import load_icd10cm
+    except ImportError:  # pragma: no cover - the package always ships it
+        return {}
+    try:
+        table = load_icd10cm()
+    except (OSError, ValueError):
+        return {}
+    return {"icd10cm": [f"FY{fy}" for fy in table.fiscal_years]}
+
+
+def _add_trailer_findings(outcome: FileOutcome, problems: list, engine: Engine) -> None:
+    if problems:
+        found = _trailer_findings(problems, engine)
+        outcome.findings.extend(found)
+        outcome.count(found)
+
+
+def _trailer_findings(problems: list, engine: Engine) -> list[Finding]:
+    found = []
+    for p in problems:
+        rule = REGISTRY[p.rule]
+        if not engine.config.enabled(p.rule):
+            continue
+        severity = engine.file_severity(p.rule, rule.severity)
+        found.append(Finding.at(p.rule, severity, p.message, p.segment, p.element, p.value, Ack.parse(rule.ack)))
+    return found
+
+
+def scrub_file(
+    path: str | Path,
+    out_dir: str | Path,
+    engine: Engine,
+    text_out: IO[str] | None = None,
+    max_segment: int = DEFAULT_MAX_SEGMENT,
+) -> FileOutcome:
+    path = Path(path)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = output_stem(path)
+    outcome = FileOutcome(name=path.name)
+    report = JsonReport(out_dir / f"{stem}.report.json", engine.context.as_of.isoformat())
+    text = TextReport(text_out) if text_out is not None else None
+    clean = EdiWriter(out_dir / f"{stem}.clean.837")
+    rejected = EdiWriter(out_dir / f"{stem}.rejected.837")
+    writers = (clean, rejected)
+    report.start()
+    if text:
+        text.start()
+    fatal: Finding | None = None
+    try:
+        outcome.sha256, outcome.size = file_digest(path)
+        outcome.code_sets = code_sets_used()
+        for event in walk(read_segments(path, max_segment=max_segment)):
+            kind = type(event)
+            if kind is Claim:
+                findings = engine.check(event)
+                status = claim_status(findings)
+                result = ClaimOutcome(event, findings, status)
+                outcome.claims += 1
+                outcome.count(findings)
+                if status == "accepted":
+                    outcome.accepted += 1
+                    clean.claim(event)
+                else:
+                    outcome.rejected += 1
+                    rejected.claim(event)
+                report.claim(result)
+                if text:
+                    text.claim(result)
+            elif kind is Transaction:
+                for w in writers:
+                    w.transaction(event)
+            elif kind is TransactionEnd:
+                for w in writers:
+                    w.transaction_end()
+                _add_trailer_findings(outcome, event.findings, engine)
+            elif kind is Group:
+                for w in writers:
+                    w.group(event)
+            elif kind is GroupEnd:
+                for w in writers:
+                    w.group_end()
+                _add_trailer_findings(outcome, event.findings, engine)
+            elif kind is Interchange:
+                for w in writers:
+                    w.interchange(event)
+                _add_trailer_findings(outcome, event.findings, engine)
+            elif kind is InterchangeEnd:
+                for w in writers:
+                    w.interchange_end()
+                _add_trailer_findings(outcome, event.findings, engine)
+        if outcome.claims == 0:
+            raise UnusableInput("EN010", "no claims: the file holds no 837P claim (CLM) to scrub")
+    except UnusableInput as exc:
+        fatal = Finding(exc.rule, "error", exc.message, segment=exc.segment, value=None)
+    except OSError as exc:
+        fatal = Finding("EN005", "error", f"unreadable: {exc.strerror or exc}")
+    except Exception as exc:  # noqa: BLE001 - a bug must not lose the input or print a traceback
+        log.exception("internal error", file=path.name)
+        fatal = Finding("EN011", "error", f"internal error while scrubbing ({type(exc).__name__}: {exc}); please report it")
+
+    if fatal is not None:
+        outcome.status = "unusable"
+        outcome.unusable = fatal.message
+        outcome.findings.append(fatal)
+        outcome.count([fatal])
+        outcome.rejected = outcome.claims
+        outcome.accepted = 0
+        for w in writers:
+            w.discard()
+    else:
+        outcome.outputs["clean"] = _name(clean.close(keep=True))
+        outcome.outputs["rejected"] = _name(rejected.close(keep=True))
+        outcome.status = "rejections" if outcome.rejected else "clean"
+    reject_all = None
+    if fatal is not None and outcome.claims:
+        reject_all = Finding(fatal.rule, "error", f"not submitted: the input is unusable ({fatal.message})")
+    outcome.report_path = str(report.finish(outcome, reject_all))
+    if text:
+        text.finish(outcome)
+    return outcome
+
+
+def _name(path: Path | None) -> str | None:
+    return str(path) if path else None
+
+
+def today() -> date:
+    return date.today()

@@ -1,0 +1,265 @@
+"""File-level rules: raised by the reader and the claim model, not by a claim check.
+
+They are listed here so that ``scrubber rules`` documents every code a report can carry. The
+EN00x rules make an input unusable (exit status 2, no clean file); EN1xx are warnings about
+trailers that the outputs recompute.
+"""
+
+from __future__ import annotations
+
+from .base import Rule
+
+
+class _FileRule(Rule):
+    scope = "file"
+
+
+class EmptyFile(_FileRule):
+    """The input is empty.
+
+    ## What it does
+    Declares an input with no bytes (or only blanks) unusable.
+
+    ## Why is this bad
+    There is nothing to submit; an upstream system probably failed to write the file.
+
+    ## Use instead
+    Re-send the complete 837P file.
+    """
+
+    code = "EN001"
+    name = "empty-file"
+    summary = "input is empty"
+
+
+class NotX12(_FileRule):
+    """The input is not X12: it does not begin with an ISA segment.
+
+    ## What it does
+    Declares unusable an input whose first segment (after an optional UTF-8 byte-order mark and
+    blanks) is not ISA.
+
+    ## Why is this bad
+    A payer's front door rejects the whole file (TA1); no claim in it can be read.
+
+    ## Example
+    A CSV, a PDF or a ZIP renamed `.837`.
+
+    ## Use instead
+    The 837P interchange itself, beginning `ISA*00*...`.
+    """
+
+    code = "EN002"
+    name = "not-x12"
+    summary = "input is not X12 (no ISA at the start)"
+
+
+class IsaMalformed(_FileRule):
+    """The ISA segment cannot be read: wrong length, missing elements, unusable delimiters.
+
+    ## What it does
+    Reads the delimiters from the ISA (element separator at position 4, component separator in
+    ISA16, the terminator after it). A non-padded ISA is still read by counting its elements; an
+    ISA with fewer than 16 elements or letters/digits as delimiters is unusable.
+
+    ## Why is this bad
+    Without the delimiters no segment can be read; a payer answers with a TA1 rejection.
+
+    ## Use instead
+    A fixed-width ISA of 106 characters with its terminator.
+    """
+
+    code = "EN003"
+    name = "isa-malformed"
+    summary = "ISA segment is malformed"
+
+
+class SegmentTooLong(_FileRule):
+    """A segment longer than the configured limit (the terminator is probably wrong).
+
+    ## What it does
+    Stops reading when no segment terminator is found within the limit (1 MiB by default).
+
+    ## Why is this bad
+    A file with no terminator, or the wrong one, cannot be split into segments.
+    """
+
+    code = "EN004"
+    name = "segment-too-long"
+    summary = "segment longer than the limit (no terminator found)"
+
+
+class Unreadable(_FileRule):
+    """Bytes that are not X12 text: UTF-16, NUL bytes, binary content.
+
+    ## What it does
+    Declares unusable a UTF-16 file or one with NUL bytes.
+
+    ## Why is this bad
+    X12 is a text format in a single-byte or UTF-8 encoding; payers reject anything else.
+
+    ## Use instead
+    Save the file as ASCII (or UTF-8 without a byte-order mark).
+    """
+
+    code = "EN005"
+    name = "unreadable"
+    summary = "unreadable bytes (UTF-16, NUL bytes, binary)"
+
+
+class Truncated(_FileRule):
+    """The file ends, or the next envelope starts, before a trailer (SE, GE, IEA).
+
+    ## What it does
+    Declares unusable an input with an ST without SE, a GS without GE or an ISA without IEA.
+
+    ## Why is this bad
+    The file was cut: the last claims are incomplete and the count of claims is unknown. None of
+    its claims reaches a clean file.
+
+    ## Use instead
+    Re-send the complete file.
+    """
+
+    code = "EN006"
+    name = "truncated"
+    summary = "truncated: a trailer (SE, GE, IEA) is missing"
+
+
+class NotProfessional(_FileRule):
+    """The transaction is not an 837P 5010 (an 837I, an 837D, a 4010 file, another transaction).
+
+    ## What it does
+    Checks ISA12 (00501), ST01 (837), ST03/GS08 (005010X222A1; 005010X222 and 005010X222A2 are
+    read) and the service-line segments (SV2 belongs to an 837I, SV3 to an 837D).
+
+    ## Why is this bad
+    The scrubber's rules are those of professional claims; an institutional or dental claim
+    must go to a scrubber for its own guide.
+    """
+
+    code = "EN007"
+    name = "not-837p"
+    summary = "not an 837P 5010 transaction"
+
+
+class HeaderTooLong(_FileRule):
+    """A transaction header (BHT, 1000A, 1000B) longer than 1000 segments before its first HL."""
+
+    code = "EN008"
+    name = "header-too-long"
+    summary = "transaction header has more than 1000 segments"
+
+
+class OutsideEnvelope(_FileRule):
+    """A segment outside the envelope it needs (a GS outside an ISA, a segment after the IEA).
+
+    ## What it does
+    Declares unusable an input whose envelopes are out of order.
+
+    ## Why is this bad
+    A payer's translator cannot tell which interchange or group the segment belongs to.
+    """
+
+    code = "EN009"
+    name = "outside-envelope"
+    summary = "segment outside its envelope"
+
+
+class NoClaims(_FileRule):
+    """The input holds no claim.
+
+    ## What it does
+    Declares unusable an 837P whose transaction sets carry no CLM segment.
+
+    ## Why is this bad
+    There is nothing to submit; a payer would reject the transaction (a 2000B without a 2300).
+
+    ## Use instead
+    Send files that carry claims; leave empty batches out.
+    """
+
+    code = "EN010"
+    name = "no-claims"
+    summary = "the input holds no claim"
+
+
+class InternalError(_FileRule):
+    """The scrubber itself failed on this input (a bug): the input is left untouched.
+
+    ## What it does
+    Catches any unexpected failure while scrubbing one input, reports it in one line and goes on
+    with the next input. No clean file is written for it.
+
+    ## Use instead
+    Report the problem with the input's report.json (it carries no patient data).
+    """
+
+    code = "EN011"
+    name = "internal-error"
+    summary = "the scrubber failed on this input (please report)"
+
+
+class TrailerCount(_FileRule):
+    """A trailer count (SE01, GE01, IEA01) that does not match what the file holds.
+
+    ## What it does
+    Compares SE01 with the segments ST..SE, GE01 with the transaction sets of the group, IEA01
+    with the groups of the interchange.
+
+    ## Why is this bad
+    A payer would reject the transaction or group (999 IK5/AK9 code 4/5). The scrubber's outputs
+    carry the recounted values, so the claims are not rejected for it: a warning.
+    """
+
+    code = "EN101"
+    name = "trailer-count"
+    summary = "SE01, GE01 or IEA01 count does not match (recomputed in outputs)"
+    severity = "warning"
+
+
+class TrailerControl(_FileRule):
+    """A trailer control number (SE02, GE02, IEA02) that differs from its header's.
+
+    ## What it does
+    Compares SE02 with ST02, GE02 with GS06, IEA02 with ISA13.
+
+    ## Why is this bad
+    A payer would reject the envelope. The outputs write the header's control number in the
+    trailer, so this is a warning.
+    """
+
+    code = "EN102"
+    name = "trailer-control"
+    summary = "SE02, GE02 or IEA02 does not match its header (rewritten in outputs)"
+    severity = "warning"
+
+
+RULES = [
+    EmptyFile, NotX12, IsaMalformed, SegmentTooLong, Unreadable, Truncated, NotProfessional,
+    HeaderTooLong, OutsideEnvelope, NoClaims, InternalError, TrailerCount, TrailerControl,
+]
+
+
+class IsaNonStandard(_FileRule):
+    """An ISA that is not what translators expect: not 106 characters wide, ISA12 not 00501.
+
+    ## What it does
+    Warns when the ISA with its terminator is not exactly 106 characters (its fixed-width
+    elements were not padded) or ISA12 is not 00501. The scrubber reads such an ISA by counting
+    its elements; many payers' translators do not, and reject the interchange (TA1).
+
+    ## Example
+    `ISA*00*         *01*SECRET    *...` (ISA02 with 9 spaces instead of 10)
+
+    ## Use instead
+    Pad ISA02, ISA04, ISA06, ISA08 and ISA13 to their fixed widths.
+    """
+
+    code = "EN103"
+    name = "isa-non-standard"
+    summary = "ISA not 106 characters, or ISA12 not 00501"
+    severity = "warning"
+
+
+RULES.append(IsaNonStandard)

@@ -1,0 +1,67 @@
+"""Shared test helpers: fixture paths, a scrub runner, the shared/ folder (skipped where absent)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures" / "edi"
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+AS_OF = date(2025, 6, 1)
+
+
+def fixture(name: str) -> Path:
+    return FIXTURES / name
+
+
+def need_corpus() -> Path:
+    if not (CORPUS / "INDEX.tsv").is_file():
+        pytest.skip(f"../shared/corpus is absent ({CORPUS}): public X12 corpus needed for this test")
+    return CORPUS
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the installed command as a user would: ``python -m scrubber ARGS``."""
+    return subprocess.run(
+        [sys.executable, "-m", "scrubber", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, timeout=600,
+    )
+
+
+def scrub(path: Path, out_dir: Path, as_of: date = AS_OF, config=None):
+    """Scrub in-process; return (outcome, report dict)."""
+    from scrubber.engine import Engine
+    from scrubber.pipeline import scrub_file
+
+    outcome = scrub_file(path, out_dir, Engine(config, as_of))
+    report = json.loads(Path(outcome.report_path).read_text(encoding="utf-8"))
+    return outcome, report
+
+
+@pytest.fixture(scope="session")
+def scrubbed(tmp_path_factory):
+    """Scrub each fixture once per session: ``scrubbed(name) -> (outcome, report, out_dir)``."""
+    cache: dict[str, tuple] = {}
+
+    def get(name: str):
+        if name not in cache:
+            out = tmp_path_factory.mktemp(name.replace(".", "_"))
+            outcome, report = scrub(fixture(name), out)
+            cache[name] = (outcome, report, out)
+        return cache[name]
+
+    return get
+
+
+def claims_by_id(report: dict) -> dict[str, dict]:
+    return {c["claim_id"]: c for c in report["claims"]}

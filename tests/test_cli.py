@@ -1,0 +1,136 @@
+"""The command line of ../shared/CONTRACT.md: options, formats, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import fixture, run_cli
+
+
+def test_scrub_sample_text_summary(tmp_path):
+    result = run_cli("scrub", fixture("sample.837"), "--out-dir", tmp_path, "--as-of", "2025-06-01")
+    assert result.returncode == 1
+    out = result.stdout
+    assert "claims 5, accepted 3, rejected 2" in out
+    assert "REJECTED SAMPLE-BADPTR" in out and "REJECTED SAMPLE-NOPTR" in out
+    assert "DP002" in out and "DP001" in out and "top rules" in out
+    assert "SAMPLE-OK-1" not in out
+    # No personal values in the text output (names, member ids from the fixture).
+    assert "TESTPATIENT" not in out and "ZZM" not in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "sample.clean.837", "sample.rejected.837", "sample.report.json"]
+
+
+def test_clean_file_exits_zero_and_writes_no_rejected(tmp_path):
+    result = run_cli("scrub", fixture("clean_single.837"), "--out-dir", tmp_path, "--as-of", "2025-06-01")
+    assert result.returncode == 0, result.stdout
+    assert (tmp_path / "clean_single.clean.837").exists()
+    assert not (tmp_path / "clean_single.rejected.837").exists()
+    report = json.loads((tmp_path / "clean_single.report.json").read_text())
+    assert report["status"] == "clean" and report["outputs"]["rejected"] is None
+
+
+def test_json_format_is_the_report(tmp_path):
+    result = run_cli("scrub", fixture("sample.837"), "--out-dir", tmp_path, "--as-of", "2025-06-01", "--format", "json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report == json.loads((tmp_path / "sample.report.json").read_text())
+    assert report["schema"] == "x12-scrubber/report@1"
+    assert report["as_of"] == "2025-06-01"
+    assert set(report) == {"schema", "input", "as_of", "status", "outputs", "code_sets", "summary", "findings", "claims"}
+    assert report["input"]["name"] == "sample.837" and len(report["input"]["sha256"]) == 64
+    assert report["input"]["bytes"] == fixture("sample.837").stat().st_size
+    assert report["summary"] == {"claims": 5, "accepted": 3, "rejected": 2, "errors": 2, "warnings": 0}
+    claim = next(c for c in report["claims"] if c["claim_id"] == "SAMPLE-BADPTR")
+    assert set(claim) == {"claim_id", "status", "interchange", "group", "transaction", "charge", "service_lines", "findings"}
+    f = claim["findings"][0]
+    assert set(f) == {"rule", "severity", "message", "loop", "segment", "position", "element", "value", "ack"}
+    assert (f["rule"], f["loop"], f["segment"], f["element"], f["value"]) == ("DP002", "2400", "SV1", "SV107-2", "3")
+    assert f["ack"] == {"category": "A7", "status": "477"}
+
+
+def test_position_counts_from_st(tmp_path):
+    """`position` is the segment's position in its transaction set, ST being 1."""
+    result = run_cli("scrub", fixture("sample.837"), "--out-dir", tmp_path, "--as-of", "2025-06-01", "--format", "json")
+    report = json.loads(result.stdout)
+    f = next(c for c in report["claims"] if c["claim_id"] == "SAMPLE-BADPTR")["findings"][0]
+    text = fixture("sample.837").read_text()
+    segs = [s.strip() for s in text.split("~") if s.strip()]
+    st = next(i for i, s in enumerate(segs) if s.startswith("ST*"))
+    assert segs[st + f["position"] - 1].startswith("SV1*") and "1:3" in segs[st + f["position"] - 1]
+
+
+def test_several_inputs_highest_exit_and_json_array(tmp_path):
+    result = run_cli("scrub", fixture("clean_single.837"), fixture("sample.837"), fixture("bad_empty.837"),
+                     "--out-dir", tmp_path, "--as-of", "2025-06-01", "--format", "json")
+    assert result.returncode == 2
+    reports = json.loads(result.stdout)
+    assert [r["status"] for r in reports] == ["clean", "rejections", "unusable"]
+
+
+def test_usage_errors_exit_two(tmp_path):
+    for args in (["scrub", fixture("sample.837"), "--as-of", "2025-13-01"],
+                 ["scrub", fixture("sample.837"), "--format", "xml"],
+                 ["scrub"],
+                 ["scrub", fixture("sample.837"), "--config", tmp_path / "missing.toml"]):
+        result = run_cli(*args, "--out-dir", tmp_path) if args != ["scrub"] else run_cli(*args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_same_output_names_refused(tmp_path):
+    a = tmp_path / "a.837"
+    b = tmp_path / "a.edi"
+    a.write_bytes(fixture("clean_single.837").read_bytes())
+    b.write_bytes(fixture("clean_single.837").read_bytes())
+    result = run_cli("scrub", a, b, "--out-dir", tmp_path / "o")
+    assert result.returncode == 2 and "same outputs" in result.stderr
+
+
+def test_config_changes_severity(tmp_path):
+    cfg = tmp_path / "scrubber.toml"
+    cfg.write_text('[rules.severity]\nDP002 = "warning"\nDP001 = "warning"\n')
+    result = run_cli("scrub", fixture("sample.837"), "--out-dir", tmp_path / "o", "--as-of", "2025-06-01",
+                     "--config", cfg, "--format", "json")
+    assert result.returncode == 0, result.stdout[:500]
+    report = json.loads(result.stdout)
+    assert report["summary"]["rejected"] == 0 and report["summary"]["warnings"] == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[rules]\nignore = ["ZZ9"]\n')
+    result = run_cli("scrub", fixture("sample.837"), "--out-dir", tmp_path / "o", "--config", bad)
+    assert result.returncode == 2 and "matches no rule" in result.stderr
+
+
+def test_config_payer_override_applies_to_that_payer_only(tmp_path):
+    cfg = tmp_path / "scrubber.toml"
+    cfg.write_text('[payers.PAYER01.rules]\nignore = ["DP002"]\n')
+    result = run_cli("scrub", fixture("multi.837"), "--out-dir", tmp_path / "o", "--as-of", "2025-06-01",
+                     "--config", cfg, "--format", "json")
+    report = json.loads(result.stdout)
+    default = json.loads(run_cli("scrub", fixture("multi.837"), "--out-dir", tmp_path / "d",
+                                 "--as-of", "2025-06-01", "--format", "json").stdout)
+    from scrubber.model import Claim, walk
+    from scrubber.reader import read_segments
+
+    payer = {e.claim_id: e.payer_id for e in walk(read_segments(fixture("multi.837"))) if isinstance(e, Claim)}
+    rejected_before = {c["claim_id"] for c in default["claims"] if c["status"] == "rejected"}
+    rejected_after = {c["claim_id"] for c in report["claims"] if c["status"] == "rejected"}
+    assert rejected_before == {"MULTI-4", "MULTI-11"}
+    assert {payer[c] for c in rejected_before} >= {"PAYER01"}, "the fixture must exercise the override"
+    assert rejected_after == {c for c in rejected_before if payer[c] != "PAYER01"}
+
+
+def test_rules_listing_and_explain():
+    result = run_cli("rules")
+    assert result.returncode == 0
+    for code in ("DP001", "DP002", "DP007", "EN006"):
+        assert code in result.stdout
+    result = run_cli("rules", "--explain", "dp002")
+    assert result.returncode == 0
+    assert "What it does" in result.stdout and "A7:477" in result.stdout
+    assert run_cli("rules", "--explain", "XX999").returncode == 2
+
+
+def test_python_dash_m_and_version():
+    result = run_cli("--version")
+    assert result.returncode == 0 and "scrubber" in result.stdout

@@ -1,0 +1,50 @@
+"""Files stream: peak memory does not grow with the number of claims."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from gen837 import generate  # noqa: E402
+
+PROBE = """
+import json, resource, sys, time
+from datetime import date
+from scrubber.engine import Engine
+from scrubber.pipeline import scrub_file
+t = time.perf_counter()
+o = scrub_file(sys.argv[1], sys.argv[2], Engine(None, date(2025, 6, 1)))
+print(json.dumps({"claims": o.claims, "rejected": o.rejected, "status": o.status,
+                  "seconds": time.perf_counter() - t,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(path: Path, out: Path) -> dict:
+    result = subprocess.run([sys.executable, "-c", PROBE, str(path), str(out)], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_100k_claims_stream_in_flat_memory(tmp_path, capsys):
+    small, big = tmp_path / "10k.837", tmp_path / "100k.837"
+    generate(small, 10_000, seed=3)
+    generate(big, 100_000, seed=3)
+    a = measure(small, tmp_path / "a")
+    b = measure(big, tmp_path / "b")
+    with capsys.disabled():
+        mb = big.stat().st_size / 1e6
+        print(f"\n[streaming] 10,000 claims: peak {a['peak_mb']:.1f} MB; 100,000 claims ({mb:.1f} MB): "
+              f"peak {b['peak_mb']:.1f} MB, {b['seconds']:.1f} s, {mb / b['seconds']:.1f} MB/s")
+    assert b["claims"] == 100_000 and b["status"] == "rejections"
+    assert 0 < b["rejected"] < 100_000
+    assert b["peak_mb"] < 200
+    # Ten times the claims, (nearly) the same memory.
+    assert b["peak_mb"] < a["peak_mb"] * 1.25 + 5
+    report = json.loads((tmp_path / "b" / "100k.report.json").read_text())
+    assert len(report["claims"]) == 100_000
