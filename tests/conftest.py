@@ -50,15 +50,16 @@ def scrub(path: Path, out_dir: Path, as_of: date = AS_OF, config=None):
 
 @pytest.fixture(scope="session")
 def scrubbed(tmp_path_factory):
-    """Scrub each fixture once per session: ``scrubbed(name) -> (outcome, report, out_dir)``."""
-    cache: dict[str, tuple] = {}
+    """Scrub each fixture once per session: ``scrubbed(name, as_of=None) -> (outcome, report, out_dir)``."""
+    cache: dict[tuple, tuple] = {}
 
-    def get(name: str):
-        if name not in cache:
+    def get(name: str, as_of: date | None = None):
+        key = (name, as_of or AS_OF)
+        if key not in cache:
             out = tmp_path_factory.mktemp(name.replace(".", "_"))
-            outcome, report = scrub(fixture(name), out)
-            cache[name] = (outcome, report, out)
-        return cache[name]
+            outcome, report = scrub(fixture(name), out, as_of=as_of or AS_OF)
+            cache[key] = (outcome, report, out)
+        return cache[key]
 
     return get
 

@@ -395,8 +395,6 @@ def pyx12_errors(path: str | os.PathLike[str], *, strip_bom: bool = False) -> li
 
     if not rec.used and exc is None:
         _errors_from_json(fd_json.getvalue(), rec)
-    rec.resolve()
-
     # ERROR log records. Those of pyx12.error_handler mirror the errors
     # recorded above; they are only used when the recorder was not in place
     # and pyx12 produced no JSON document either (it raised mid-file). The
@@ -413,6 +411,7 @@ def pyx12_errors(path: str | os.PathLike[str], *, strip_bom: bool = False) -> li
             continue  # concerns only the fallback output, not the file
         code = "X12Error" if "does not look like an X12 data file" in msg else "LOG"
         rec.add("file", code, msg)
+    rec.resolve()
     if exc is not None:
         # Where pyx12 was when it gave up (the segment it was validating).
         line = rec.cur_line()

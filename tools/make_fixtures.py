@@ -21,8 +21,10 @@ child codes, LX numbering, SE01 are computed); ``interchange`` /
 ``group`` wrap transactions in GS/GE and ISA/IEA with correct counts and
 control numbers; ``serialise`` writes the segments with any
 ``Delimiters`` (element, component, repetition, segment terminator and the
-line break written after each terminator). Add a builder function to
-``FIXTURES`` and document its claims in its ``FixtureSpec``.
+line break written after each terminator). To add a fixture, write a
+``build_<name>(out)`` function and add a ``FixtureSpec`` (file name, builder,
+description, delimiters, claims with their purpose, expected pyx12 outcome)
+to ``fixture_specs()``; README.md is generated from those specs.
 """
 
 from __future__ import annotations
@@ -1211,8 +1213,8 @@ def write_all(out: Path) -> list[Path]:
     return [out / s.name for s in specs] + [out / "README.md"]
 
 
-def self_check(out: Path) -> None:
-    """Sanity checks of the generated 837P files (not a validator)."""
+def self_check() -> None:
+    """Sanity checks of the identifiers used (not a validator)."""
     for p in [BP_ONE["npi"], BP_TWO["npi"]]:
         assert npi_is_valid(p), p
     assert npi("123456789") == "1234567893"  # the CMS example NPI
@@ -1226,7 +1228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="compare with --out instead of writing")
     ap.add_argument("--list", action="store_true", help="print claim ids and intended faults")
     args = ap.parse_args(argv)
-    self_check(args.out)
+    self_check()
     if args.list:
         for s in fixture_specs():
             print(s.name)

@@ -1,23 +1,33 @@
 """The rule registry: every rule by its stable code.
 
-To add a rule: write its class (a docstring with What it does / Why is this bad / Example /
-Use instead / References), add it to its module's ``RULES`` and, for a new module, import the
-module below. Give it failing and passing fixture cases in ``tests/rule_cases.toml``.
+Each module of this package that defines ``RULES`` (a list of rule classes) contributes its rules;
+modules are read in name order. To add a rule: write its class (a docstring with What it does /
+Why is this bad / Example / Use instead / References), append it to its module's ``RULES``, and
+give it failing and passing fixture cases in ``tests/rule_cases/<family>.toml``.
 """
 
 from __future__ import annotations
 
-from . import envelope, pointers
+import importlib
+import pkgutil
+
 from .base import Context, Rule
 
-_MODULES = (envelope, pointers)
-
 REGISTRY: dict[str, type[Rule]] = {}
-for _module in _MODULES:
-    for _rule in _module.RULES:
-        if _rule.code in REGISTRY:  # pragma: no cover - a programming error
-            raise RuntimeError(f"duplicate rule code {_rule.code}")
-        REGISTRY[_rule.code] = _rule
+
+
+def _load() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name == "base":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for rule in getattr(module, "RULES", ()):
+            if rule.code in REGISTRY:  # pragma: no cover - a programming error
+                raise RuntimeError(f"duplicate rule code {rule.code} in {info.name}")
+            REGISTRY[rule.code] = rule
+
+
+_load()
 
 
 def claim_rules() -> list[type[Rule]]:

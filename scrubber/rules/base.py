@@ -53,7 +53,28 @@ class Rule:
 
 @dataclass
 class Context:
-    """What rules may consult besides the claim: the as-of date and the loaded maps."""
+    """What rules may consult besides the claim: the as-of date, options, and the maps.
+
+    Maps are loaded on first use and cached here, so a run that never needs one never pays for it.
+    """
 
     as_of: date
-    maps: dict = field(default_factory=dict)  # loaded lazily by the engine, by name
+    options: dict = field(default_factory=dict)  # rule options from the configuration
+    maps: dict = field(default_factory=dict)  # loaded maps by name (see ``map``)
+
+    @property
+    def icd10cm(self):
+        """The ICD-10-CM table (scrubber.codesets.icd10cm.Icd10cm)."""
+        table = self.maps.get("icd10cm")
+        if table is None:
+            from ..codesets.icd10cm import load_icd10cm
+
+            table = self.maps["icd10cm"] = load_icd10cm()
+        return table
+
+    def map(self, name: str, loader):
+        """A map loaded once by ``loader()`` and cached under ``name``."""
+        value = self.maps.get(name)
+        if value is None:
+            value = self.maps[name] = loader()
+        return value
