@@ -12,6 +12,11 @@
     ignore = ["BP"]
     [payers.PAYER01.rules.severity]
     BP010 = "error"
+
+    [options]                    # rule options, read by the rules through Context.options
+    timely_filing_days = 365
+
+    [limits]                     # input limits (scrubber.limits)
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ class Config:
     rules: RuleSelection = field(default_factory=RuleSelection)
     payers: dict[str, RuleSelection] = field(default_factory=dict)
     path: str | None = None
+    options: dict = field(default_factory=dict)  # [options]: rule options (e.g. timely_filing_days)
+    limits: dict = field(default_factory=dict)  # [limits]: input limits (see scrubber.limits)
 
     def enabled(self, code: str, payer: str = "") -> bool:
         on = self.rules.enabled(code)
@@ -107,9 +114,12 @@ def _selection(data: object, where: str, known: set[str]) -> RuleSelection:
 
 
 def parse_config(data: dict, known: set[str], path: str | None = None) -> Config:
-    unknown = set(data) - {"rules", "payers", "limits", "watch", "timely_filing_days"}
+    unknown = set(data) - {"rules", "payers", "options", "limits", "watch"}
     if unknown:
-        raise ConfigError(f"unknown section {sorted(unknown)[0]!r}")
+        raise ConfigError(f"unknown section {sorted(unknown)[0]!r} (rules, payers, options, limits, watch)")
+    for section in ("options", "limits", "watch"):
+        if not isinstance(data.get(section, {}), dict):
+            raise ConfigError(f"{section}: must be a table")
     rules = _selection(data.get("rules", {}), "rules", known)
     payers = {}
     raw_payers = data.get("payers", {})
@@ -119,7 +129,7 @@ def parse_config(data: dict, known: set[str], path: str | None = None) -> Config
         if not isinstance(section, dict) or set(section) - {"rules"}:
             raise ConfigError(f"payers.{payer}: only a [payers.{payer}.rules] table is allowed")
         payers[payer] = _selection(section.get("rules", {}), f"payers.{payer}.rules", known)
-    return Config(rules, payers, path)
+    return Config(rules, payers, path, dict(data.get("options", {})), dict(data.get("limits", {})))
 
 
 def load_config(path: str | Path | None, known: set[str]) -> Config:

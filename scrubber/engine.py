@@ -14,7 +14,7 @@ from .rules import REGISTRY, Context, claim_rules
 class Engine:
     def __init__(self, config: Config | None = None, as_of: date | None = None):
         self.config = config or Config()
-        self.context = Context(as_of=as_of or date.today())
+        self.context = Context(as_of=as_of or date.today(), options=dict(self.config.options))
         self.rules = [cls() for cls in claim_rules() if self.config.maybe_enabled(cls.code)]
         self._payer_specific = bool(self.config.payers)
 

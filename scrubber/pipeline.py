@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
-from typing import IO
+from collections.abc import Sequence
+from typing import IO, Protocol
 
 import structlog
 
@@ -25,6 +26,16 @@ from .writers.edi import EdiWriter
 from .writers.report import JsonReport, TextReport
 
 log = structlog.get_logger("scrubber")
+
+
+class Formatter(Protocol):
+    """A report format that streams: start, then one call per claim, then finish (flake8-style)."""
+
+    def start(self, outcome: FileOutcome) -> None: ...
+
+    def claim(self, result: ClaimOutcome) -> None: ...
+
+    def finish(self, outcome: FileOutcome) -> None: ...
 
 
 def output_stem(input_path: str | Path) -> str:
@@ -80,20 +91,25 @@ def scrub_file(
     engine: Engine,
     text_out: IO[str] | None = None,
     max_segment: int = DEFAULT_MAX_SEGMENT,
+    formatters: Sequence[Formatter] = (),
 ) -> FileOutcome:
+    """Scrub one input. ``formatters`` get start(outcome) -> claim(ClaimOutcome)... -> finish(outcome);
+    ``text_out`` is a shortcut for the text summary formatter on that stream."""
     path = Path(path)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = output_stem(path)
     outcome = FileOutcome(name=path.name)
     report = JsonReport(out_dir / f"{stem}.report.json", engine.context.as_of.isoformat())
-    text = TextReport(text_out) if text_out is not None else None
+    formatters = list(formatters)
+    if text_out is not None:
+        formatters.append(TextReport(text_out))
     clean = EdiWriter(out_dir / f"{stem}.clean.837")
     rejected = EdiWriter(out_dir / f"{stem}.rejected.837")
     writers = (clean, rejected)
     report.start()
-    if text:
-        text.start()
+    for fmt in formatters:
+        fmt.start(outcome)
     fatal: Finding | None = None
     try:
         outcome.sha256, outcome.size = file_digest(path)
@@ -113,8 +129,8 @@ def scrub_file(
                     outcome.rejected += 1
                     rejected.claim(event)
                 report.claim(result)
-                if text:
-                    text.claim(result)
+                for fmt in formatters:
+                    fmt.claim(result)
             elif kind is Transaction:
                 for w in writers:
                     w.transaction(event)
@@ -164,8 +180,8 @@ def scrub_file(
     if fatal is not None and outcome.claims:
         reject_all = Finding(fatal.rule, "error", f"not submitted: the input is unusable ({fatal.message})")
     outcome.report_path = str(report.finish(outcome, reject_all))
-    if text:
-        text.finish(outcome)
+    for fmt in formatters:
+        fmt.finish(outcome)
     return outcome
 
 

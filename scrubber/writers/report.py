@@ -97,7 +97,7 @@ class TextReport:
         self.limit = limit_per_claim
         self._spool: IO[str] | None = None
 
-    def start(self) -> None:
+    def start(self, outcome: FileOutcome | None = None) -> None:
         self._spool = tempfile.SpooledTemporaryFile(1 << 20, "w+", encoding="utf-8")
 
     def claim(self, outcome: ClaimOutcome) -> None:
