@@ -10,10 +10,14 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .backpain_maps import MapError
+from .backpain_maps import preload as preload_backpain_maps
 from .config import ConfigError, load_config
+from .logs import configure_logging
 from .engine import Engine, known_codes
-from .pipeline import output_stem, scrub_file
+from .pipeline import output_names, output_stem, scrub_file
 from .rules import REGISTRY
+from .writers.analyst import AnalystOutputs
 
 FORMATS = ("text", "json", "csv", "html")
 
@@ -47,14 +51,24 @@ def cli() -> None:
               help="What goes to standard output.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Rule selection, severities, payer overrides.  [default: scrubber.toml if present]")
-def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, config_path: Path | None) -> None:
+@click.option("--structure/--no-structure", default=True, show_default=True,
+              help="Validate each transaction set against the 005010X222A1 guide with pyx12 (SX rules, SNIP 1-2).")
+@click.option("--ack", "acks", multiple=True, type=click.Choice(["999", "277ca"], case_sensitive=False),
+              help="Also write NAME.999 and/or NAME.277ca.edi (005010X214) acknowledgments; repeatable.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes: several inputs in parallel, or one large input split at transaction sets "
+                   "(text and json formats, no --ack).")
+def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, config_path: Path | None,
+          structure: bool = True, acks: tuple[str, ...] = (), jobs: int = 1) -> None:
     """Scrub 837P FILEs: write NAME.report.json, NAME.clean.837 and NAME.rejected.837 for each.
 
     Exit status: 0 every claim accepted; 1 a claim rejected; 2 an input unusable or a usage error.
     """
     as_of_date = _parse_as_of(as_of)
-    if fmt in ("csv", "html"):
-        _fail(f"--format {fmt} is not available in this version; use text or json")
+    configure_logging(level="warning")  # only problems of the scrubber itself, redacted, on stderr
+    if not structure and any(a.lower() == "999" for a in acks):  # the 999 reports the structural pass
+        _fail("--ack 999 needs the structural validation; drop --no-structure")
+    analyst = AnalystOutputs(fmt, out_dir, as_of_date, len(files))  # csv, html, progress (issue 7)
     try:
         config = load_config(config_path, known_codes())
     except ConfigError as exc:
@@ -65,20 +79,46 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
         if stem in stems:
             _fail(f"{stems[stem]} and {f} would write the same outputs ({stem}.*); scrub them in separate calls")
         stems[stem] = f
+    inputs = {f.resolve() for f in files}
+    for stem, f in stems.items():
+        for output in output_names(stem):
+            if (out_dir / output).resolve() in inputs:
+                _fail(f"scrubbing {f} would overwrite the input {out_dir / output}; choose another --out-dir")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         _fail(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
 
     engine = Engine(config, as_of_date)
+    try:  # the back-pain maps: a malformed map stops the run here, before any output
+        preload_backpain_maps(engine)
+    except MapError as exc:
+        _fail(str(exc))
     worst = 0
     reports: list[Path] = []
+    existing = [f for f in files if f.exists()]
+    if jobs > 1 and fmt in ("text", "json") and not acks and existing:
+        from .parallel import scrub_parallel  # issue 8: --jobs
+
+        for f in files:
+            if not f.exists():
+                click.echo(f"scrubber: {f}: no such file", err=True)
+                worst = 2
+        for result in scrub_parallel(existing, out_dir, config, as_of_date, jobs, fmt == "text", structure):
+            sys.stdout.write(result.text)
+            if result.unusable:
+                click.echo(f"scrubber: {result.path}: unusable: {result.unusable}", err=True)
+            if result.report_path:
+                reports.append(Path(result.report_path))
+            worst = max(worst, result.exit_code)
+        files = ()
     for f in files:
         if not f.exists():
             click.echo(f"scrubber: {f}: no such file", err=True)
             worst = 2
             continue
-        outcome = scrub_file(f, out_dir, engine, text_out=sys.stdout if fmt == "text" else None)
+        outcome = scrub_file(f, out_dir, engine, text_out=sys.stdout if fmt == "text" else None,
+                             formatters=analyst.formatters(f), structure=structure, acks=acks)
         if outcome.unusable:
             click.echo(f"scrubber: {f}: unusable: {outcome.unusable}", err=True)
         if outcome.report_path:
@@ -123,13 +163,26 @@ def rules(explain: str | None, config_path: Path | None) -> None:
         click.echo(rule.docs())
         if rule.source:
             click.echo(f"\nSource: {rule.source}")
+        if hasattr(rule, "explain_sources"):  # map-driven rules: the maps' and entries' sources
+            try:
+                click.echo(f"\n{rule.explain_sources()}")
+            except MapError as exc:
+                _fail(str(exc))
         return
-    width = max(len(r.name) for r in REGISTRY.values())
-    click.echo(f"{'CODE':<6} {'NAME':<{width}} {'SEVERITY':<11} {'ACK':<7} SUMMARY")
-    for code, rule in sorted(REGISTRY.items()):
-        on = config.rules.enabled(code)
-        severity = config.severity(code, rule.severity) if on else "off"
-        click.echo(f"{code:<6} {rule.name:<{width}} {severity:<11} {rule.ack or '-':<7} {rule.summary}")
+    from .cli_explain import rules_table  # issue 7: wrapped to the terminal, with scope and ack
+
+    for text in rules_table(REGISTRY, config):
+        click.echo(text)
+
+
+from .cli_explain import explain as _explain  # noqa: E402 - `scrubber explain` (issue 7)
+
+cli.add_command(_explain)
+from .cli_codesets import codesets as _codesets  # noqa: E402 - `scrubber codesets [add FILE]` (issue 3)
+cli.add_command(_codesets)
+
+
+__import__("scrubber.cli_watch", fromlist=["register"]).register(cli)  # scrubber watch, scrubber status (issue 6)
 
 
 def main() -> None:

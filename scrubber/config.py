@@ -17,6 +17,9 @@
     timely_filing_days = 365
 
     [limits]                     # input limits (scrubber.limits)
+
+    [watch]                      # the drop-folder watcher (scrubber.watch): inbox, out_dir,
+    settle = 5                   # settle, rescan, workers
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import SEVERITIES
+from .limits import Limits, LimitsError
 
 
 class ConfigError(Exception):
@@ -57,6 +61,7 @@ class Config:
     path: str | None = None
     options: dict = field(default_factory=dict)  # [options]: rule options (e.g. timely_filing_days)
     limits: dict = field(default_factory=dict)  # [limits]: input limits (see scrubber.limits)
+    watch: dict = field(default_factory=dict)  # [watch]: the drop-folder watcher (see scrubber.watch)
 
     def enabled(self, code: str, payer: str = "") -> bool:
         on = self.rules.enabled(code)
@@ -129,7 +134,12 @@ def parse_config(data: dict, known: set[str], path: str | None = None) -> Config
         if not isinstance(section, dict) or set(section) - {"rules"}:
             raise ConfigError(f"payers.{payer}: only a [payers.{payer}.rules] table is allowed")
         payers[payer] = _selection(section.get("rules", {}), f"payers.{payer}.rules", known)
-    return Config(rules, payers, path, dict(data.get("options", {})), dict(data.get("limits", {})))
+    try:
+        Limits.from_config(data.get("limits"))
+    except LimitsError as exc:
+        raise ConfigError(str(exc)) from None
+    return Config(rules, payers, path, dict(data.get("options", {})), dict(data.get("limits", {})),
+                  dict(data.get("watch", {})))
 
 
 def load_config(path: str | Path | None, known: set[str]) -> Config:

@@ -7,6 +7,7 @@ from datetime import date
 
 from .config import Config
 from .findings import Finding
+from .limits import Limits
 from .model import Claim
 from .rules import REGISTRY, Context, claim_rules
 
@@ -14,7 +15,8 @@ from .rules import REGISTRY, Context, claim_rules
 class Engine:
     def __init__(self, config: Config | None = None, as_of: date | None = None):
         self.config = config or Config()
-        self.context = Context(as_of=as_of or date.today(), options=dict(self.config.options))
+        self.limits = Limits.from_config(self.config.limits)
+        self.context = Context(as_of=as_of or date.today(), options=dict(self.config.options), limits=self.limits)
         self.rules = [cls() for cls in claim_rules() if self.config.maybe_enabled(cls.code)]
         self._payer_specific = bool(self.config.payers)
 

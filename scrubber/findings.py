@@ -67,6 +67,8 @@ class Finding:
             parts.append(f"#{self.position}")
         if self.element:
             parts.append(self.element)
+        if not parts and self.offset is not None:
+            parts.append(f"byte {self.offset}")
         return " ".join(parts)
 
     def to_json(self) -> dict[str, Any]:

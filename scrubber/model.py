@@ -29,6 +29,8 @@ _NM1_2310 = {"DN": "2310A", "P3": "2310A", "82": "2310B", "77": "2310C", "DQ": "
 _NM1_2330 = {"IL": "2330A", "PR": "2330B", "DN": "2330C", "P3": "2330C", "82": "2330D", "77": "2330E", "DQ": "2330F", "85": "2330G"}
 _NM1_2420 = {"82": "2420A", "QB": "2420B", "77": "2420C", "DQ": "2420D", "DK": "2420E", "DN": "2420F", "PW": "2420G", "45": "2420H"}
 _HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
+_BOUNDARY = frozenset({"SE", "HL", "CLM", "ST", "GE", "IEA", "ISA", "GS"})  # end a claim
+_LOOP_OPENERS = frozenset({"LX", "NM1", "SBR", "LIN", "SVD", "LQ", "SV1", "SV5", "SV2", "SV3"})
 DIAGNOSIS_QUALIFIERS = {"ABK", "ABF", "BK", "BF", "APR", "PR", "ABJ", "BJ", "APR", "ADD", "DR"}
 _NON_DIAGNOSIS_HI = {"BP", "BO", "BG", "BBQ", "BBR", "BE", "BH", "BI", "BQ", "TC"}
 
@@ -109,10 +111,14 @@ class ServiceLine:
     segments: list[Segment]
     sv1: Segment | None = None
 
+    _pointers: list[str] | None = None
+
     @property
     def pointers(self) -> list[str]:
         """SV107 components as sent (empty list when SV107 is absent)."""
-        return self.sv1.components(7) if self.sv1 is not None else []
+        if self._pointers is None:
+            self._pointers = self.sv1.components(7) if self.sv1 is not None else []
+        return self._pointers
 
     @property
     def procedure(self) -> str:
@@ -145,6 +151,7 @@ class Claim:
     lines: list[ServiceLine] = field(default_factory=list)
     diagnoses: list[Diagnosis] = field(default_factory=list)
     hi_segments: list[Segment] = field(default_factory=list)  # the diagnosis HI segments
+    number: int = 0  # 1-based order of the claim within its transaction set
 
     @property
     def claim_id(self) -> str:
@@ -233,8 +240,11 @@ class EnvelopeProblem:
         self.value, self.expected, self.message = value, expected, message
 
 
-def walk(segments: Iterator[Segment]) -> Iterator[object]:
-    """Turn a segment stream into envelope and claim events (see the module docstring)."""
+def walk(segments: Iterator[Segment], max_claim_segments: int = 20_000) -> Iterator[object]:
+    """Turn a segment stream into envelope and claim events (see the module docstring).
+
+    A claim longer than ``max_claim_segments`` segments makes the input unusable (EN013): one
+    claim is held in memory at a time, so this bounds memory on hostile input."""
     isa: Interchange | None = None
     gs: Group | None = None
     tx: Transaction | None = None
@@ -262,6 +272,35 @@ def walk(segments: Iterator[Segment]) -> Iterator[object]:
         if tx is not None:
             position += 1
             seg.position = position
+            if claim is not None and sid not in _BOUNDARY:
+                # The hot path: a segment inside a claim (2300, 2400 and their subloops).
+                if sid in _LOOP_OPENERS:
+                    loop = _claim_loop(loop, seg)
+                seg.loop = loop
+                claim.segments.append(seg)
+                if len(claim.segments) > max_claim_segments:
+                    raise UnusableInput(
+                        "EN013", f"claim {claim.claim_id} has more than {max_claim_segments} segments", seg.offset, sid
+                    )
+                if sid == "LX":
+                    line = ServiceLine(len(claim.lines) + 1, seg, [seg])
+                    claim.lines.append(line)
+                elif line is not None and loop[1] == "4":
+                    line.segments.append(seg)
+                    if sid == "SV1":
+                        if line.sv1 is None:
+                            line.sv1 = seg
+                    elif sid in ("SV2", "SV3"):
+                        raise UnusableInput(
+                            "EN007",
+                            f"not an 837P: service line segment {sid} (claim {claim.claim_id}) belongs to an "
+                            f"{'837I' if sid == 'SV2' else '837D'}",
+                            seg.offset,
+                            sid,
+                        )
+                elif sid == "HI" and loop == "2300":
+                    _add_diagnoses(claim, seg)
+                continue
             if sid == "SE":
                 done = finish_claim()
                 if done is not None:
@@ -312,32 +351,8 @@ def walk(segments: Iterator[Segment]) -> Iterator[object]:
                 loop = "2300"
                 seg.loop = loop
                 current_hl = None
-                claim = Claim(seg, [seg], tx, billing, subscriber, patient)
                 tx.claims += 1
-                continue
-            if sid in ("SV2", "SV3", "SV4", "SVD") and claim is None:
-                pass
-            if claim is not None:
-                loop = _claim_loop(loop, seg)
-                seg.loop = loop
-                claim.segments.append(seg)
-                if sid == "LX":
-                    line = ServiceLine(len(claim.lines) + 1, seg, [seg])
-                    claim.lines.append(line)
-                elif line is not None and loop.startswith("24"):
-                    line.segments.append(seg)
-                    if sid == "SV1" and line.sv1 is None:
-                        line.sv1 = seg
-                    elif sid in ("SV2", "SV3"):
-                        raise UnusableInput(
-                            "EN007",
-                            f"not an 837P: service line segment {sid} (claim {claim.claim_id}) belongs to an "
-                            f"{'837I' if sid == 'SV2' else '837D'}",
-                            seg.offset,
-                            sid,
-                        )
-                elif sid == "HI" and loop == "2300":
-                    _add_diagnoses(claim, seg)
+                claim = Claim(seg, [seg], tx, billing, subscriber, patient, number=tx.claims)
                 continue
             if current_hl is not None:
                 if sid == "NM1":

@@ -20,8 +20,9 @@ from .engine import Engine, claim_status
 from .findings import Ack, Finding
 from .model import Claim, Group, GroupEnd, Interchange, InterchangeEnd, Transaction, TransactionEnd, walk
 from .outcome import ClaimOutcome, FileOutcome
-from .reader import DEFAULT_MAX_SEGMENT, UnusableInput, read_segments
+from .reader import DEFAULT_MAX_SEGMENT, ReaderNote, UnusableInput, read_segments
 from .rules import REGISTRY
+from .structure import StructurePass
 from .writers.edi import EdiWriter
 from .writers.report import JsonReport, TextReport
 
@@ -43,6 +44,12 @@ def output_stem(input_path: str | Path) -> str:
     name = Path(str(input_path)).name
     stem = name.rsplit(".", 1)[0] if "." in name.strip(".") else name
     return stem or "input"
+
+
+def output_names(stem: str) -> list[str]:
+    """Every file name the scrub of an input with this NAME may write into the out dir."""
+    return [f"{stem}.{suffix}" for suffix in (
+        "report.json", "clean.837", "rejected.837", "report.html", "report.csv", "999", "277ca.edi")]
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -74,6 +81,17 @@ def _add_trailer_findings(outcome: FileOutcome, problems: list, engine: Engine) 
         outcome.count(found)
 
 
+def _add_reader_notes(outcome: FileOutcome, notes: list[ReaderNote], engine: Engine) -> None:
+    found = []
+    for note in notes:
+        rule = REGISTRY[note.rule]
+        if engine.config.enabled(note.rule):
+            severity = engine.file_severity(note.rule, rule.severity)
+            found.append(Finding(note.rule, severity, note.message, value=None, offset=note.offset))
+    outcome.findings.extend(found)
+    outcome.count(found)
+
+
 def _trailer_findings(problems: list, engine: Engine) -> list[Finding]:
     found = []
     for p in problems:
@@ -92,9 +110,13 @@ def scrub_file(
     text_out: IO[str] | None = None,
     max_segment: int = DEFAULT_MAX_SEGMENT,
     formatters: Sequence[Formatter] = (),
+    structure: bool = True,
+    acks: Sequence[str] = (),
 ) -> FileOutcome:
     """Scrub one input. ``formatters`` get start(outcome) -> claim(ClaimOutcome)... -> finish(outcome);
-    ``text_out`` is a shortcut for the text summary formatter on that stream."""
+    ``text_out`` is a shortcut for the text summary formatter on that stream.
+    ``structure``: run the structural pass (pyx12, SX rules) first; ``acks``: "999" and/or "277ca"
+    to write NAME.999 / NAME.277ca.edi (issue 5)."""
     path = Path(path)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -107,17 +129,35 @@ def scrub_file(
     clean = EdiWriter(out_dir / f"{stem}.clean.837")
     rejected = EdiWriter(out_dir / f"{stem}.rejected.837")
     writers = (clean, rejected)
+    # Issue 5: the structural pass (a separate pass over the file, before the claim pass) and
+    # the acknowledgment writers, which are formatters (start/claim/finish).
+    sx = StructurePass(engine, path, validate=structure, max_segment=max_segment)
+    sx_tx = None
+    if acks:
+        from .writers.acks import ack_writers
+
+        formatters.extend(ack_writers(acks, out_dir, stem, sx, engine.context.as_of))
     report.start()
     for fmt in formatters:
         fmt.start(outcome)
     fatal: Finding | None = None
+    notes: list[ReaderNote] = []
     try:
+        limits = engine.limits
+        if path.stat().st_size > limits.file_bytes:
+            raise UnusableInput("EN012", f"the file is larger than the limit of {limits.file_bytes} bytes ([limits] file_bytes)")
         outcome.sha256, outcome.size = file_digest(path)
         outcome.code_sets = code_sets_used()
-        for event in walk(read_segments(path, max_segment=max_segment)):
+        segments = read_segments(
+            path, max_segment=min(max_segment, limits.segment_bytes), notes=notes,
+            max_elements=limits.elements_per_segment, max_empty=limits.empty_segments,
+        )
+        for event in walk(segments, max_claim_segments=limits.claim_segments):
             kind = type(event)
             if kind is Claim:
                 findings = engine.check(event)
+                if sx_tx is not None:  # structural errors in the claim's loops or its transaction's header
+                    findings = sorted(findings + sx_tx.claim_findings(event), key=Finding.sort_key)
                 status = claim_status(findings)
                 result = ClaimOutcome(event, findings, status)
                 outcome.claims += 1
@@ -134,10 +174,16 @@ def scrub_file(
             elif kind is Transaction:
                 for w in writers:
                     w.transaction(event)
+                sx_tx = sx.transaction(event)
             elif kind is TransactionEnd:
                 for w in writers:
                     w.transaction_end()
                 _add_trailer_findings(outcome, event.findings, engine)
+                if sx_tx is not None:  # transaction-level structural findings, once, at the top level
+                    found = sx_tx.top_findings() + sx_tx.leftover_findings()
+                    outcome.findings.extend(found)
+                    outcome.count(found)
+                    sx_tx = None
             elif kind is Group:
                 for w in writers:
                     w.group(event)
@@ -160,9 +206,10 @@ def scrub_file(
     except OSError as exc:
         fatal = Finding("EN005", "error", f"unreadable: {exc.strerror or exc}")
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the input or print a traceback
-        log.exception("internal error", file=path.name)
-        fatal = Finding("EN011", "error", f"internal error while scrubbing ({type(exc).__name__}: {exc}); please report it")
+        log.error("internal error", file=path.name, error=type(exc).__name__)
+        fatal = Finding("EN011", "error", f"internal error while scrubbing ({type(exc).__name__}); please report it")
 
+    _add_reader_notes(outcome, notes, engine)
     if fatal is not None:
         outcome.status = "unusable"
         outcome.unusable = fatal.message

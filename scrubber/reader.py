@@ -58,14 +58,20 @@ class Segment:
 
     __slots__ = ("id", "raw", "elements", "offset", "position", "loop", "delims")
 
-    def __init__(self, raw: str, elements: list[str], offset: int, delims: Delimiters):
+    def __init__(self, raw: str, offset: int, delims: Delimiters):
         self.raw = raw
-        self.elements = elements
-        self.id = elements[0]
+        self.id = raw.partition(delims.element)[0]
         self.offset = offset
         self.position: int | None = None
         self.loop: str = ""
         self.delims = delims
+        # ``elements`` is split on first use (see __getattr__): most segments are only copied.
+
+    def __getattr__(self, name: str):
+        if name == "elements":
+            elements = self.elements = self.raw.split(self.delims.element)
+            return elements
+        raise AttributeError(name)
 
     def el(self, index: int) -> str:
         """Element ``index`` (1-based, as in ``CLM01``); ``""`` when absent."""
@@ -136,75 +142,149 @@ def _check_encoding(head: bytes) -> int:
     return 0
 
 
-def read_segments(path: str | Path, max_segment: int = DEFAULT_MAX_SEGMENT) -> Iterator[Segment]:
+def _check_nul(data: bytes, base: int) -> None:
+    at = data.find(b"\x00")
+    if at >= 0:
+        raise UnusableInput("EN005", f"unreadable: a NUL byte at byte {base + at}; this is not an X12 text file", base + at)
+
+
+class ReaderNote:
+    """Something the reader corrected or passed over (an empty segment, a last segment with no
+    terminator); the pipeline reports each as a warning."""
+
+    __slots__ = ("rule", "offset", "message")
+
+    def __init__(self, rule: str, offset: int, message: str):
+        self.rule, self.offset, self.message = rule, offset, message
+
+
+def read_segments(
+    path: str | Path,
+    max_segment: int = DEFAULT_MAX_SEGMENT,
+    notes: list[ReaderNote] | None = None,
+    max_elements: int = 256,
+    max_empty: int = 10_000,
+) -> Iterator[Segment]:
     """Yield the segments of an X12 file in order, without holding the file in memory.
 
     Raises :class:`UnusableInput` for input that cannot be read as X12 at all: an empty file, one
-    that does not begin with an ISA, unreadable bytes, a segment that never ends.
+    that does not begin with an ISA, unreadable bytes, a segment that never ends. Empty segments
+    are skipped and a last segment without terminator is kept; each is noted in ``notes``.
     """
     with open(path, "rb") as fh:
         head = fh.read(CHUNK)
         if not head.strip():
             raise UnusableInput("EN001", "empty file: no X12 content", 0)
         skip = _check_encoding(head)
-        yield from _segments(fh, head.decode("latin-1"), skip, max_segment)
+        _check_nul(head, 0)
+        yield from _segments(
+            fh, head.decode("latin-1"), skip, max_segment, notes if notes is not None else [], max_elements, max_empty
+        )
 
 
-def _segments(fh, buf: str, pos: int, max_segment: int) -> Iterator[Segment]:
+_NOTED = 20  # notes of one kind kept in full; past that they are counted
+
+
+def _segments(
+    fh, buf: str, pos: int, max_segment: int, notes: list[ReaderNote], max_elements: int, max_empty: int
+) -> Iterator[Segment]:
+    """Split the buffer a chunk at a time (str.split in C), re-reading delimiters at each ISA."""
     base = 0  # file offset of buf[0]
     eof = False
     delims: Delimiters | None = None
-    term = element = ""
-    expect_isa = True
     blanks = _BLANKS
+    new = Segment
+    empties = 0
+
+    def empty(offset: int) -> None:
+        nonlocal empties
+        empties += 1
+        if empties <= _NOTED:
+            notes.append(ReaderNote("EN104", offset, f"an empty segment at byte {offset} was passed over"))
+        elif empties == _NOTED + 1:
+            notes.append(ReaderNote("EN104", offset, f"more empty segments from byte {offset} on were passed over"))
+        elif empties > max_empty:
+            raise UnusableInput("EN013", f"more than {max_empty} empty segments: this is not a usable X12 file", offset)
+
+    def refill() -> bool:
+        nonlocal buf, base, pos, eof
+        if eof:
+            return False
+        chunk = fh.read(CHUNK)
+        if not chunk:
+            eof = True
+            return False
+        _check_nul(chunk, base + len(buf))
+        buf = buf[pos:] + chunk.decode("latin-1")
+        base += pos
+        pos = 0
+        return True
+
 
     while True:
-        n = len(buf)
-        # Skip line breaks and indentation between segments.
-        while pos < n and buf[pos] in blanks and buf[pos] != term:
-            pos += 1
-        if pos >= n or (expect_isa and not eof and n - pos < ISA_LENGTH + 2):
-            if not eof:
-                chunk = fh.read(CHUNK)
-                if chunk:
-                    buf = buf[pos:] + chunk.decode("latin-1")
-                    base += pos
-                    pos = 0
-                    continue
-                eof = True
-            if pos >= n:
-                return
-        if expect_isa:
-            if buf.startswith("ISA", pos):
-                delims = detect_delimiters(buf, pos)
-                term, element = delims.segment, delims.element
-                expect_isa = False
-            elif delims is None:
+        # At the start of an interchange: skip blanks, read the ISA's delimiters.
+        while True:
+            n = len(buf)
+            while pos < n and buf[pos] in blanks:
+                pos += 1
+            if n - pos >= 512 or not refill():
+                break
+        if pos >= len(buf):
+            return
+        if not buf.startswith("ISA", pos):
+            if delims is None:
                 raise UnusableInput("EN002", "not an X12 file: it does not begin with an ISA segment", base + pos)
-        end = buf.find(term, pos)
-        if end < 0:
-            if n - pos > max_segment:
-                raise UnusableInput("EN004", f"a segment at byte {base + pos} is longer than {max_segment} bytes", base + pos)
-            if not eof:
-                chunk = fh.read(CHUNK)
-                if chunk:
-                    buf = buf[pos:] + chunk.decode("latin-1")
-                    base += pos
-                    pos = 0
-                else:
-                    eof = True
-                continue
-            end = n  # the last segment has no terminator: keep it, the model flags it
-        elif end - pos > max_segment:
-            raise UnusableInput("EN004", f"a segment at byte {base + pos} is longer than {max_segment} bytes", base + pos)
-        raw = buf[pos:end]
-        if "\x00" in raw:
-            raise UnusableInput("EN005", f"unreadable: NUL bytes at byte {base + pos}; this is not an X12 text file", base + pos)
-        seg = Segment(raw, raw.split(element), base + pos, delims)  # type: ignore[arg-type]
-        if seg.id == "IEA":
-            expect_isa = True  # the next interchange may use other delimiters
-        pos = end + 1
-        yield seg
+            # Not an ISA after an IEA: read on with the last delimiters; the model reports it.
+        else:
+            delims = detect_delimiters(buf, pos)
+        term, element = delims.segment, delims.element
+
+        # Split complete segments until an IEA (the next ISA may change the delimiters).
+        after_iea = False
+        while not after_iea:
+            last = buf.rfind(term, pos)
+            if last < 0:
+                if len(buf) - pos > max_segment:
+                    raise UnusableInput("EN004", f"a segment at byte {base + pos} is longer than {max_segment} bytes", base + pos)
+                if refill():
+                    continue
+                tail = buf[pos:].lstrip(blanks)
+                if not tail:
+                    return
+                offset = base + len(buf) - len(tail)
+                notes.append(ReaderNote("EN105", offset, f"the last segment ({tail[:3]!r} at byte {offset}) has no terminator"))
+                yield new(tail, offset, delims)
+                return
+            cur = pos
+            check_length = last - pos > max_segment  # only a batch this long can hold such a segment
+            for raw in buf[pos:last].split(term):
+                offset = base + cur
+                size = len(raw)
+                cur += size + 1
+                if raw and raw[0] in blanks:
+                    raw = raw.lstrip(blanks)
+                    offset += size - len(raw)
+                    if not raw:
+                        empty(offset)
+                        continue
+                elif not raw:
+                    empty(offset)
+                    continue
+                if check_length and size > max_segment:
+                    raise UnusableInput("EN004", f"a segment at byte {offset} is longer than {max_segment} bytes", offset)
+                if size > max_elements:
+                    if raw.count(element) >= max_elements:
+                        raise UnusableInput(
+                            "EN013", f"a segment at byte {offset} has more than {max_elements} elements", offset, raw[:3]
+                        )
+                seg = new(raw, offset, delims)
+                yield seg
+                if seg.id == "IEA":
+                    after_iea = True
+                    pos = cur
+                    break
+            else:
+                pos = last + 1
 
 
 def segment_text(seg: Segment) -> str:

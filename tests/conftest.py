@@ -50,14 +50,22 @@ def scrub(path: Path, out_dir: Path, as_of: date = AS_OF, config=None):
 
 @pytest.fixture(scope="session")
 def scrubbed(tmp_path_factory):
-    """Scrub each fixture once per session: ``scrubbed(name, as_of=None) -> (outcome, report, out_dir)``."""
+    """Scrub each fixture once per session.
+
+    ``scrubbed(name, as_of=None, config=None) -> (outcome, report, out_dir)``; ``config`` is a
+    dict in the form of scrubber.toml (e.g. ``{"limits": {"lines_per_claim": 2}}``).
+    """
     cache: dict[tuple, tuple] = {}
 
-    def get(name: str, as_of: date | None = None):
-        key = (name, as_of or AS_OF)
+    def get(name: str, as_of: date | None = None, config: dict | None = None):
+        key = (name, as_of or AS_OF, json.dumps(config, sort_keys=True, default=str))
         if key not in cache:
+            from scrubber.config import parse_config
+            from scrubber.engine import known_codes
+
+            cfg = parse_config(config, known_codes()) if config else None
             out = tmp_path_factory.mktemp(name.replace(".", "_"))
-            outcome, report = scrub(fixture(name), out, as_of=as_of or AS_OF)
+            outcome, report = scrub(fixture(name), out, as_of=as_of or AS_OF, config=cfg)
             cache[key] = (outcome, report, out)
         return cache[key]
 

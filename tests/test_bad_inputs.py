@@ -14,7 +14,7 @@ BAD = {
     "bad_truncated.837": "EN006",
     "bad_837i.837": "EN007",
     "bad_utf16.837": "EN005",
-    "bad_binary.837": "EN002",
+    "bad_binary.837": "EN005",
     "bad_4010.837": "EN007",
 }
 

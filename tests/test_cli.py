@@ -40,7 +40,9 @@ def test_json_format_is_the_report(tmp_path):
     assert set(report) == {"schema", "input", "as_of", "status", "outputs", "code_sets", "summary", "findings", "claims"}
     assert report["input"]["name"] == "sample.837" and len(report["input"]["sha256"]) == 64
     assert report["input"]["bytes"] == fixture("sample.837").stat().st_size
-    assert report["summary"] == {"claims": 5, "accepted": 3, "rejected": 2, "errors": 2, "warnings": 0}
+    # 1 warning: PX001 on SAMPLE-OK-3 (thoracic MRI 72146 pointing at low back pain M54.50)
+    # 3 errors: DP002, DP001 and SX006 (issue 5: pyx12's 837P map requires SV107, which SAMPLE-NOPTR lacks)
+    assert report["summary"] == {"claims": 5, "accepted": 3, "rejected": 2, "errors": 3, "warnings": 1}
     claim = next(c for c in report["claims"] if c["claim_id"] == "SAMPLE-BADPTR")
     assert set(claim) == {"claim_id", "status", "interchange", "group", "transaction", "charge", "service_lines", "findings"}
     f = claim["findings"][0]
@@ -89,12 +91,13 @@ def test_same_output_names_refused(tmp_path):
 
 def test_config_changes_severity(tmp_path):
     cfg = tmp_path / "scrubber.toml"
-    cfg.write_text('[rules.severity]\nDP002 = "warning"\nDP001 = "warning"\n')
+    # SX006: issue 5's structural finding on SAMPLE-NOPTR's missing SV107 (pyx12's map requires it)
+    cfg.write_text('[rules.severity]\nDP002 = "warning"\nDP001 = "warning"\nSX006 = "warning"\n')
     result = run_cli("scrub", fixture("sample.837"), "--out-dir", tmp_path / "o", "--as-of", "2025-06-01",
                      "--config", cfg, "--format", "json")
     assert result.returncode == 0, result.stdout[:500]
     report = json.loads(result.stdout)
-    assert report["summary"]["rejected"] == 0 and report["summary"]["warnings"] == 2
+    assert report["summary"]["rejected"] == 0 and report["summary"]["warnings"] == 4  # DP001, DP002, PX001, SX006
     bad = tmp_path / "bad.toml"
     bad.write_text('[rules]\nignore = ["ZZ9"]\n')
     result = run_cli("scrub", fixture("sample.837"), "--out-dir", tmp_path / "o", "--config", bad)
@@ -134,3 +137,29 @@ def test_rules_listing_and_explain():
 def test_python_dash_m_and_version():
     result = run_cli("--version")
     assert result.returncode == 0 and "scrubber" in result.stdout
+
+
+def test_outputs_never_overwrite_an_input(tmp_path):
+    """An input named like another input's output is refused before anything is written."""
+    a = tmp_path / "a.837"
+    victim = tmp_path / "a.clean.837"
+    a.write_bytes(fixture("clean_single.837").read_bytes())
+    victim.write_bytes(fixture("sample.837").read_bytes())
+    before = victim.read_bytes()
+    result = run_cli("scrub", a, victim, "--out-dir", tmp_path)
+    assert result.returncode == 2 and "overwrite the input" in result.stderr
+    assert victim.read_bytes() == before
+
+
+def test_output_names_have_no_path_parts(tmp_path):
+    """Outputs are named from the input's file name only: no directories, no escapes."""
+    nested = tmp_path / "deep" / "dir"
+    nested.mkdir(parents=True)
+    src = nested / "..weird name.837"
+    src.write_bytes(fixture("clean_single.837").read_bytes())
+    out = tmp_path / "out"
+    result = run_cli("scrub", src, "--out-dir", out, "--as-of", "2025-06-01")
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert written == ["..weird name.clean.837", "..weird name.report.json"]
+    assert not list(tmp_path.glob("*.report.json")) and not list(nested.glob("*.json"))

@@ -20,7 +20,7 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['rule']}-{c['claim']}" for c in CASES])
 def test_rule_case(case, scrubbed):
     as_of = case.get("as_of")  # TOML dates load as datetime.date
-    _, report, _ = scrubbed(case["file"], as_of)
+    _, report, _ = scrubbed(case["file"], as_of, case.get("config"))
     claims = claims_by_id(report)
     assert case["claim"] in claims, f"{case['claim']} not found in {case['file']}"
     claim = claims[case["claim"]]

@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 from ..findings import Ack, Finding
+from ..limits import Limits
 from ..reader import Segment
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class Context:
     as_of: date
     options: dict = field(default_factory=dict)  # rule options from the configuration
     maps: dict = field(default_factory=dict)  # loaded maps by name (see ``map``)
+    limits: Limits = field(default_factory=Limits)  # input limits (config [limits])
 
     @property
     def icd10cm(self):

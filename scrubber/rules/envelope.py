@@ -262,4 +262,74 @@ class IsaNonStandard(_FileRule):
     severity = "warning"
 
 
-RULES.append(IsaNonStandard)
+class EmptySegment(_FileRule):
+    """An empty segment (two terminators in a row, ``~~``).
+
+    ## What it does
+    Passes over the empty segment and warns; the outputs leave it out.
+
+    ## Why is this bad
+    Some translators (pyx12 among them) stop reading at an empty segment and silently drop the
+    rest of the file; others reject the interchange.
+    """
+
+    code = "EN104"
+    name = "empty-segment"
+    summary = "empty segment (~~) passed over"
+    severity = "warning"
+
+
+class UnterminatedSegment(_FileRule):
+    """The last segment of the file has no terminator.
+
+    ## What it does
+    Reads the last segment anyway and warns; the outputs write it with its terminator.
+
+    ## Why is this bad
+    Some translators (pyx12 among them) silently drop a last segment without terminator, usually
+    the IEA, and then reject the interchange as truncated.
+    """
+
+    code = "EN105"
+    name = "unterminated-segment"
+    summary = "last segment has no terminator"
+    severity = "warning"
+
+
+class FileTooLarge(_FileRule):
+    """The input is larger than the configured limit (``[limits] file_bytes``, 4 GiB by default).
+
+    ## What it does
+    Refuses the file before reading it.
+
+    ## Why is this bad
+    A file that large is almost certainly not one submitter's batch; payers cap file sizes too.
+
+    ## Use instead
+    Split the batch into several interchanges or files, or raise the limit in scrubber.toml.
+    """
+
+    code = "EN012"
+    name = "file-too-large"
+    summary = "file larger than the configured limit"
+
+
+class OverLimit(_FileRule):
+    """The input goes past a safety limit: too many elements in a segment, too many empty
+    segments, one claim with too many segments (``[limits]`` in scrubber.toml).
+
+    ## What it does
+    Stops reading and declares the input unusable, so that hostile input cannot make the
+    scrubber use unbounded memory or time.
+
+    ## Why is this bad
+    No 837P segment has more than a few dozen elements and no claim more than a few thousand
+    segments (50 service lines); such input is broken or hostile.
+    """
+
+    code = "EN013"
+    name = "over-limit"
+    summary = "input over a safety limit (elements, empty segments, claim size)"
+
+
+RULES.extend([IsaNonStandard, EmptySegment, UnterminatedSegment, FileTooLarge, OverLimit])

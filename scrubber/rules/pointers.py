@@ -306,12 +306,12 @@ class ServiceLineMissing(Rule):
             )
 
 
+_POINTERS = {**{str(i): i for i in range(1, 13)}, **{f"{i:02d}": i for i in range(1, 10)}}
+
+
 def _pointer_value(raw: str) -> int | None:
-    if raw.isdigit() and raw.isascii():
-        value = int(raw)
-        if 1 <= value <= 12:
-            return value
-    return None
+    """The HI position a pointer names (1-12), or None when it is not a valid pointer."""
+    return _POINTERS.get(raw)
 
 
 def _positions(filled: set[int]) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from ..findings import Finding
+from ..findings import Ack, Finding
 from ..outcome import ClaimOutcome, FileOutcome
 
 SCHEMA = "x12-scrubber/report@1"
@@ -41,35 +41,7 @@ class JsonReport:
 
     def finish(self, outcome: FileOutcome, reject_all: Finding | None = None) -> Path:
         """Assemble the report. ``reject_all``: a finding that rejects every claim (unusable input)."""
-        tmp = self.path.with_name(f".{self.path.name}.part")
-        head = {
-            "schema": SCHEMA,
-            "input": {"name": outcome.name, "sha256": outcome.sha256, "bytes": outcome.size},
-            "as_of": self.as_of,
-            "status": outcome.status,
-            "outputs": {
-                "clean": Path(outcome.outputs["clean"]).name if outcome.outputs["clean"] else None,
-                "rejected": Path(outcome.outputs["rejected"]).name if outcome.outputs["rejected"] else None,
-            },
-            "code_sets": outcome.code_sets,
-            "summary": outcome.summary(),
-            "findings": [f.to_json() for f in outcome.findings],
-        }
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, self.mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write("{\n")
-            for key, value in head.items():
-                out.write(f"  {json.dumps(key)}: {_dump(value)},\n")
-            out.write('  "claims": [')
-            first = True
-            for line in self._claim_lines(reject_all):
-                out.write("\n    " if first else ",\n    ")
-                out.write(line)
-                first = False
-            out.write("\n  ]\n}\n" if not first else "]\n}\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.path)
+        write_report(self.path, report_head(outcome, self.as_of), self._claim_lines(reject_all), self.mode)
         self._spool.close()
         return self.path
 
@@ -89,6 +61,64 @@ class JsonReport:
             self._spool.close()
 
 
+def report_head(outcome: FileOutcome, as_of: str) -> dict:
+    """Every key of the report but ``claims``, in the contract's order."""
+    return {
+        "schema": SCHEMA,
+        "input": {"name": outcome.name, "sha256": outcome.sha256, "bytes": outcome.size},
+        "as_of": as_of,
+        "status": outcome.status,
+        "outputs": {
+            "clean": Path(outcome.outputs["clean"]).name if outcome.outputs["clean"] else None,
+            "rejected": Path(outcome.outputs["rejected"]).name if outcome.outputs["rejected"] else None,
+        },
+        "code_sets": outcome.code_sets,
+        "summary": outcome.summary(),
+        "findings": [f.to_json() if isinstance(f, Finding) else f for f in outcome.findings],
+    }
+
+
+def write_report(path: Path, head: dict, claim_lines: Iterable[str], mode: int = 0o600) -> None:
+    """Write a report: each head key on its own line, then one claim (a JSON line) per line."""
+    tmp = path.with_name(f".{path.name}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("{\n")
+        for key, value in head.items():
+            out.write(f"  {json.dumps(key)}: {_dump(value)},\n")
+        out.write('  "claims": [')
+        first = True
+        for line in claim_lines:
+            out.write("\n    " if first else ",\n    ")
+            out.write(line)
+            first = False
+        out.write("\n  ]\n}\n" if not first else "]\n}\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def read_report_lines(path: Path) -> tuple[dict, Iterable[str]]:
+    """Read a report written by :func:`write_report`: its head, and its claim lines as they come."""
+    fh = open(path, encoding="utf-8")
+    head: dict = {}
+    for line in fh:
+        line = line.rstrip("\n")
+        if line.startswith('  "claims": ['):
+            break
+        if line.startswith('  "'):
+            key, _, value = line[2:].rstrip(",").partition(": ")
+            head[json.loads(key)] = json.loads(value)
+
+    def claims() -> Iterable[str]:
+        with fh:
+            for line in fh:
+                if line.startswith("    {"):
+                    yield line.strip().rstrip(",")
+
+    return head, claims()
+
+
 class TextReport:
     """The text summary for standard output."""
 
@@ -101,16 +131,20 @@ class TextReport:
         self._spool = tempfile.SpooledTemporaryFile(1 << 20, "w+", encoding="utf-8")
 
     def claim(self, outcome: ClaimOutcome) -> None:
-        if outcome.status != "rejected":
+        if outcome.status == "rejected":
+            self.claim_json(outcome.to_json())
+
+    def claim_json(self, claim: dict) -> None:
+        """The rejected-claim lines, from the claim's report entry (also used by --jobs)."""
+        if claim["status"] != "rejected":
             return
-        claim = outcome.claim
-        errors = [f for f in outcome.findings if f.severity == "error"]
+        errors = [f for f in claim["findings"] if f["severity"] == "error"]
         self._spool.write(
-            f"  REJECTED {claim.claim_id}  (ISA13 {claim.interchange_control}, GS06 {claim.group_control}, "
-            f"ST02 {claim.transaction_control}, charge {claim.charge})\n"
+            f"  REJECTED {claim['claim_id']}  (ISA13 {claim['interchange']}, GS06 {claim['group']}, "
+            f"ST02 {claim['transaction']}, charge {claim['charge']})\n"
         )
         for f in errors[: self.limit]:
-            self._spool.write(f"    {f.rule} {f.where()}: {f.message}\n")
+            self._spool.write(f"    {f['rule']} {finding_from_json(f).where()}: {f['message']}\n")
         if len(errors) > self.limit:
             self._spool.write(f"    ... and {len(errors) - self.limit} more errors (see the report)\n")
 
@@ -124,9 +158,11 @@ class TextReport:
             f"({outcome.errors} errors, {outcome.warnings} warnings)\n"
         )
         if outcome.by_rule:
-            top = ", ".join(f"{rule} x{n}" for rule, n in outcome.by_rule.most_common(5))
+            ranked = sorted(outcome.by_rule.items(), key=lambda item: (-item[1], item[0]))[:5]
+            top = ", ".join(f"{rule} x{n}" for rule, n in ranked)
             w(f"  top rules: {top}\n")
         for f in outcome.findings:
+            f = f if isinstance(f, Finding) else finding_from_json(f)
             w(f"  {f.severity.upper()} {f.rule} {f.where()}: {f.message}\n")
         self._spool.seek(0)
         for line in self._spool:
@@ -139,3 +175,12 @@ class TextReport:
     def discard(self) -> None:
         if self._spool is not None:
             self._spool.close()
+
+
+def finding_from_json(data: dict) -> Finding:
+    ack = data.get("ack")
+    return Finding(
+        data["rule"], data["severity"], data["message"], data.get("loop"), data.get("segment"),
+        data.get("position"), data.get("element"), data.get("value"),
+        Ack(ack["category"], ack["status"]) if ack else None,
+    )

@@ -1,0 +1,34 @@
+# The watched drop folder as a container (README: "Watching a drop folder").
+#
+#   docker build -t x12-scrubber .
+#   mkdir -p /srv/scrubber/inbox /srv/scrubber/out
+#   docker run -d --init --name scrubber --stop-timeout 120 -v /srv/scrubber:/data x12-scrubber --workers 2
+#   docker logs -f scrubber                         # JSON lines, no patient data
+#   docker exec scrubber scrubber status /data/out
+#
+# Mount ONE volume at /data holding inbox/ and out/: files are claimed by an atomic rename,
+# which needs both on the same filesystem. Arguments after the image name are added to the
+# command (--workers N, --settle SECONDS, --config /data/scrubber.toml ...).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY scrubber ./scrubber
+COPY maps ./maps
+RUN pip install . \
+    && useradd --system --uid 10001 --home-dir /data scrubber \
+    && mkdir -p /data/inbox /data/out \
+    && chown -R scrubber:scrubber /data
+
+USER scrubber
+WORKDIR /data
+VOLUME ["/data"]
+# `docker stop` sends SIGTERM to the watcher (PID 1): it stops after the files in progress.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["scrubber", "watch", "/data/inbox", "--out-dir", "/data/out"]
+CMD []

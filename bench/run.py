@@ -1,0 +1,126 @@
+"""Benchmark: the scrubber against pyx12's full validation on the same file, in the same run.
+
+    python bench/run.py [FILE] [--claims 10000] [--style std] [--skip-pyx12] [--scrubber-args "..."]
+
+With no FILE, a synthetic file is generated with bench/gen837.py. Each tool runs in its own
+process (so peak memory is its own): the scrubber as `python -m scrubber scrub FILE` (outputs in a
+temporary folder), pyx12 as `x12n_document` writing its 999 to a temporary file. Printed for each:
+seconds, MB/s, claims/s, peak resident memory, and the ratio of throughputs. Not a timed test: a
+script people run; the README records the latest figures and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from gen837 import generate  # noqa: E402
+
+SCRUB = """
+import json, os, resource, sys, time
+
+def peak_mb():
+    # VmHWM: this process's own peak resident memory (ru_maxrss would carry the parent's over exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from scrubber.cli import main
+sys.stdout = open(os.devnull, "w")
+t = time.perf_counter()
+try:
+    sys.argv = ["scrubber", "scrub", *sys.argv[1:]]
+    main()
+except SystemExit as e:
+    code = e.code
+print(json.dumps({"seconds": time.perf_counter() - t, "exit": code,
+                  "peak_mb": peak_mb()}), file=sys.stderr)
+"""
+
+PYX12 = """
+import json, logging, resource, sys, time
+
+def peak_mb():
+    # VmHWM: this process's own peak resident memory (ru_maxrss would carry the parent's over exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+import pyx12.params, pyx12.x12n_document
+logging.disable(logging.CRITICAL)
+t = time.perf_counter()
+with open(sys.argv[2], "w") as fd_997:
+    ok = pyx12.x12n_document.x12n_document(pyx12.params.params(), sys.argv[1], fd_997, None, None)
+print(json.dumps({"seconds": time.perf_counter() - t, "valid": bool(ok),
+                  "peak_mb": peak_mb()}), file=sys.stderr)
+"""
+
+
+def run(code: str, *args: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+    try:
+        return json.loads(last)
+    except json.JSONDecodeError:
+        raise SystemExit(f"benchmark run failed:\n{proc.stderr[-2000:]}") from None
+
+
+def count_claims(path: Path) -> int:
+    data = path.read_bytes()
+    term = data[105:106]
+    elem = data[3:4]
+    return data.count(term + b"CLM" + elem) + data.count(term + b"\nCLM" + elem) + data.count(term + b"\r\nCLM" + elem)
+
+
+def line(name: str, r: dict, mb: float, claims: int) -> str:
+    return (f"{name:<26} {r['seconds']:8.2f} s {mb / r['seconds']:8.2f} MB/s {claims / r['seconds']:10.0f} claims/s "
+            f"{r['peak_mb']:8.1f} MB peak")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("file", nargs="?", type=Path)
+    ap.add_argument("--claims", type=int, default=10000)
+    ap.add_argument("--style", default="std")
+    ap.add_argument("--skip-pyx12", action="store_true")
+    ap.add_argument("--scrubber-args", default="", help="extra options for scrubber scrub, e.g. '--no-structure'")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="an extra scrubber run with these options (repeatable), e.g. --variant=--no-structure")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.file
+        if path is None:
+            path = Path(tmp) / f"bench_{args.claims}.837"
+            generate(path, args.claims, style=args.style)
+        mb = path.stat().st_size / 1e6
+        claims = count_claims(path)
+        print(f"file: {path.name}, {mb:.1f} MB, {claims} claims; machine: {platform.machine()}, "
+              f"{os.cpu_count()} cores, Python {platform.python_version()}")
+        runs = [("scrubber " + args.scrubber_args).strip()] + [f"scrubber {v}" for v in args.variant]
+        results = {}
+        for i, name in enumerate(runs):
+            extra = shlex.split(name[len("scrubber"):])
+            r = run(SCRUB, str(path), "--out-dir", str(Path(tmp) / f"out{i}"), "--as-of", "2025-06-01", *extra)
+            results[name] = r
+            print(line(name, r, mb, claims))
+        if not args.skip_pyx12:
+            p = run(PYX12, str(path), str(Path(tmp) / "pyx12.999"))
+            print(line("pyx12 x12n_document", p, mb, claims))
+            for name, r in results.items():
+                print(f"ratio {name!r} / pyx12: {p['seconds'] / r['seconds']:.1f}x throughput")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

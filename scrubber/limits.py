@@ -1,0 +1,52 @@
+"""Input limits: what the scrubber accepts before it calls an input hostile or broken.
+
+Each limit is configurable in the ``[limits]`` table of ``scrubber.toml``::
+
+    [limits]
+    file_bytes = 4_294_967_296        # larger inputs are refused (EN012)
+    segment_bytes = 1_048_576         # a longer segment means a missing terminator (EN004)
+    elements_per_segment = 256        # more elements than any 837P segment has (EN013)
+    empty_segments = 10_000           # more empty segments (~~) than that: not X12 (EN104 -> EN013)
+    claim_segments = 20_000           # one claim longer than that is refused (EN013)
+    claims_per_transaction = 5_000    # the guide's limit per ST; further claims are rejected (LM001)
+    lines_per_claim = 50              # the guide's 2400 repeat; more lines reject the claim (LM002)
+
+The defaults keep memory and time bounded on adversarial input (a 1 GB file with no terminator, a
+billion empty segments) while accepting every file the implementation guide allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+class LimitsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Limits:
+    file_bytes: int = 4 << 30
+    segment_bytes: int = 1 << 20
+    elements_per_segment: int = 256
+    empty_segments: int = 10_000
+    claim_segments: int = 20_000
+    claims_per_transaction: int = 5_000
+    lines_per_claim: int = 50
+
+    @classmethod
+    def from_config(cls, data: dict | None) -> Limits:
+        if not data:
+            return cls()
+        known = {f.name for f in fields(cls)}
+        values = {}
+        for key, value in data.items():
+            if key not in known:
+                raise LimitsError(f"limits: unknown limit {key!r} ({', '.join(sorted(known))})")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise LimitsError(f"limits.{key}: must be a whole number of at least 1, not {value!r}")
+            values[key] = value
+        return cls(**values)
+
+
+DEFAULT = Limits()

@@ -1,0 +1,410 @@
+"""``--jobs N``: several inputs in parallel, and one large input split at transaction-set boundaries.
+
+Splitting one file: a byte scan (regular expressions over a memory map: no segment objects) finds
+each interchange, group and transaction set (ST..SE). Consecutive transaction sets of one group
+are cut into units of similar size; each unit becomes a small interchange of its own (the
+original ISA and GS, the unit's ST..SE bytes unchanged, a GE and IEA counted for the unit) that
+a worker process scrubs with the ordinary pipeline. The parent stitches the units' clean and
+rejected 837s back into the original envelopes (SE01 as the workers counted it, GE01 and IEA01
+recounted), the reports into one report, and checks the original GE and IEA trailers itself, so
+the outputs are the same as a single-process run's.
+
+A file that is not regular enough for the byte scan (inconsistent line breaks, empty segments,
+an unterminated last segment, envelopes out of order, a UTF-8 byte-order mark) or whose units are
+not all usable is scrubbed in one process instead: the split is an optimisation, never a
+different result.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import shutil
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .config import Config
+from .engine import Engine
+from .model import EnvelopeProblem, _check_control, _check_count
+from .outcome import FileOutcome
+from .pipeline import _trailer_findings, code_sets_used, file_digest, output_stem, scrub_file
+from .reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, detect_delimiters
+from .writers.report import TextReport, read_report_lines, report_head, write_report
+
+SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
+
+
+@dataclass
+class GroupPlan:
+    gs: Segment
+    blocks: list[tuple[int, int]] = field(default_factory=list)  # byte ranges of ST..SE (with terminators)
+    ge: Segment | None = None
+
+
+@dataclass
+class InterchangePlan:
+    isa: Segment
+    delims: Delimiters
+    groups: list[GroupPlan] = field(default_factory=list)
+    iea: Segment | None = None
+
+
+def _segment_at(data, start: int, delims: Delimiters) -> tuple[Segment, int]:
+    end = data.find(delims.segment.encode("latin-1"), start)
+    if end < 0:
+        raise ValueError("unterminated")
+    seg = Segment(bytes(data[start:end]).decode("latin-1"), start, delims)
+    return seg, end + 1 + len(delims.suffix)
+
+
+def plan(path: Path) -> list[InterchangePlan] | None:
+    """The envelope layout of a regular file, or None when it must be read segment by segment."""
+    with open(path, "rb") as fh:
+        try:
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # empty file
+            return None
+    try:
+        return _plan(data)
+    except (ValueError, UnusableInput, IndexError):
+        return None
+    finally:
+        data.close()
+
+
+def _plan(data) -> list[InterchangePlan] | None:
+    plans: list[InterchangePlan] = []
+    pos = 0
+    size = len(data)
+    while True:
+        while pos < size and data[pos:pos + 1] in (b"\r", b"\n", b" ", b"\t"):
+            pos += 1
+        if pos >= size:
+            break
+        if data[pos:pos + 3] != b"ISA":
+            return None
+        head = bytes(data[pos:pos + 600]).decode("latin-1")
+        delims = detect_delimiters(head)
+        if len(head.split(delims.segment, 1)[0]) + 1 != ISA_LENGTH:
+            return None
+        term = delims.segment.encode("latin-1")
+        sep = term + delims.suffix.encode("latin-1")
+        elem = re.escape(delims.element.encode("latin-1"))
+        isa, pos = _segment_at(data, pos, delims)
+        current = InterchangePlan(isa, delims)
+        pattern = re.compile(re.escape(sep) + rb"(ST|SE|GS|GE|IEA)" + elem)
+        group: GroupPlan | None = None
+        st_start = None
+        # The segment after the ISA is a GS: match from the ISA's own terminator on.
+        for m in pattern.finditer(data, pos - len(sep)):
+            kind = m.group(1)
+            start = m.start(1)
+            if kind == b"GS":
+                if group is not None or st_start is not None:
+                    return None
+                seg, _ = _segment_at(data, start, delims)
+                group = GroupPlan(seg)
+            elif kind == b"ST":
+                if group is None or st_start is not None:
+                    return None
+                st_start = start
+            elif kind == b"SE":
+                if st_start is None:
+                    return None
+                _, end = _segment_at(data, start, delims)
+                group.blocks.append((st_start, end))
+                st_start = None
+            elif kind == b"GE":
+                if group is None or st_start is not None:
+                    return None
+                group.ge, _ = _segment_at(data, start, delims)
+                current.groups.append(group)
+                group = None
+            else:  # IEA
+                if group is not None or st_start is not None:
+                    return None
+                current.iea, pos = _segment_at(data, start, delims)
+                break
+        if current.iea is None:
+            return None
+        # Regular means: every terminator followed by the same line break, no empty segment.
+        region = (current.isa.offset, pos)
+        if delims.suffix and re.compile(re.escape(term) + rb"(?!" + re.escape(sep[len(term):]) + rb")").search(data, *region):
+            return None
+        if data.find(sep + term, *region) >= 0 or data.find(sep + sep, *region) >= 0:
+            return None
+        plans.append(current)
+    return plans or None
+
+
+# --- workers -----------------------------------------------------------------------------------
+
+_ENGINE: dict = {}
+
+
+def _engine(config: Config, as_of: date) -> Engine:
+    key = (repr(config), as_of)  # one engine (and its loaded maps) per worker process
+    if key not in _ENGINE:
+        _ENGINE.clear()
+        _ENGINE[key] = Engine(config, as_of)
+    return _ENGINE[key]
+
+
+def _scrub_unit(job: dict) -> dict:
+    """Scrub one unit (a list of ST..SE byte ranges of one group) as an interchange of its own."""
+    d: Delimiters = job["delims"]
+    sep = d.segment + d.suffix
+    e = d.element
+    unit = Path(job["dir"]) / f"u{job['index']:05d}.837"
+    with open(job["path"], "rb") as src, open(unit, "wb") as out:
+        out.write((job["isa"] + sep + job["gs"] + sep).encode("latin-1"))
+        for start, end in job["blocks"]:
+            src.seek(start)
+            out.write(src.read(end - start))
+        out.write(f"GE{e}{len(job['blocks'])}{e}{job['gs06']}{sep}IEA{e}1{e}{job['isa13']}{sep}".encode("latin-1"))
+    engine = _engine(job["config"], job["as_of"])
+    kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
+    outcome = scrub_file(unit, Path(job["dir"]) / f"out{job['index']:05d}", engine, **kwargs)
+    fatal = outcome.findings[-1].rule if outcome.unusable else None
+    return {
+        "index": job["index"], "report": outcome.report_path, "clean": outcome.outputs["clean"],
+        "rejected": outcome.outputs["rejected"], "fatal": fatal,
+    }
+
+
+def scrub_split(
+    path: Path, out_dir: Path, config: Config, as_of: date, jobs: int, text_out=None, structure: bool | None = None,
+) -> FileOutcome | None:
+    """Scrub one large file with ``jobs`` processes; None when the file must be scrubbed in one."""
+    if jobs < 2 or path.stat().st_size < SPLIT_MIN_BYTES:
+        return None
+    layout = plan(path)
+    if layout is None:
+        return None
+    total = sum(end - start for i in layout for g in i.groups for start, end in g.blocks)
+    target = max(total // (jobs * 4), 1 << 20)
+    units = []  # (interchange index, group index, blocks)
+    for ii, inter in enumerate(layout):
+        for gi, grp in enumerate(inter.groups):
+            chunk, size = [], 0
+            for block in grp.blocks:
+                chunk.append(block)
+                size += block[1] - block[0]
+                if size >= target:
+                    units.append((ii, gi, chunk))
+                    chunk, size = [], 0
+            if chunk or not grp.blocks:
+                units.append((ii, gi, chunk))
+    if any(not blocks for _, _, blocks in units):
+        return None  # a group with no transaction set: leave it to the single-process reader
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".scrub-", dir=out_dir))
+    try:
+        job_list = []
+        for index, (ii, gi, blocks) in enumerate(units):
+            inter, grp = layout[ii], layout[ii].groups[gi]
+            job_list.append({
+                "index": index, "path": str(path), "dir": str(work), "delims": inter.delims,
+                "isa": inter.isa.raw, "gs": grp.gs.raw, "isa13": inter.isa.el(13), "gs06": grp.gs.el(6),
+                "blocks": blocks, "config": config, "as_of": as_of, "structure": structure,
+            })
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(_scrub_unit, job_list))
+        if any(r["fatal"] not in (None, "EN010") for r in results):
+            return None
+        return _merge(path, out_dir, layout, units, results, config, as_of, text_out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --- merging -----------------------------------------------------------------------------------
+
+def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> FileOutcome | None:
+    engine = Engine(config, as_of)
+    stem = output_stem(path)
+    outcome = FileOutcome(name=path.name)
+    outcome.sha256, outcome.size = file_digest(path)
+    outcome.code_sets = code_sets_used()
+    text = TextReport(text_out) if text_out is not None else None
+    if text:
+        text.start(outcome)
+    heads = {}
+    for r in results:
+        head, _ = read_report_lines(Path(r["report"]))
+        heads[r["index"]] = head
+
+    # The top-level findings in the order a single pass makes them.
+    for ii, inter in enumerate(layout):
+        first_of_interchange = True
+        for gi, grp in enumerate(inter.groups):
+            first_of_group = True
+            for index, (uii, ugi, _) in enumerate(units):
+                if (uii, ugi) != (ii, gi):
+                    continue
+                for f in heads[index]["findings"]:
+                    if f["rule"] == "EN010":
+                        continue
+                    if f.get("loop") == "ISA" and not first_of_interchange:
+                        continue
+                    if f.get("loop") == "GS" and not first_of_group:
+                        continue
+                    outcome.findings.append(f)
+                first_of_interchange = first_of_group = False
+            problems: list[EnvelopeProblem] = []
+            _check_count(problems, grp.ge, 1, len(grp.blocks), "GE01", "transaction sets in the group")
+            _check_control(problems, grp.ge, 2, grp.gs.el(6), "GE02", "GS06")
+            outcome.findings.extend(f.to_json() for f in _trailer_findings(_locate(problems, "GE"), engine))
+        problems = []
+        _check_count(problems, inter.iea, 1, len(inter.groups), "IEA01", "functional groups in the interchange")
+        _check_control(problems, inter.iea, 2, inter.isa.el(13).strip(), "IEA02", "ISA13")
+        outcome.findings.extend(f.to_json() for f in _trailer_findings(_locate(problems, "IEA"), engine))
+    for f in outcome.findings:
+        outcome.by_rule[f["rule"]] += 1
+        if f["severity"] == "error":
+            outcome.errors += 1
+        elif f["severity"] == "warning":
+            outcome.warnings += 1
+
+    # Claims, in order; the summary from them.
+    def claim_lines():
+        import json
+
+        for r in results:
+            _, lines = read_report_lines(Path(r["report"]))
+            for line in lines:
+                claim = json.loads(line)
+                outcome.claims += 1
+                if claim["status"] == "accepted":
+                    outcome.accepted += 1
+                else:
+                    outcome.rejected += 1
+                for f in claim["findings"]:
+                    outcome.by_rule[f["rule"]] += 1
+                    if f["severity"] == "error":
+                        outcome.errors += 1
+                    elif f["severity"] == "warning":
+                        outcome.warnings += 1
+                if text:
+                    text.claim_json(claim)
+                yield line
+
+    spool = tempfile.TemporaryFile("w+", encoding="utf-8", dir=out_dir)
+    for line in claim_lines():
+        spool.write(line + "\n")
+    if outcome.claims == 0:
+        spool.close()
+        return None
+    outcome.outputs["clean"] = _stitch(out_dir / f"{stem}.clean.837", layout, units, results, "clean")
+    outcome.outputs["rejected"] = _stitch(out_dir / f"{stem}.rejected.837", layout, units, results, "rejected")
+    outcome.status = "rejections" if outcome.rejected else "clean"
+    spool.seek(0)
+    report_path = out_dir / f"{stem}.report.json"
+    write_report(report_path, report_head(outcome, as_of.isoformat()), (line.rstrip("\n") for line in spool))
+    spool.close()
+    outcome.report_path = str(report_path)
+    if text:
+        text.finish(outcome)
+    return outcome
+
+
+def _locate(problems: list[EnvelopeProblem], loop: str) -> list[EnvelopeProblem]:
+    for p in problems:
+        p.segment.loop = loop
+    return problems
+
+
+def _stitch(target: Path, layout, units, results, kind: str) -> str | None:
+    """Put the units' ST..SE blocks of one kind back into the original envelopes."""
+    from .reader import read_segments
+
+    tmp = target.with_name(f".{target.name}.part")
+    written = 0
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="latin-1", newline="") as out:
+        for ii, inter in enumerate(layout):
+            d = inter.delims
+            sep = d.segment + d.suffix
+            e = d.element
+            groups_written = 0
+            isa_open = False
+            for gi, grp in enumerate(inter.groups):
+                transactions = 0
+                for index, (uii, ugi, _) in enumerate(units):
+                    if (uii, ugi) != (ii, gi) or not results[index][kind]:
+                        continue
+                    inside = False
+                    for seg in read_segments(results[index][kind]):
+                        if seg.id == "ST":
+                            inside = True
+                            if not isa_open:
+                                out.write(inter.isa.raw + sep)
+                                isa_open = True
+                            if transactions == 0:
+                                out.write(grp.gs.raw + sep)
+                            transactions += 1
+                        if inside:
+                            out.write(seg.raw + sep)
+                        if seg.id == "SE":
+                            inside = False
+                if transactions:
+                    out.write(f"GE{e}{transactions}{e}{grp.gs.el(6)}{sep}")
+                    groups_written += 1
+            if isa_open:
+                out.write(f"IEA{e}{groups_written}{e}{inter.isa.el(13)}{sep}")
+                written += 1
+        out.flush()
+        os.fsync(out.fileno())
+    if written:
+        os.replace(tmp, target)
+        return str(target)
+    tmp.unlink()
+    return None
+
+
+# --- several inputs ----------------------------------------------------------------------------
+
+@dataclass
+class FileResult:
+    path: Path
+    exit_code: int
+    unusable: str | None
+    report_path: str | None
+    text: str
+
+
+def _scrub_whole(job: dict) -> FileResult:
+    import io
+
+    engine = _engine(job["config"], job["as_of"])
+    buf = io.StringIO() if job["text"] else None
+    kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
+    outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=buf, **kwargs)
+    return FileResult(job["path"], outcome.exit_code, outcome.unusable, outcome.report_path,
+                      buf.getvalue() if buf is not None else "")
+
+
+def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date, jobs: int, text: bool,
+                   structure: bool | None = None):
+    """Yield a FileResult per input, in input order: files spread over ``jobs`` processes, or a
+    single large file split at transaction-set boundaries."""
+    import io
+
+    if len(files) == 1:
+        buf = io.StringIO() if text else None
+        outcome = scrub_split(files[0], out_dir, config, as_of, jobs, text_out=buf, structure=structure)
+        if outcome is not None:
+            yield FileResult(files[0], outcome.exit_code, outcome.unusable, outcome.report_path,
+                             buf.getvalue() if buf is not None else "")
+            return
+        yield _scrub_whole({"path": files[0], "out_dir": out_dir, "config": config, "as_of": as_of,
+                            "text": text, "structure": structure})
+        return
+    jobs_list = [{"path": f, "out_dir": out_dir, "config": config, "as_of": as_of, "text": text,
+                  "structure": structure} for f in files]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_scrub_whole, jobs_list)

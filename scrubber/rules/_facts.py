@@ -1,0 +1,99 @@
+"""Per-claim facts shared by several rule families, computed once per claim (issue 3 rules).
+
+The engine runs every rule on one claim before the next claim, so the facts of the last claim
+are kept in the context (``ctx.maps``) and reused by the following rules; only one claim's facts
+are ever held. Dates are parsed through a small bounded cache: a file repeats the same few dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..model import Claim, parse_date
+from ..reader import Segment
+from .base import Context
+
+_DATE_CACHE: dict[str, date | None] = {}
+_DATE_CACHE_LIMIT = 4096
+
+
+def cached_date(text: str) -> date | None:
+    """``parse_date`` (CCYYMMDD -> date, None when impossible) with a bounded cache."""
+    try:
+        return _DATE_CACHE[text]
+    except KeyError:
+        pass
+    if len(_DATE_CACHE) >= _DATE_CACHE_LIMIT:
+        _DATE_CACHE.clear()
+    value = _DATE_CACHE[text] = parse_date(text)
+    return value
+
+
+def period(fmt: str, text: str) -> tuple[date | None, date | None]:
+    """Like ``model.parse_date_period``: D8 -> (d, d); RD8 ``A-B`` -> (a, b)."""
+    if fmt == "RD8" and "-" in text:
+        start, _, end = text.partition("-")
+        return cached_date(start), cached_date(end)
+    d = cached_date(text)
+    return d, d
+
+
+class ClaimDates:
+    """The claim's DTP segments and dates of service.
+
+    ``service``: (DTP*472 segment, start, end) for the claim (2300) and the lines; ``line_dates``:
+    each line's date of service (its own DTP*472 start, else the claim's); ``first``: the earliest
+    of them; ``label(seg)``: "service line N" or "the claim", for messages.
+    """
+
+    __slots__ = ("dtps", "service", "where", "claim_level", "claim_start", "line_dates", "dated_lines", "first")
+
+    def __init__(self, claim: Claim) -> None:
+        self.dtps: list[Segment] = []
+        self.service: list[tuple[Segment, date | None, date | None]] = []
+        self.where: dict[int, int] = {}  # id(DTP segment) -> its service line number
+        self.claim_start: date | None = None
+        self.claim_level = False
+        own: dict[int, date | None] = {}
+        self.dated_lines: set[int] = set()
+        number = 0  # the service line a segment belongs to (the model starts one at each LX)
+        for seg in claim.segments:
+            sid = seg.id
+            if sid == "LX":
+                number += 1
+                continue
+            if sid != "DTP":
+                continue
+            in_line = number > 0 and seg.loop.startswith("24")
+            self.dtps.append(seg)
+            if in_line:
+                self.where[id(seg)] = number
+            if seg.el(1) != "472":
+                continue
+            start, end = period(seg.el(2), seg.el(3))
+            self.service.append((seg, start, end))
+            if not in_line:
+                if seg.loop == "2300" and not self.claim_level:
+                    self.claim_level = True
+                    self.claim_start = start
+            elif number not in own:
+                own[number] = start
+                self.dated_lines.add(number)
+        self.line_dates: list[date | None] = [
+            own.get(line.number) or self.claim_start for line in claim.lines
+        ]
+        known = [d for d in self.line_dates if d is not None]
+        self.first = min(known) if known else self.claim_start
+
+    def label(self, seg: Segment) -> str:
+        number = self.where.get(id(seg))
+        return "the claim" if number is None else f"service line {number}"
+
+
+def claim_dates(claim: Claim, ctx: Context) -> ClaimDates:
+    slot = ctx.maps.get("claim-dates")
+    if slot is not None and slot[0] is claim:
+        return slot[1]
+    dates = ClaimDates(claim)
+    ctx.maps["claim-dates"] = (claim, dates)  # only the last claim is kept
+    return dates

@@ -1,0 +1,320 @@
+"""Back-pain diagnosis coding: specificity (M54.9), sequencing, Excludes1 (BP001-BP003).
+
+The rules are generic; what they know about back pain is data in ``maps/backpain/`` (see
+:mod:`scrubber.backpain_maps`). They assume the codes themselves are valid ICD-10-CM codes for the
+date of service (the DX rules check that) and look at the coding logic between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import ClassVar
+
+from ..backpain_maps import (
+    MAP_NAME,
+    BackpainMaps,
+    Entry,
+    describe_sources,
+    load_backpain_maps,
+)
+from ..findings import Finding
+from ..model import Claim, Diagnosis, ServiceLine
+from .base import Context, Rule
+
+
+class BackpainRule(Rule):
+    """Shared plumbing of the map-driven back-pain rules (not itself a rule)."""
+
+    uses_backpain_maps: ClassVar[bool] = True
+    map_files: ClassVar[tuple[str, ...]] = ()
+    severity = "warning"
+
+    @staticmethod
+    def maps(ctx: Context) -> BackpainMaps:
+        return ctx.map(MAP_NAME, load_backpain_maps)
+
+    @classmethod
+    def explain_sources(cls) -> str:
+        """The map files this rule reads, with their sources and each entry's (for --explain)."""
+        return "Maps:\n" + describe_sources(load_backpain_maps(), cls.map_files)
+
+    def severity_for(self, entry: Entry) -> str:
+        """An entry without a checked public source gives a warning whatever the rule's default."""
+        return self.severity if entry.public_source else "warning"
+
+    def not_covered(self, claim: Claim, ctx: Context, dates: list[date | None]) -> Finding | None:
+        """A not_checked finding when a date of service is outside a map file this rule reads."""
+        maps = self.maps(ctx)
+        for name in self.map_files:
+            mf = maps.files[name]
+            for d in dates:
+                # No date at all is not a coverage question (a missing DTP*472 is its own finding).
+                if d is not None and not mf.covers(d):
+                    when = f"date of service {d.isoformat()}"
+                    return self.finding(
+                        claim.clm,
+                        f"Claim {claim.claim_id}: {self.code} not checked for {when}; maps/{MAP_NAME}/{name} covers "
+                        f"{mf.effective_from.isoformat()} to {mf.effective_to.isoformat()}.",
+                        element="CLM01",
+                        value=d.isoformat(),
+                        severity="not_checked",
+                    )
+        return None
+
+
+def norm(code: str) -> str:
+    return code.strip().replace(".", "").upper()
+
+
+def dot(code: str) -> str:
+    return f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
+
+
+class Facts:
+    """What the back-pain rules read from one claim, computed once for all of them (the engine runs
+    the rules one after the other on the same claim; only the latest claim is kept)."""
+
+    __slots__ = ("claim", "code_at", "codes", "dates", "first_date", "in_scope", "lines")
+
+    def __init__(self, claim: Claim, maps: BackpainMaps):
+        self.claim = claim
+        self.codes = [(dx, norm(dx.code)) for dx in claim.diagnoses if dx.code]
+        self.code_at = {dx.position: (dx, c) for dx, c in self.codes}
+        claim_date = None
+        lines = []
+        for line in claim.lines:
+            if line.sv1 is None:
+                continue
+            d = line.service_date
+            if d is None:
+                if claim_date is None:
+                    claim_date = claim.claim_dates()[0] or False
+                d = claim_date or None
+            lines.append((line, line.procedure, d))
+        self.lines = lines  # (line, procedure, date of service)
+        self.dates = [d for _, _, d in lines] or [claim.claim_dates()[0]]
+        known = [d for d in self.dates if d is not None]
+        self.first_date = min(known) if known else None
+        self.in_scope = any(maps.scope.match(c) for _, c in self.codes)
+
+    def pointed(self, line: ServiceLine) -> list[tuple[int, Diagnosis, str]]:
+        """The line's pointed diagnoses: (SV107 component index, diagnosis, normalized code)."""
+        out = []
+        for index, raw in enumerate(line.pointers, start=1):
+            if raw.isdigit() and raw.isascii():
+                hit = self.code_at.get(int(raw))
+                if hit is not None:
+                    out.append((index, hit[0], hit[1]))
+        return out
+
+
+def facts(claim: Claim, ctx: Context) -> Facts:
+    cached = ctx.maps.get("backpain.facts")
+    if cached is not None and cached.claim is claim:
+        return cached
+    f = ctx.maps["backpain.facts"] = Facts(claim, BackpainRule.maps(ctx))
+    return f
+
+
+class UnspecifiedBackPain(BackpainRule):
+    """Unspecified back-pain code (M54.9) although the claim documents a more specific one.
+
+    ## What it does
+    Flags M54.9 (dorsalgia, unspecified) when the same claim also carries a specific back-pain
+    code (M54.1-, M54.2, M54.3-, M54.4-, M54.5-, M54.6, M54.8-), or when a region-specific
+    imaging line (thoracic X-ray or MRI 72070-72080/72146, cervical MRI 72141, lumbar MRI 72148)
+    points at M54.9. The codes and procedures are in `maps/backpain/specificity.toml`.
+
+    ## Why is this bad
+    ICD-10-CM wants the most specific code the record supports; a claim that names the region
+    elsewhere, or images one region, documents more than "back pain, unspecified". Payers run
+    unspecified-code edits and deny or pend such lines.
+
+    ## Example
+    `HI*ABK:M549*ABF:M546~`, or `HI*ABK:M549~` with `SV1*HC:72146*850*UN*1***1~`
+
+    ## Use instead
+    `HI*ABK:M546~` (pain in thoracic spine) and point the lines at it.
+
+    ## References
+    ICD-10-CM Official Guidelines FY2026 sec. I.B.18; tabular M54.9.
+    """
+
+    code = "BP001"
+    name = "backpain-unspecified"
+    summary = "M54.9 sent although the claim carries a specific back-pain code or region imaging"
+    source = "ICD-10-CM Official Guidelines FY2026 sec. I.B.18; maps/backpain/specificity.toml"
+    map_files = ("specificity.toml", "groups.toml")
+
+    def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
+        maps = self.maps(ctx)
+        f = facts(claim, ctx)
+        codes = f.codes
+        hits = [(dx, c) for dx, c in codes if c in maps.unspecified]
+        if not hits:
+            return
+        missing = self.not_covered(claim, ctx, f.dates)
+        if missing:
+            yield missing
+            return
+        d = f.first_date
+        for dx, c in hits:
+            for specific, procedures, entry in maps.unspecified[c]:
+                if d is not None and not entry.in_effect(d):
+                    continue
+                other = next((o for o, oc in codes if o is not dx and specific.match(oc)), None)
+                if other is not None:
+                    yield self.finding(
+                        dx.segment,
+                        f"{dot(c)} ({entry.label}) at {dx.ref[:4]} is unspecified, but the claim also carries "
+                        f"{dot(norm(other.code))} at {other.ref[:4]}; drop {dot(c)} or code the region.",
+                        element=dx.ref, value=c, severity=self.severity_for(entry),
+                    )
+                    break
+                line_hit = next(
+                    ((line, i) for line, proc, _ in f.lines if proc in procedures
+                     for i, p, _ in f.pointed(line) if p is dx),
+                    None,
+                )
+                if line_hit is not None:
+                    line, i = line_hit
+                    yield self.finding(
+                        line.sv1,
+                        f"Service line {line.number} ({line.procedure}, imaging of one spinal region) points at "
+                        f"{dot(c)} ({entry.label}); code the region imaged (e.g. M54.6 for the thoracic spine).",
+                        element=f"SV107-{i}", value=c, severity=self.severity_for(entry),
+                    )
+                    break
+
+
+class BackPainSequencing(BackpainRule):
+    """Back-pain symptom code as principal diagnosis while the claim carries its underlying cause.
+
+    ## What it does
+    Flags an M54.- code in HI01 (the principal diagnosis) when the claim also carries an
+    underlying condition the pain is secondary to: scoliosis M41.-, collapsed vertebra M48.5-,
+    osteoporotic fracture M80.-, vertebral fracture S22.0-/S32.0-, spinal infection M46.2-M46.5-,
+    disc disorders M50.-/M51.- (list in `maps/backpain/sequencing.toml`).
+
+    ## Why is this bad
+    A symptom that is integral to a definitive diagnosis is not the principal diagnosis: the
+    condition chiefly responsible for the visit is coded first. Payers' medical-necessity edits
+    read the first diagnosis; a symptom first can cost the line.
+
+    ## Example
+    `HI*ABK:M5450*ABF:M4126~` (low back pain first, lumbar scoliosis second)
+
+    ## Use instead
+    `HI*ABK:M4126*ABF:M5450~`, or drop M54.50 if the pain is part of the condition.
+
+    ## References
+    ICD-10-CM Official Guidelines FY2026 sec. I.B.4-I.B.5, IV.D.
+    """
+
+    code = "BP002"
+    name = "backpain-sequencing"
+    summary = "M54.x is HI01 while the claim carries the underlying condition (code it first)"
+    source = "ICD-10-CM Official Guidelines FY2026 sec. I.B.5, IV.D; maps/backpain/sequencing.toml"
+    map_files = ("sequencing.toml",)
+
+    def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
+        first = claim.diagnosis_at(1)
+        if first is None or not first.code:
+            return
+        maps = self.maps(ctx)
+        c = norm(first.code)
+        entries = [(u, e) for s, u, e in maps.sequencing if s.match(c)]
+        if not entries:
+            return
+        f = facts(claim, ctx)
+        missing = self.not_covered(claim, ctx, f.dates)
+        if missing:
+            yield missing
+            return
+        d = f.first_date
+        others = [(dx, oc) for dx, oc in f.codes if dx is not first]
+        for underlying, entry in entries:
+            if d is not None and not entry.in_effect(d):
+                continue
+            hit = next((dx for dx, oc in others if underlying.match(oc)), None)
+            if hit is not None:
+                yield self.finding(
+                    first.segment,
+                    f"Principal diagnosis {dot(c)} is a back-pain symptom, but the claim carries the underlying "
+                    f"{entry.label} {dot(norm(hit.code))} at {hit.ref[:4]}; code the underlying condition first.",
+                    element=first.ref, value=c, severity=self.severity_for(entry),
+                )
+                return
+
+
+class BackPainExcludes1(BackpainRule):
+    """Two diagnoses on one claim that an ICD-10-CM Excludes1 note says never go together.
+
+    ## What it does
+    Flags a pair of codes on the claim where the tabular entry of one (or of one of its
+    ancestors) has an Excludes1 note naming the other: M54.5- with M54.4- or S39.012-; M54.6 with
+    M51.-; M54.2 with M50.-; M54.1- with M51.1- or M47.2-; M54.- with F45.41 ... The pairs are in
+    `maps/backpain/excludes1.toml`, generated from the FY2026 tabular by
+    `tools/build_backpain_excludes.py`.
+
+    ## Why is this bad
+    Excludes1 means "not coded here": the two conditions cannot occur together, or one is
+    already included in the other (lumbago with sciatica includes the low back pain). Payers'
+    code-pair edits deny the claim or the line. The one exception (the two conditions are
+    unrelated) needs the record to show it, hence a warning by default.
+
+    ## Example
+    `HI*ABK:M5441*ABF:M5450~` (lumbago with sciatica, right side, and low back pain)
+
+    ## Use instead
+    `HI*ABK:M5441~`: the combination code already says low back pain.
+
+    ## References
+    ICD-10-CM Official Guidelines FY2026 sec. I.A.12.a (Excludes1); tabular notes of M54 and below.
+    """
+
+    code = "BP003"
+    name = "backpain-excludes1"
+    summary = "two diagnoses that an ICD-10-CM Excludes1 note forbids together"
+    source = "ICD-10-CM tabular FY2026 Excludes1 notes; Official Guidelines sec. I.A.12.a; maps/backpain/excludes1.toml"
+    map_files = ("excludes1.toml",)
+
+    def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
+        maps = self.maps(ctx)
+        table = maps.excludes1
+        f = facts(claim, ctx)
+        codes = f.codes
+        candidates = []
+        for dx, c in codes:
+            for k in range(3, min(len(c), 7) + 1):  # ICD-10-CM codes have at most 7 characters
+                for excluded, entry in table.get(c[:k], ()):
+                    candidates.append((dx, c, c[:k], excluded, entry))
+        if not candidates:
+            return
+        missing = self.not_covered(claim, ctx, f.dates)
+        if missing:
+            yield missing
+            return
+        d = f.first_date
+        seen: set[tuple[int, int]] = set()
+        for dx, c, owner, excluded, entry in candidates:
+            if d is not None and not entry.in_effect(d):
+                continue
+            for other, oc in codes:
+                if other is dx or not oc.startswith(excluded):
+                    continue
+                key = tuple(sorted((dx.position, other.position)))
+                if key in seen:
+                    continue
+                seen.add(key)
+                later = other if other.position > dx.position else dx
+                yield self.finding(
+                    later.segment,
+                    f"{dot(c)} ({dx.ref[:4]}) and {dot(oc)} ({other.ref[:4]}) are an Excludes1 pair: the tabular "
+                    f"note at {dot(owner)} excludes \"{entry.label}\"; keep the code the record supports.",
+                    element=later.ref, value=norm(later.code), severity=self.severity_for(entry),
+                )
+
+
+RULES = [UnspecifiedBackPain, BackPainSequencing, BackPainExcludes1]

@@ -1,0 +1,64 @@
+"""A progress bar on standard error for large inputs, as a formatter (start / claim / finish).
+
+Driven by the byte offset of each claim's CLM segment; updated at most every ``every`` claims,
+so the hot path pays one integer test per claim. :func:`progress_for` returns ``None`` (no bar)
+when standard error is not a terminal or the file is small.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import IO
+
+import click
+
+from ..outcome import ClaimOutcome, FileOutcome
+
+MIN_BYTES = 4 << 20  # files over 4 MB get a bar
+
+
+class Progress:
+    def __init__(self, name: str, size: int, stream: IO[str] | None = None, every: int = 200):
+        self.name = name
+        self.size = size
+        self.stream = stream or sys.stderr
+        self.every = every
+        self._n = 0
+        self._done = 0
+        self._bar = None
+
+    def start(self, outcome: FileOutcome) -> None:
+        self._bar = click.progressbar(length=self.size, label=self.name, file=self.stream, show_pos=False,
+                                      show_percent=True, show_eta=True, width=30)
+        self._bar.__enter__()
+
+    def claim(self, result: ClaimOutcome) -> None:
+        self._n += 1
+        if self._n % self.every:
+            return
+        offset = result.claim.clm.offset
+        if offset > self._done:
+            self._bar.update(offset - self._done)
+            self._done = offset
+
+    def finish(self, outcome: FileOutcome) -> None:
+        if self._bar is not None:
+            if self.size > self._done:
+                self._bar.update(self.size - self._done)
+                self._done = self.size
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def progress_for(path: Path, stream: IO[str] | None = None, min_bytes: int = MIN_BYTES) -> Progress | None:
+    stream = stream or sys.stderr
+    try:
+        if not stream.isatty():
+            return None
+        size = path.stat().st_size
+    except (OSError, ValueError):
+        return None
+    if size < min_bytes:
+        return None
+    return Progress(path.name, size, stream)

@@ -1,0 +1,267 @@
+"""The back-pain maps (maps/backpain/*.toml): strict loading, their content, the fixture codes.
+
+* the shipped maps load, every entry has a source, codes are real ICD-10-CM codes;
+* a malformed map fails with one line naming file, line and problem (in-process and from the CLI,
+  exit 2, no traceback);
+* excludes1.toml is what tools/build_backpain_excludes.py produces (skipped without simple-icd-10-cm);
+* an entry with a checked public source gives the rule's default severity (error for NC001/NC003),
+  one without gives a warning;
+* the codes of fixtures/edi/backpain.837 are billable on their dates of service.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF, claims_by_id, fixture, run_cli, scrub
+
+from scrubber.backpain_maps import ENV_DIR, FILES, MapError, load_backpain_maps
+from scrubber.codesets.icd10cm import load_icd10cm
+from scrubber.engine import Engine
+from scrubber.mapsdir import map_path
+from scrubber.pipeline import scrub_file
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = map_path("backpain")
+
+
+@pytest.fixture(scope="module")
+def maps():
+    return load_backpain_maps()
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """A writable copy of maps/backpain (edit one file, load, expect an error)."""
+    dst = tmp_path / "backpain"
+    shutil.copytree(SHIPPED, dst)
+    return dst
+
+
+def _edit(folder: Path, name: str, old: str, new: str, count: int = 1) -> None:
+    path = folder / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (name, old)
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def _line_of(folder: Path, name: str, needle: str) -> int:
+    for i, line in enumerate((folder / name).read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return i
+    raise AssertionError(needle)
+
+
+# --- the shipped maps --------------------------------------------------------------------------------
+
+
+def test_shipped_maps_load_and_are_indexed(maps):
+    assert set(maps.files) == set(FILES)
+    assert {"cervical", "thoracic", "lumbar", "subluxation", "back_pain_scope", "musculoskeletal"} <= set(maps.groups)
+    thoracic = maps.groups["thoracic"][0]
+    assert thoracic.match("M546") and thoracic.match("M5414") and thoracic.match("S233XXA")
+    assert not thoracic.match("M5450")
+    assert maps.groups["musculoskeletal"][0].match("M25511")  # M00-M99 range
+    assert maps.support["72146"][0].match("M546") and not maps.support["72148"][0].match("M546")
+    assert "98940" in maps.first_pointer and maps.first_pointer["98940"][0] == {"MB"}
+    assert {ind for lst in maps.ptp.values() for _, ind, _ in lst} == {0, 1}
+    assert maps.mue["98941"][0] == 1 and "97110" in maps.timed and "97012" not in maps.timed
+    assert maps.bypass_modifiers == {"59", "XE", "XS", "XP", "XU"}
+    # Excludes1 pairs the issue names
+    pairs = {(owner, excl) for owner, lst in maps.excludes1.items() for excl, _ in lst}
+    for pair in [("M545", "M544"), ("M545", "S39012"), ("M546", "M51"), ("M542", "M50"), ("M541", "M511"),
+                 ("M541", "M472"), ("M54", "F4541")]:
+        assert pair in pairs, pair
+
+
+def test_every_entry_records_its_source_and_dates(maps):
+    for name in FILES:
+        mf = maps.files[name]
+        assert mf.source and mf.effective_from <= mf.effective_to, name
+        entries = maps.entries_of(name)
+        assert entries, name
+        for e in entries:
+            assert e.source.strip() and e.line > 0 and e.effective_from <= e.effective_to, (name, e)
+    # Entries without a (checked) public source say so in their source text.
+    for name in FILES:
+        for e in maps.entries_of(name):
+            if not e.public_source:
+                assert re.search(r"no (LCD|public|NCD)|not checked|issue 4|convention", e.source), (name, e.label)
+
+
+def test_map_codes_are_icd10cm_codes():
+    """Every exact code in groups.toml and sequencing/specificity exists in FY2026; every prefix has codes."""
+    icd = load_icd10cm()
+    pattern = re.compile(r'"([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(\.?-)?"')
+    for name in ("groups.toml", "sequencing.toml", "specificity.toml", "excludes1.toml"):
+        text = (SHIPPED / name).read_text(encoding="utf-8")
+        for m in pattern.finditer(text):
+            code, prefix = m.group(1).replace(".", ""), bool(m.group(2))
+            if prefix:
+                assert icd.billable_children(code, 2026, limit=1) or icd.status(code, 2026).billable, (name, m.group(0))
+            else:
+                st = icd.status(code, 2026)
+                assert st.exists, (name, code)
+
+
+# --- malformed maps ----------------------------------------------------------------------------------
+
+
+def test_toml_syntax_error_names_file_and_line(copy):
+    line = _line_of(copy, "ncci.toml", "modifier_indicator = 1")
+    _edit(copy, "ncci.toml", "modifier_indicator = 1", "modifier_indicator = = 1")
+    with pytest.raises(MapError) as err:
+        load_backpain_maps(copy)
+    msg = str(err.value)
+    assert "ncci.toml" in msg and f"line {line}:" in msg and "not valid TOML" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize(
+    "name, old, new, expected",
+    [
+        ("groups.toml", '"M54.6",', '"M54X6",', "is not an ICD-10-CM code or pattern"),
+        ("procedures.toml", 'requires = ["lumbar"]', 'requires = ["lumber"]', "'lumber' is not a group"),
+        ("ncci.toml", "modifier_indicator = 0", "modifier_indicator = 9", "modifier indicator 9 is not 0 or 1"),
+        ("ncci.toml", "units = 1", 'units = "1"', "must be a whole number"),
+        ("ncci.toml", 'column2 = "97140"', 'column2 = "9714"', "is not a CPT/HCPCS code"),
+        ("sequencing.toml", 'label = "scoliosis"', 'label = "scoliosis"\nseverity = "error"', "unknown key 'severity'"),
+        ("specificity.toml", "public_source = true", "", None),  # optional key: still loads
+        ("timed.toml", 'source = "CMS Pub. 100-04 ch. 5 sec. 20.2; CMS therapy code list (timed codes)"\n', "", "missing key 'source'"),
+        ("groups.toml", "effective_to = 2026-09-30", 'effective_to = "2026-09-30"', "must be a date"),
+        ("groups.toml", 'name = "cervical"', 'name = "thoracic"', "group 'thoracic' is already mapped"),
+    ],
+)
+def test_schema_errors_name_file_line_and_entry(copy, name, old, new, expected):
+    _edit(copy, name, old, new)
+    if expected is None:
+        load_backpain_maps(copy)
+        return
+    with pytest.raises(MapError) as err:
+        load_backpain_maps(copy)
+    msg = str(err.value)
+    assert name in msg and expected in msg and re.search(r" line \d+: ", msg) and "\n" not in msg, msg
+
+
+def test_schema_error_line_points_at_the_entry(copy):
+    _edit(copy, "procedures.toml", 'requires = ["cervical", "lumbar"]', 'requires = ["cervical", "sacral"]')
+    line = _line_of(copy, "procedures.toml", '"sacral"')
+    with pytest.raises(MapError) as err:
+        load_backpain_maps(copy)
+    assert f"procedures.toml line {line}: [[support]] #5 (97012): requires:" in str(err.value)
+
+
+def test_missing_map_file(copy):
+    (copy / "timed.toml").unlink()
+    with pytest.raises(MapError, match=r"timed.toml: missing"):
+        load_backpain_maps(copy)
+
+
+def test_cli_malformed_map_exits_2_with_one_line(copy, tmp_path, monkeypatch):
+    _edit(copy, "groups.toml", '"M54.6",', '"M5.6",')
+    monkeypatch.setenv(ENV_DIR, str(copy))
+    result = run_cli("scrub", fixture("backpain.837"), "--out-dir", tmp_path / "o", "--as-of", "2025-06-01")
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "groups.toml line" in lines[0] and "'M5.6'" in lines[0], result.stderr
+    assert not (tmp_path / "o" / "backpain.report.json").exists()  # stopped before any output
+    # The rules command too, when asked to explain a map-driven rule.
+    result = run_cli("rules", "--explain", "PX001")
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "groups.toml line" in result.stderr
+
+
+def test_cli_maps_not_loaded_when_backpain_rules_are_off(copy, tmp_path, monkeypatch):
+    _edit(copy, "groups.toml", '"M54.6",', '"M5.6",')
+    monkeypatch.setenv(ENV_DIR, str(copy))
+    cfg = tmp_path / "scrubber.toml"
+    cfg.write_text('[rules]\nignore = ["BP", "PX", "NC"]\n')
+    result = run_cli("scrub", fixture("clean_single.837"), "--out-dir", tmp_path / "o", "--config", cfg)
+    assert result.returncode == 0, result.stderr
+
+
+# --- the build script ---------------------------------------------------------------------------------
+
+
+def test_excludes1_map_matches_the_build_script():
+    if importlib.util.find_spec("simple_icd_10_cm") is None:
+        pytest.skip("simple-icd-10-cm is not installed (pip install '.[test]'): cannot rebuild excludes1.toml")
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import build_backpain_excludes as build
+    finally:
+        sys.path.pop(0)
+    text, n = build.build()
+    assert n >= 20
+    assert (SHIPPED / "excludes1.toml").read_text(encoding="utf-8") == text, "run tools/build_backpain_excludes.py"
+
+
+# --- severity of entries with and without a checked public source ---------------------------------
+
+
+def test_checked_entries_give_the_rule_default_severity(copy, tmp_path):
+    # Mark the CMT level pair and the CMT MUE as checked: NC001 and NC003 become errors (their default).
+    text = (copy / "ncci.toml").read_text(encoding="utf-8")
+    text = text.replace("public_source = false", "public_source = true")
+    (copy / "ncci.toml").write_text(text, encoding="utf-8")
+    engine = Engine(None, AS_OF)
+    engine.context.maps["backpain"] = load_backpain_maps(copy)
+    outcome = scrub_file(fixture("backpain.837"), tmp_path, engine)
+    import json
+
+    claims = claims_by_id(json.loads(Path(outcome.report_path).read_text()))
+    for claim_id, rule in (("NC001-FAIL", "NC001"), ("NC003-FAIL", "NC003")):
+        f = next(f for f in claims[claim_id]["findings"] if f["rule"] == rule)
+        assert f["severity"] == "error" and claims[claim_id]["status"] == "rejected", claim_id
+    # NC002 stays a warning: its default is warning.
+    f = next(f for f in claims["NC002-FAIL"]["findings"] if f["rule"] == "NC002")
+    assert f["severity"] == "warning"
+
+
+def test_unchecked_entries_are_warnings(scrubbed):
+    _, report, _ = scrubbed("backpain.837")
+    claims = claims_by_id(report)
+    for claim_id, rule in (("NC001-FAIL", "NC001"), ("NC003-FAIL", "NC003")):
+        f = next(f for f in claims[claim_id]["findings"] if f["rule"] == rule)
+        assert f["severity"] == "warning" and claims[claim_id]["status"] == "accepted"
+
+
+# --- the fixture --------------------------------------------------------------------------------------
+
+
+def test_fixture_is_up_to_date():
+    result = __import__("subprocess").run([sys.executable, str(ROOT / "tools" / "fixtures_backpain.py"), "--check"],
+                                          capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_fixture_codes_are_billable_on_their_dates():
+    from scrubber.model import Claim, walk
+    from scrubber.reader import read_segments
+
+    icd = load_icd10cm()
+    seen = 0
+    for event in walk(read_segments(fixture("backpain.837"))):
+        if not isinstance(event, Claim):
+            continue
+        dates = {line.service_date for line in event.lines}
+        for d in dates:
+            assert d is not None
+            if not event.claim_id.startswith("NOTCHECKED"):
+                assert date(2024, 10, 1) <= d <= date(2025, 9, 30), event.claim_id  # FY2025
+            for dx in event.diagnoses:
+                st = icd.status(dx.code, d)
+                assert st.billable, (event.claim_id, dx.code, d)
+                seen += 1
+    assert seen > 50
+
+
+def test_full_scrub_of_the_fixture(tmp_path):
+    _, report = scrub(fixture("backpain.837"), tmp_path)
+    rejected = sorted(c["claim_id"] for c in report["claims"] if c["status"] == "rejected")
+    assert rejected == ["PX002-FAIL", "PX002-FAIL-NOSUB"]  # the only error-level back-pain rule with checked entries

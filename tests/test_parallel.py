@@ -1,0 +1,83 @@
+"""--jobs: the outputs of a split or parallel run are those of a single-process run."""
+
+from __future__ import annotations
+
+import filecmp
+import io
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import fixture, run_cli
+from scrubber import parallel
+from scrubber.config import Config
+from scrubber.engine import Engine
+from scrubber.pipeline import scrub_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from gen837 import generate  # noqa: E402
+
+AS_OF = date(2025, 6, 1)
+OUTPUTS = ("clean.837", "rejected.837", "report.json")
+
+
+def same_outputs(a: Path, b: Path, stem: str) -> None:
+    for suffix in OUTPUTS:
+        x, y = a / f"{stem}.{suffix}", b / f"{stem}.{suffix}"
+        assert x.exists() == y.exists(), suffix
+        if x.exists():
+            assert filecmp.cmp(x, y, shallow=False), f"{stem}.{suffix} differs"
+
+
+@pytest.mark.parametrize("name", ["multi.837", "sample.837", "delims_pipe.837", "delims_newline.837"])
+def test_split_equals_single_process(name, tmp_path, monkeypatch):
+    """Several interchanges, groups and transaction sets, split one set per unit."""
+    monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", 0)
+    src = fixture(name)
+    single_text, split_text = io.StringIO(), io.StringIO()
+    scrub_file(src, tmp_path / "one", Engine(Config(), AS_OF), text_out=single_text)
+    outcome = parallel.scrub_split(src, tmp_path / "two", Config(), AS_OF, jobs=2, text_out=split_text)
+    assert outcome is not None, "the fixture is regular: it must be split"
+    same_outputs(tmp_path / "one", tmp_path / "two", src.stem)
+    assert single_text.getvalue().replace(str(tmp_path / "one"), "D") == split_text.getvalue().replace(str(tmp_path / "two"), "D")
+
+
+@pytest.mark.parametrize("name", ["delims_bom.837", "bad_truncated.837", "clean_single.837"])
+def test_irregular_or_small_files_are_not_split(name, tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", 0)
+    if name == "clean_single.837":
+        monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", 1 << 30)
+    assert parallel.scrub_split(fixture(name), tmp_path, Config(), AS_OF, jobs=2) is None
+
+
+def test_mixed_line_breaks_are_not_split(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", 0)
+    data = fixture("multi.837").read_bytes()
+    path = tmp_path / "mixed.837"
+    path.write_bytes(data.replace(b"~\r\nLX", b"~LX", 1))
+    assert parallel.plan(path) is None
+
+
+def test_cli_jobs_on_a_large_file(tmp_path):
+    """A generated file over the split threshold: --jobs 2 writes the same files as --jobs 1."""
+    src = tmp_path / "big.837"
+    generate(src, 11_000, per_st=1000, seed=5)
+    assert src.stat().st_size > parallel.SPLIT_MIN_BYTES
+    one = run_cli("scrub", src, "--out-dir", tmp_path / "one", "--as-of", "2025-06-01", "--no-structure")
+    two = run_cli("scrub", src, "--out-dir", tmp_path / "two", "--as-of", "2025-06-01", "--no-structure", "--jobs", "2")
+    assert one.returncode == two.returncode == 1, two.stderr
+    same_outputs(tmp_path / "one", tmp_path / "two", "big")
+    assert one.stdout.replace(str(tmp_path / "one"), "D") == two.stdout.replace(str(tmp_path / "two"), "D")
+
+
+def test_cli_jobs_several_inputs_in_order(tmp_path):
+    files = [fixture(n) for n in ("sample.837", "multi.837", "bad_empty.837", "clean_single.837")]
+    one = run_cli("scrub", *files, "--out-dir", tmp_path / "one", "--as-of", "2025-06-01", "--format", "json")
+    two = run_cli("scrub", *files, "--out-dir", tmp_path / "two", "--as-of", "2025-06-01", "--format", "json", "-j", "2")
+    assert one.returncode == two.returncode == 2
+    assert one.stdout == two.stdout
+    assert one.stderr.replace("one", "X") == two.stderr.replace("two", "X")
+    for f in files:
+        same_outputs(tmp_path / "one", tmp_path / "two", f.stem)
