@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .config import ConfigError, load_config
-from .engine import known_codes
+from .engine import Engine, known_codes
 from .logs import configure_logging, get_logger
 
 
@@ -48,6 +48,12 @@ def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> 
     try:
         config = load_config(config_path, known_codes())
     except ConfigError as exc:
+        _fail(str(exc))
+    from .backpain_maps import MapError, preload
+
+    try:  # a malformed rule map stops the watcher at start, not file by file
+        preload(Engine(config))
+    except MapError as exc:
         _fail(str(exc))
     base = Path(config.path).resolve().parent if config.path else None
     try:

@@ -36,6 +36,9 @@ class ConfigError(Exception):
     pass
 
 
+OPTIONS = {"timely_filing_days": int}  # [options] the rules read, with their type
+
+
 @dataclass(frozen=True)
 class RuleSelection:
     select: tuple[str, ...] = ()
@@ -134,6 +137,12 @@ def parse_config(data: dict, known: set[str], path: str | None = None) -> Config
         if not isinstance(section, dict) or set(section) - {"rules"}:
             raise ConfigError(f"payers.{payer}: only a [payers.{payer}.rules] table is allowed")
         payers[payer] = _selection(section.get("rules", {}), f"payers.{payer}.rules", known)
+    for key, value in data.get("options", {}).items():
+        kind = OPTIONS.get(key)
+        if kind is None:
+            raise ConfigError(f"options: unknown option {key!r} ({', '.join(sorted(OPTIONS))})")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"options.{key}: must be a whole number of at least 1, not {value!r}")
     try:
         Limits.from_config(data.get("limits"))
     except LimitsError as exc:

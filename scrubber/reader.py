@@ -75,8 +75,10 @@ class Segment:
 
     def el(self, index: int) -> str:
         """Element ``index`` (1-based, as in ``CLM01``); ``""`` when absent."""
-        elements = self.elements
-        return elements[index] if index < len(elements) else ""
+        try:
+            return self.elements[index]
+        except IndexError:
+            return ""
 
     def comp(self, index: int, component: int) -> str:
         """Component ``component`` (1-based) of composite element ``index``; ``""`` when absent."""

@@ -91,3 +91,15 @@ def test_hostile_input_bounded(tmp_path):
         assert result.returncode == 2, (name, result.stderr)
         assert "Traceback" not in result.stderr
         assert elapsed < 30, (name, elapsed)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("timely_filing_days = 'soon'", "whole number"),
+    ("timely_filing_days = 0", "at least 1"),
+    ("filing = 3", "unknown option"),
+])
+def test_bad_options_config(tmp_path, text, words):
+    cfg = tmp_path / "scrubber.toml"
+    cfg.write_text(f"[options]\n{text}\n")
+    result = run_cli("scrub", fixture("sample.837"), "--out-dir", tmp_path, "--config", cfg)
+    assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr

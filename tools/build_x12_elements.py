@@ -40,7 +40,8 @@ def _ref(xid: str) -> str:
 
 
 def rows(map_path: Path) -> list[tuple[str, str, str, str]]:
-    tree = etree.parse(str(map_path))
+    # No entity resolution, no network: a map is data, never a reason to fetch anything.
+    tree = etree.parse(str(map_path), etree.XMLParser(resolve_entities=False, no_network=True))
     out: list[tuple[str, str, str, str]] = []
     seen: set[tuple[str, str, str]] = set()
 

@@ -539,7 +539,7 @@ def sample_providers() -> list[BillingProvider]:
     ok3 = Claim(
         "SAMPLE-OK-3",
         ["M5450", "M542", "M546"],
-        [Line("72146", "850", "1", dos="20250313"), Line("99213", "100", "2:3", dos="20250313")],
+        [Line("72146", "850", "3", dos="20250313"), Line("99213", "100", "1:2", dos="20250313")],
         note="valid; second billing provider",
     )
     badptr = Claim(
