@@ -182,3 +182,14 @@ def test_installed_package_runs_outside_the_checkout(tmp_path):
     where = subprocess.run([sys.executable, "-c", "import scrubber, scrubber.mapsdir as m; print(m.maps_dir())"],
                            capture_output=True, text=True, cwd=tmp_path)
     assert (Path(where.stdout.strip()) / "backpain" / "ncci.toml").is_file()
+
+
+def test_every_package_and_map_folder_ships():
+    """pyproject.toml lists every subpackage of scrubber/ and every folder of maps/."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    code = {".".join(p.parent.relative_to(root).parts) for p in (root / "scrubber").rglob("__init__.py")}
+    data = {"scrubber.maps." + p.name for p in (root / "maps").iterdir() if p.is_dir()}
+    assert code | data | {"scrubber.maps"} == listed
