@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from datetime import date, datetime
@@ -191,3 +192,7 @@ def main() -> None:
     except KeyboardInterrupt:  # pragma: no cover
         click.echo("scrubber: interrupted", err=True)
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader of standard output went away (`scrubber explain FILE | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(2)

@@ -203,6 +203,8 @@ def scrub_file(
             raise UnusableInput("EN010", "no claims: the file holds no 837P claim (CLM) to scrub")
     except UnusableInput as exc:
         fatal = Finding(exc.rule, "error", exc.message, segment=exc.segment, value=None)
+    except BrokenPipeError:
+        raise  # standard output was closed (`| head`): not a problem of the input
     except OSError as exc:
         fatal = Finding("EN005", "error", f"unreadable: {exc.strerror or exc}")
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the input or print a traceback

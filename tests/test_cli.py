@@ -193,3 +193,18 @@ def test_every_package_and_map_folder_ships():
     code = {".".join(p.parent.relative_to(root).parts) for p in (root / "scrubber").rglob("__init__.py")}
     data = {"scrubber.maps." + p.name for p in (root / "maps").iterdir() if p.is_dir()}
     assert code | data | {"scrubber.maps"} == listed
+
+
+def test_closed_stdout_is_not_an_unusable_input():
+    """`scrubber explain FILE | head`: the reader going away is not reported as a bad input."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "scrubber", "explain", str(fixture("multi.837")), "--all",
+                             "--as-of", "2025-06-01", "--no-structure"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "unusable" not in err and "Traceback" not in err, err
