@@ -19,15 +19,21 @@ class Engine:
         self.context = Context(as_of=as_of or date.today(), options=dict(self.config.options), limits=self.limits)
         self.rules = [cls() for cls in claim_rules() if self.config.maybe_enabled(cls.code)]
         self._payer_specific = bool(self.config.payers)
+        self._checks = [(rule.code, rule.check) for rule in self.rules]
+        self._plain_checks = [check for _, check in self._checks]
 
     def check(self, claim: Claim) -> list[Finding]:
         findings: list[Finding] = []
         config = self.config
-        payer = claim.payer_id if self._payer_specific else ""
-        for rule in self.rules:
-            if self._payer_specific and not config.enabled(rule.code, payer):
-                continue
-            for finding in rule.check(claim, self.context):
+        context = self.context
+        if self._payer_specific:
+            payer = claim.payer_id
+            checks = [check for code, check in self._checks if config.enabled(code, payer)]
+        else:
+            payer = ""
+            checks = self._plain_checks
+        for check in checks:
+            for finding in check(claim, context):
                 severity = config.severity(finding.rule, finding.severity, payer)
                 if severity != finding.severity:
                     finding = replace(finding, severity=severity)

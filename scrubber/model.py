@@ -130,12 +130,19 @@ class ServiceLine:
             return []
         return [m for m in self.sv1.components(1)[2:6] if m]
 
+    _dates: tuple | None = None
+
     @property
     def service_date(self) -> date | None:
-        for seg in self.segments:
-            if seg.id == "DTP" and seg.el(1) == "472":
-                return parse_date_period(seg.el(2), seg.el(3))[0]
-        return None
+        """The line's date of service (DTP*472 in 2400, the start of a range); parsed once."""
+        if self._dates is None:
+            found = (None,)
+            for seg in self.segments:
+                if seg.id == "DTP" and seg.el(1) == "472":
+                    found = (parse_date_period(seg.el(2), seg.el(3))[0],)
+                    break
+            self._dates = found
+        return self._dates[0]
 
 
 @dataclass(slots=True)
