@@ -220,13 +220,25 @@ class InterchangeEnd:
     findings: list = field(default_factory=list)
 
 
+_DATES: dict[str, date | None] = {}
+
+
 def parse_date(value: str) -> date | None:
-    if len(value) != 8 or not value.isdigit():
-        return None
+    """CCYYMMDD -> date; None when it is not a date. Cached (bounded): a file repeats few dates."""
     try:
-        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError:
-        return None
+        return _DATES[value]
+    except KeyError:
+        pass
+    parsed = None
+    if len(value) == 8 and value.isdigit():
+        try:
+            parsed = date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        except ValueError:
+            parsed = None
+    if len(_DATES) >= 4096:
+        _DATES.clear()
+    _DATES[value] = parsed
+    return parsed
 
 
 def parse_date_period(fmt: str, value: str) -> tuple[date | None, date | None]:

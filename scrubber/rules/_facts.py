@@ -2,41 +2,16 @@
 
 The engine runs every rule on one claim before the next claim, so the facts of the last claim
 are kept in the context (``ctx.maps``) and reused by the following rules; only one claim's facts
-are ever held. Dates are parsed through a small bounded cache: a file repeats the same few dates.
+are ever held. Dates are parsed by the model (model.parse_date caches them).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from ..model import Claim, parse_date
+from ..model import Claim, parse_date_period
 from ..reader import Segment
 from .base import Context
-
-_DATE_CACHE: dict[str, date | None] = {}
-_DATE_CACHE_LIMIT = 4096
-
-
-def cached_date(text: str) -> date | None:
-    """``parse_date`` (CCYYMMDD -> date, None when impossible) with a bounded cache."""
-    try:
-        return _DATE_CACHE[text]
-    except KeyError:
-        pass
-    if len(_DATE_CACHE) >= _DATE_CACHE_LIMIT:
-        _DATE_CACHE.clear()
-    value = _DATE_CACHE[text] = parse_date(text)
-    return value
-
-
-def period(fmt: str, text: str) -> tuple[date | None, date | None]:
-    """Like ``model.parse_date_period``: D8 -> (d, d); RD8 ``A-B`` -> (a, b)."""
-    if fmt == "RD8" and "-" in text:
-        start, _, end = text.partition("-")
-        return cached_date(start), cached_date(end)
-    d = cached_date(text)
-    return d, d
-
 
 class ClaimDates:
     """The claim's DTP segments and dates of service.
@@ -70,7 +45,7 @@ class ClaimDates:
                 self.where[id(seg)] = number
             if seg.el(1) != "472":
                 continue
-            start, end = period(seg.el(2), seg.el(3))
+            start, end = parse_date_period(seg.el(2), seg.el(3))
             self.service.append((seg, start, end))
             if not in_line:
                 if seg.loop == "2300" and not self.claim_level:

@@ -18,6 +18,8 @@ from ..backpain_maps import (
     describe_sources,
     load_backpain_maps,
 )
+from ..codesets.icd10cm import format_code as dot
+from ..codesets.icd10cm import normalize_code as norm
 from ..findings import Finding
 from ..model import Claim, Diagnosis, ServiceLine
 from .base import Context, Rule
@@ -61,14 +63,6 @@ class BackpainRule(Rule):
                         severity="not_checked",
                     )
         return None
-
-
-def norm(code: str) -> str:
-    return code.strip().replace(".", "").upper()
-
-
-def dot(code: str) -> str:
-    return f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
 
 
 class Facts:

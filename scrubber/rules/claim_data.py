@@ -14,9 +14,9 @@ from itertools import chain
 
 from ..codesets.pos import load_pos
 from ..findings import Finding
-from ..model import Claim
+from ..model import Claim, parse_date, parse_date_period
 from ..reader import Segment
-from ._facts import ClaimDates, cached_date, claim_dates, period
+from ._facts import ClaimDates, claim_dates
 from .base import Context, Rule
 
 _AMOUNT_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -257,7 +257,7 @@ class DateImpossible(Rule):
             fmt, text = seg.el(2), seg.el(3)
             if fmt not in ("D8", "RD8"):
                 continue
-            start, end = period(fmt, text)
+            start, end = parse_date_period(fmt, text)
             if fmt == "RD8" and "-" not in text:
                 problem = f"is {text!r}, not a range CCYYMMDD-CCYYMMDD"
             elif start is None or end is None:
@@ -342,7 +342,7 @@ class ServiceBeforeBirth(Rule):
         dmg = node.first("DMG")
         if dmg is None or dmg.el(1) != "D8":
             return
-        born = cached_date(dmg.el(2))
+        born = parse_date(dmg.el(2))
         if born is None:
             return
         loop = "2010CA" if claim.patient is not None else "2010BA"
