@@ -53,14 +53,17 @@ def cli() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Rule selection, severities, payer overrides.  [default: scrubber.toml if present]")
 @click.option("--structure/--no-structure", default=True, show_default=True,
-              help="Validate each transaction set against the 005010X222A1 guide with pyx12 (SX rules, SNIP 1-2).")
+              help="Validate each transaction set against the 005010X222A1 guide (SX rules, SNIP 1-2).")
+@click.option("--structure-validator", "validator", type=click.Choice(["compiled", "pyx12"]), default=None,
+              help="The structural validator: pyx12's 837P map compiled (fast), or pyx12 itself (the reference). "
+                   "[default: compiled, or [options] structure_validator]")
 @click.option("--ack", "acks", multiple=True, type=click.Choice(["999", "277ca"], case_sensitive=False),
               help="Also write NAME.999 and/or NAME.277ca.edi (005010X214) acknowledgments; repeatable.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes: several inputs in parallel, or one large input split at transaction sets "
                    "(text and json formats, no --ack).")
 def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, config_path: Path | None,
-          structure: bool = True, acks: tuple[str, ...] = (), jobs: int = 1) -> None:
+          structure: bool = True, acks: tuple[str, ...] = (), jobs: int = 1, validator: str | None = None) -> None:
     """Scrub 837P FILEs: write NAME.report.json, NAME.clean.837 and NAME.rejected.837 for each.
 
     Exit status: 0 every claim accepted; 1 a claim rejected; 2 an input unusable or a usage error.
@@ -74,6 +77,8 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
         config = load_config(config_path, known_codes())
     except ConfigError as exc:
         _fail(str(exc))
+    if validator:
+        config.options["structure_validator"] = validator
     stems: dict[str, Path] = {}
     for f in files:
         stem = output_stem(f)

@@ -15,6 +15,7 @@
 
     [options]                    # rule options, read by the rules through Context.options
     timely_filing_days = 365
+    structure_validator = "compiled"   # or "pyx12": the reference validator (slow)
 
     [limits]                     # input limits (scrubber.limits)
 
@@ -36,7 +37,8 @@ class ConfigError(Exception):
     pass
 
 
-OPTIONS = {"timely_filing_days": int}  # [options] the rules read, with their type
+OPTIONS = {"timely_filing_days": int, "structure_validator": str}  # [options], with their type
+STRUCTURE_VALIDATORS = ("compiled", "pyx12")
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,10 @@ def parse_config(data: dict, known: set[str], path: str | None = None) -> Config
         kind = OPTIONS.get(key)
         if kind is None:
             raise ConfigError(f"options: unknown option {key!r} ({', '.join(sorted(OPTIONS))})")
+        if kind is str:
+            if value not in STRUCTURE_VALIDATORS:
+                raise ConfigError(f"options.{key}: must be one of {', '.join(STRUCTURE_VALIDATORS)}, not {value!r}")
+            continue
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"options.{key}: must be a whole number of at least 1, not {value!r}")
     try:

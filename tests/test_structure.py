@@ -213,13 +213,14 @@ def test_empty_segment_and_unterminated_last_segment(tmp_path):
 
 
 def test_index_and_stream_memory_is_bounded(tmp_path):
-    """The stream keeps a ring of recent lines and one record per transaction, not the segments."""
+    """The stream keeps one record per transaction, not the segments."""
     body = CLEAN
     path = write(tmp_path, "many.837", body * 300)  # 300 interchanges
     stream = normalized(path)
     while stream.read(1 << 16):
         pass
-    assert stream.state.lines > 9000 and len(stream.ring) <= 8192
+    assert stream.state.lines > 9000
+    assert not hasattr(stream, "ring") and len(stream.state.envelope) == 300 * 4
     assert len(stream.state.transactions) == 300
 
 

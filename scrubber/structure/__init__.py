@@ -1,10 +1,18 @@
 """Structural validation (SNIP levels 1-2) of 837P transaction sets against the 005010X222A1 guide.
 
 A separate pass over the input, before the claim pass: the scrubber's segments are re-serialised
-(:mod:`.normalize`) and validated by pyx12 with its 837P map (:mod:`.pyx12run`); each error pyx12
-reports becomes a :class:`StructuralError` with its rule (SX001-SX020), the transaction set it is
-in, its position (ST = 1), loop, segment and element, and the codes a 999 would carry
-(IK304 / IK403). The errors are indexed by transaction set (in file order) and position.
+(:mod:`.normalize`) and validated against pyx12's 837P map, compiled (:mod:`.compiled`, the
+default) or by pyx12 itself (:mod:`.pyx12run`, ``[options] structure_validator = "pyx12"``, and
+the fallback for what the compiled validator does not cover); each error (both report pyx12's
+errors, :class:`.pyx12run.RawError`) becomes a :class:`StructuralError` with its rule
+(SX001-SX020), the transaction set it is in, its position (ST = 1), loop, segment and element, and
+the codes a 999 would carry (IK304 / IK403). The errors are indexed by transaction set (in file
+order) and position (:class:`IndexBuilder`, one error at a time as the validator finds it).
+
+Why a separate pass rather than checking segments as the claims stream by: a payer's 999 rejects
+a whole transaction set (or group) for an error found at its end (SE01 count, a missing trailer,
+a GE error), and the claim pass writes each claim's outcome as it reads it, so those errors must
+be known before the transaction's first claim. Both passes stream; memory holds only errors.
 
 The claim pass asks the index, per transaction set (:meth:`StructurePass.transaction`), for:
 - transaction-level findings: errors in the header (ST, BHT, 1000A, 1000B), on SE, or in the
@@ -30,6 +38,7 @@ from typing import TYPE_CHECKING
 from ..findings import Ack, Finding
 from ..reader import DEFAULT_MAX_SEGMENT
 from .normalize import RELABELLED, NormalizedStream, StreamState, TxSpan, normalized
+from .compiled import Unsupported, run_compiled
 from .pyx12run import RawError, run_pyx12
 
 if TYPE_CHECKING:
@@ -226,6 +235,7 @@ class StructureIndex:
     incomplete: str | None = None  # why pyx12 could not validate everything (a crash), or None
     incomplete_at: StructuralError | None = None
     state: StreamState | None = None  # envelope bookkeeping of the normalised stream
+    validator: str = ""  # which validator produced it: "compiled" or "pyx12"
 
     def errors_of(self, ordinal: int) -> list[StructuralError]:
         if ordinal >= len(self.transactions):
@@ -239,35 +249,83 @@ class StructureIndex:
         return sum(len(t.errors) for t in self.transactions) + len(self.envelope)
 
 
-def validate_structure(path: str | Path, max_segment: int = DEFAULT_MAX_SEGMENT, limits=None) -> StructureIndex:
+def validate_structure(path: str | Path, max_segment: int = DEFAULT_MAX_SEGMENT, limits=None,
+                       validator: str = "compiled") -> StructureIndex:
     """Run the structural pass over ``path`` (see the module docstring); ``limits``: the reader's
-    limits of the claim pass (``scrubber.limits.Limits``), so both passes read the same segments."""
+    limits of the claim pass (``scrubber.limits.Limits``), so both passes read the same segments.
+
+    ``validator``: "compiled" (:mod:`.compiled`, pyx12's map compiled; it hands the input to pyx12
+    itself when it cannot give pyx12's answer, e.g. a 4010 interchange) or "pyx12"."""
+    if validator == "compiled":
+        stream = normalized(path, max_segment, limits)
+        builder = IndexBuilder(stream)
+        try:
+            run_compiled(stream.lines(), builder.add)
+        except Unsupported:
+            pass
+        else:
+            index = builder.finish(None)
+            index.validator = "compiled"
+            return index
     stream = normalized(path, max_segment, limits)
     raw_errors, exc, _logs = run_pyx12(stream)
-    return build_index(stream, raw_errors, exc)
+    index = build_index(stream, raw_errors, exc)
+    index.validator = "pyx12"
+    return index
 
 
 def build_index(stream: NormalizedStream, raw_errors: list[RawError], exc: BaseException | None) -> StructureIndex:
-    state: StreamState = stream.state
-    spans = state.transactions
-    for span in spans:  # a transaction with no SE runs to the end of what was read
-        if span.se_line is None:
-            span.se_line = state.lines
-    starts = [s.st_line for s in spans]
-    env_lines = [e.line for e in state.envelope]
-    index = StructureIndex([TxErrors(s) for s in spans], [], state=state)
-    seen: set[tuple] = set()
+    """The index of a finished run (pyx12's): every error at once."""
+    builder = IndexBuilder(stream)
+    builder.close_spans()
     for raw in raw_errors:
+        builder.add(raw)
+    return builder.finish(exc)
+
+
+class IndexBuilder:
+    """Turns raw errors into the index one at a time, as a validator reports them while the stream
+    is read (the compiled validator's errors are never all held as raw records)."""
+
+    def __init__(self, stream: NormalizedStream):
+        self.stream = stream
+        self.state: StreamState = stream.state
+        self.index = StructureIndex([], [], state=self.state)
+        self.starts: list[int] = []
+        self.env_lines: list[int] = []
+        self.seen: set[tuple] = set()
+        self.file_line: int | None = None  # line of the validator's own failure, if any
+
+    def close_spans(self) -> None:
+        for span in self.state.transactions:  # a transaction with no SE runs to the end of what was read
+            if span.se_line is None:
+                span.se_line = self.state.lines
+
+    def _sync(self) -> None:
+        spans, txs = self.state.transactions, self.index.transactions
+        while len(txs) < len(spans):
+            span = spans[len(txs)]
+            txs.append(TxErrors(span))
+            self.starts.append(span.st_line)
+        env, lines = self.state.envelope, self.env_lines
+        while len(lines) < len(env):
+            lines.append(env[len(lines)].line)
+
+    def add(self, raw: RawError) -> None:
         if raw.level == "file":
-            continue
+            self.file_line = raw.line
+            return
         if (raw.level, raw.code) in _DUPLICATES:
-            continue
+            return
+        state = self.state
         line = raw.line
         if line is not None and line in state.placeholders:
-            continue  # an empty segment: reported by the reader's own rule
+            return  # an empty segment: reported by the reader's own rule
         err = classify(raw)
         if err is None:
-            continue
+            return
+        self._sync()
+        spans, starts, env_lines, index = state.transactions, self.starts, self.env_lines, self.index
         err.pyx12_code, err.level = raw.code, raw.level
         span = None
         if line is not None:
@@ -284,7 +342,7 @@ def build_index(stream: NormalizedStream, raw_errors: list[RawError], exc: BaseE
             j = bisect.bisect_right(env_lines, line) - 1 if line is not None else -1
             env = state.envelope[j] if j >= 0 else None
             if env is None:
-                continue
+                return
             err.isa = env.isa_ordinal
             err.gs = env.gs_ordinal if raw.level != "isa" and env.seg_id in ("GS", "GE") else None
             if raw.level == "st" or (raw.level == "ele" and raw.seg_id in ("ST", "SE")):
@@ -295,26 +353,32 @@ def build_index(stream: NormalizedStream, raw_errors: list[RawError], exc: BaseE
                     err.gs = spans[k].gs_ordinal
         key = (err.tx, err.isa, err.gs, err.rule, err.position, err.segment, err.element,
                None if err.rule == "SX003" else err.message)  # one SX003 per unexpected segment
-        if key in seen:
-            continue
-        seen.add(key)
+        if key in self.seen:
+            return
+        self.seen.add(key)
         if err.tx is not None:
             index.transactions[err.tx].errors.append(err)
         else:
             index.envelope.append(err)
-    if exc is not None and stream.error is None:
-        # pyx12 gave up: what follows its last line was not validated.
-        line = next((r.line for r in reversed(raw_errors) if r.level == "file"), None)
-        index.incomplete = f"structural validation stopped early (pyx12 {type(exc).__name__}: {_strip_values(str(exc))[:120]})"
-        where = StructuralError("SX099", index.incomplete, None, None, None)
-        if line is not None and starts:
-            i = bisect.bisect_right(starts, line) - 1
-            if i >= 0:
-                where.tx = spans[i].ordinal
-                where.position = line - spans[i].st_line + 1
-                where.attach = None
-        index.incomplete_at = where
-    return index
+
+    def finish(self, exc: BaseException | None) -> StructureIndex:
+        self.close_spans()
+        self._sync()
+        self.seen = set()
+        index, spans, starts = self.index, self.state.transactions, self.starts
+        if exc is not None and self.stream.error is None:
+            # pyx12 gave up: what follows its last line was not validated.
+            line = self.file_line
+            index.incomplete = f"structural validation stopped early (pyx12 {type(exc).__name__}: {_strip_values(str(exc))[:120]})"
+            where = StructuralError("SX099", index.incomplete, None, None, None)
+            if line is not None and starts:
+                i = bisect.bisect_right(starts, line) - 1
+                if i >= 0:
+                    where.tx = spans[i].ordinal
+                    where.position = line - spans[i].st_line + 1
+                    where.attach = None
+            index.incomplete_at = where
+        return index
 
 
 # -------------------------------------------------------------------------------------------
@@ -337,7 +401,9 @@ class StructurePass:
                 validate = False  # unreadable: the claim pass reports it
         if validate and path is not None:
             try:
-                self.index = validate_structure(path, max_segment, limits)
+                options = getattr(getattr(engine, "config", None), "options", None) or {}
+                self.index = validate_structure(path, max_segment, limits,
+                                                options.get("structure_validator", "compiled"))
             except Exception as exc:  # noqa: BLE001 - the claim pass must still run
                 self.failed = f"{type(exc).__name__}: {exc}"
                 note = StructuralError("SX099", f"structural validation failed ({self.failed[:160]})", None, None, None)

@@ -16,8 +16,9 @@ of it is not needed):
   837P 5010 map (the label itself is reported by SX090);
 - characters ``* : ^ ~`` that are data in the input (not its delimiters) become ``?``.
 
-The stream keeps only the envelope bookkeeping (one small record per transaction set) and a ring
-of the last lines' segment ids; memory does not grow with the number of segments.
+The stream keeps only the envelope bookkeeping (one small record per transaction set); memory does
+not grow with the number of segments. :meth:`NormalizedStream.lines` gives the same segments one
+text at a time, for the compiled validator.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ VERSION_FOR_PYX12 = "005010X222A1"
 RELABELLED = {"005010X222", "005010X222A2"}
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 _STANDARD = "*:^~"
-_RING = 8192  # lines remembered (pyx12 reads 8 KiB ahead: at most ~1400 segments)
 
 
 @dataclass(slots=True)
@@ -81,9 +81,9 @@ class NormalizedStream(io.TextIOBase):
         self._buf = ""
         self._done = False
         self.state = StreamState()
-        self.ring: dict[int, str] = {}
         self.error: BaseException | None = None  # an exception of the reader (UnusableInput ...)
         self._table: dict[int, str] = {}
+        self._identity = False  # the input's delimiters are the standard ones: nothing to translate
         self._delims = None
         self._isa = -1
         self._gs = -1
@@ -109,7 +109,7 @@ class NormalizedStream(io.TextIOBase):
                 self.error = exc
                 self._done = True
                 break
-            text = self._line(seg)
+            text = self._line(seg) + "~\n"
             parts.append(text)
             have += len(text)
         data = "".join(parts)
@@ -118,6 +118,21 @@ class NormalizedStream(io.TextIOBase):
             return data
         self._buf = data[want:]
         return data[:want]
+
+    def lines(self) -> Iterator[str]:
+        """The same stream one segment text at a time (no terminator, no line break), for the
+        compiled validator; the bookkeeping is the same as :meth:`read`'s."""
+        while not self._done:
+            try:
+                seg = next(self._segments)
+            except StopIteration:
+                self._done = True
+                break
+            except Exception as exc:  # the reader gave up: the validator sees the end of the file
+                self.error = exc
+                self._done = True
+                break
+            yield self._line(seg)
 
     # -------------------------------------------------------------------------------------
     def _line(self, seg: Segment) -> str:
@@ -141,7 +156,7 @@ class NormalizedStream(io.TextIOBase):
             st.placeholders.add(line)
             sid = PLACEHOLDER
         else:
-            text = seg.raw.translate(self._table)
+            text = seg.raw if self._identity else seg.raw.translate(self._table)
             if sid == "GS":
                 self._gs += 1
                 self._gs06 = seg.el(6)
@@ -168,11 +183,7 @@ class NormalizedStream(io.TextIOBase):
                     self._tx = None
                 st.envelope.append(EnvelopeLine(line, sid, self._isa, self._gs if sid == "GE" else None,
                                                 self._isa13, self._gs06 if sid == "GE" else None))
-        ring = self.ring
-        ring[line] = sid
-        if len(ring) > _RING:
-            ring.pop(line - _RING, None)
-        return text + "~\n"
+        return text
 
     def _set_table(self, seg: Segment) -> None:
         d = seg.delims
@@ -187,6 +198,8 @@ class NormalizedStream(io.TextIOBase):
         for ch, std in originals.items():
             table[ord(ch)] = std
         self._table = table
+        # '~' is the terminator, so never in a segment's text: the table changes nothing then
+        self._identity = d.segment == "~" and all(chr(k) == v for k, v in table.items() if k != ord("~"))
 
     def _isa_text(self, seg: Segment) -> str:
         values = [e.translate(self._table) for e in seg.elements[1:17]]
