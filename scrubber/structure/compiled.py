@@ -47,6 +47,8 @@ CONTROL_00501 = "x12.control.00501.xml"
 # their errors, and element values known to pass. Full caches are emptied at the next run.
 _CACHE_MAX = 10_000
 _GOOD_MAX = 20_000
+_TEXT_MAX = 200  # longer segment texts are not remembered
+_KEY_MAX = 60  # nor longer values (a 300,000-character element must not be kept 10,000 times)
 _USED = {"segments": 0, "values": 0}
 
 
@@ -562,7 +564,7 @@ def _ele_errors(n: EleNode, comps: list[str] | None, type_list: list | None, e5:
             else:
                 ok = False
             if ok and (n.regex is None or n.regex.search(val)):
-                if _USED["values"] < _GOOD_MAX:
+                if _USED["values"] < _GOOD_MAX and len(val) <= _KEY_MAX:
                     _USED["values"] += 1
                     n.good.add(val)
                 return _NONE
@@ -655,7 +657,7 @@ def _seg_errors(node: SegNode, seg: Seg, e5: bool, text: str) -> list:
         found = _NONE
     else:
         found = _seg_errors_uncached(node, seg, e5) or _NONE
-    if _USED["segments"] < _CACHE_MAX:
+    if _USED["segments"] < _CACHE_MAX and len(text) <= _TEXT_MAX:
         _USED["segments"] += 1
         cache[text] = found
     return found
@@ -983,9 +985,10 @@ class _Walker:
         found = self.programs.get(key)
         if found is None:
             found = self._search(node, seg)
-            if len(self.programs) > 20000:
-                self.programs.clear()
-            self.programs[key] = found
+            if all(v is None or len(v) <= _KEY_MAX for v in key[2:]):  # long values: not remembered
+                if len(self.programs) > 20000:
+                    self.programs.clear()
+                self.programs[key] = found
         ops, result, checks, last = found
         counts = self.counts
         if last is not None:  # the common shapes: required things passed (all present), then one step
