@@ -223,3 +223,26 @@ def test_scrub_outputs_identical_with_either_validator(name, tmp_path):
     assert outs["compiled"][2].keys() == outs["pyx12"][2].keys()
     for fname, data in outs["compiled"][2].items():
         assert data == outs["pyx12"][2][fname], fname
+
+
+def test_caches_keep_no_long_values(tmp_path):
+    """Hostile input (thousands of distinct 5,000-character segments) does not fill memory: the
+    validator's caches remember short texts and values only, and stay within their budgets."""
+    from scrubber.structure import compiled
+
+    text = (ROOT / "fixtures" / "edi" / "sample.837").read_text()
+    at = text.index("~", text.index("CLM*")) + 1  # after the first CLM
+    body = "".join(f"NTE*ADD*{'A' * 5000}{k}~" for k in range(400))
+    path = tmp_path / "long.837"
+    path.write_text(text[:at] + body + text[at:])
+    errors = run_compiled(normalized(path).lines())
+    assert sum(1 for e in errors if e.element == "NTE02" and e.code == "5") == 400
+    control, m837 = compiled.compiled_maps()
+    for root in (control, m837):
+        for node in root.index.values():
+            if isinstance(node, compiled.SegNode):
+                assert all(len(t) <= compiled._TEXT_MAX for t in node.cache)
+                for child in node.elements or ():
+                    for e in (child.children if child.is_composite else (child,)):
+                        assert all(len(v) <= compiled._KEY_MAX for v in e.good)
+    assert compiled._USED["segments"] <= compiled._CACHE_MAX and compiled._USED["values"] <= compiled._GOOD_MAX
