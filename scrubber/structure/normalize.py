@@ -34,6 +34,7 @@ VERSION_FOR_PYX12 = "005010X222A1"
 RELABELLED = {"005010X222", "005010X222A2"}
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 _STANDARD = "*:^~"
+_ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))  # the segments _line keeps records of
 
 
 @dataclass(slots=True)
@@ -122,17 +123,21 @@ class NormalizedStream(io.TextIOBase):
     def lines(self) -> Iterator[str]:
         """The same stream one segment text at a time (no terminator, no line break), for the
         compiled validator; the bookkeeping is the same as :meth:`read`'s."""
-        while not self._done:
-            try:
-                seg = next(self._segments)
-            except StopIteration:
-                self._done = True
-                break
-            except Exception as exc:  # the reader gave up: the validator sees the end of the file
-                self.error = exc
-                self._done = True
-                break
-            yield self._line(seg)
+        if self._done:
+            return
+        st = self.state
+        line_of = self._line
+        try:
+            for seg in self._segments:
+                raw = seg.raw
+                if seg.delims is self._delims and seg.id not in _ENVELOPE and raw.strip():
+                    st.lines += 1  # an ordinary segment: _line's last branch, inlined
+                    yield raw if self._identity else raw.translate(self._table)
+                else:
+                    yield line_of(seg)
+        except Exception as exc:  # the reader gave up: the validator sees the end of the file
+            self.error = exc
+        self._done = True
 
     # -------------------------------------------------------------------------------------
     def _line(self, seg: Segment) -> str:
