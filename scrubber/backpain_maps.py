@@ -48,8 +48,21 @@ class CodeSet:
 
     exact: frozenset[str] = frozenset()
     prefixes: frozenset[str] = frozenset()
+    # code -> match(code), filled as codes are looked up (a file repeats few codes); bounded.
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def match(self, code: str) -> bool:
+        memo = self._memo
+        try:
+            return memo[code]
+        except KeyError:
+            pass
+        if len(memo) >= 8192:
+            memo.clear()
+        found = memo[code] = self._match(code)
+        return found
+
+    def _match(self, code: str) -> bool:
         if code in self.exact:
             return True
         prefixes = self.prefixes
@@ -118,6 +131,15 @@ class BackpainMaps:
     timed: dict[str, Entry] = field(default_factory=dict)
     minutes_per_unit: int = 15
     minimum_minutes: int = 8
+    # Lookups the rules repeat for every claim (by code or procedure), cached per run: each is
+    # a dict of its own under a name the rule picks (see ``memo_of``). Bounded.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def memo_of(self, name: str) -> dict:
+        cache = self.memo.get(name)
+        if cache is None or len(cache) >= 8192:
+            cache = self.memo[name] = {}
+        return cache
 
     def entries_of(self, file: str) -> list[Entry]:
         """Every entry of one file, in file order (for --explain)."""

@@ -32,13 +32,20 @@ class Engine:
         else:
             payer = ""
             checks = self._plain_checks
-        for check in checks:
-            for finding in check(claim, context):
-                severity = config.severity(finding.rule, finding.severity, payer)
-                if severity != finding.severity:
-                    finding = replace(finding, severity=severity)
-                findings.append(finding)
-        findings.sort(key=Finding.sort_key)
+        if not (config.rules.severity or config.payers):
+            # No severity set in the configuration: findings keep the rules' own severities.
+            extend = findings.extend
+            for check in checks:
+                extend(check(claim, context))
+        else:
+            for check in checks:
+                for finding in check(claim, context):
+                    severity = config.severity(finding.rule, finding.severity, payer)
+                    if severity != finding.severity:
+                        finding = replace(finding, severity=severity)
+                    findings.append(finding)
+        if len(findings) > 1:
+            findings.sort(key=Finding.sort_key)
         return findings
 
     def file_severity(self, code: str, default: str) -> str:
@@ -46,7 +53,10 @@ class Engine:
 
 
 def claim_status(findings: list[Finding]) -> str:
-    return "rejected" if any(f.severity == "error" for f in findings) else "accepted"
+    for f in findings:
+        if f.severity == "error":
+            return "rejected"
+    return "accepted"
 
 
 def known_codes() -> set[str]:

@@ -9,6 +9,7 @@ from .reader import Segment
 
 SEVERITIES = ("error", "warning", "info", "not_checked")
 SEVERITY_ORDER = {name: i for i, name in enumerate(SEVERITIES)}
+_ACKS: dict = {}  # Ack.parse: text -> Ack (immutable, so shared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +23,13 @@ class Ack:
     def parse(cls, text: str | None) -> Ack | None:
         if not text:
             return None
-        category, _, status = text.partition(":")
-        return cls(category, status)
+        known = _ACKS.get(text)  # a few distinct texts (the rules' ack codes): parsed once each
+        if known is None or type(known) is not cls:
+            category, _, status = text.partition(":")
+            known = cls(category, status)
+            if len(_ACKS) < 1024:
+                _ACKS[text] = known
+        return known
 
     def __str__(self) -> str:
         return f"{self.category}:{self.status}"

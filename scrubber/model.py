@@ -110,25 +110,21 @@ class ServiceLine:
     lx: Segment
     segments: list[Segment]
     sv1: Segment | None = None
+    # Read from the line's SV1 by the model when it meets it (see ``set_sv1``), since the rules
+    # ask for them again and again; empty without an SV1.
+    sv101: list[str] = field(default_factory=list)  # SV101 components as sent (qualifier, code, modifiers)
+    procedure: str = ""  # SV101-2
+    pointers: list[str] = field(default_factory=list)  # SV107 components as sent (empty when absent)
 
-    _pointers: list[str] | None = None
-
-    @property
-    def pointers(self) -> list[str]:
-        """SV107 components as sent (empty list when SV107 is absent)."""
-        if self._pointers is None:
-            self._pointers = self.sv1.components(7) if self.sv1 is not None else []
-        return self._pointers
-
-    @property
-    def procedure(self) -> str:
-        return self.sv1.comp(1, 2) if self.sv1 is not None else ""
+    def set_sv1(self, seg: Segment) -> None:
+        self.sv1 = seg
+        self.sv101 = parts = seg.components(1)
+        self.procedure = parts[1] if len(parts) > 1 else ""
+        self.pointers = seg.components(7)
 
     @property
     def modifiers(self) -> list[str]:
-        if self.sv1 is None:
-            return []
-        return [m for m in self.sv1.components(1)[2:6] if m]
+        return [m for m in self.sv101[2:6] if m]
 
     _dates: tuple | None = None
 
@@ -159,6 +155,9 @@ class Claim:
     diagnoses: list[Diagnosis] = field(default_factory=list)
     hi_segments: list[Segment] = field(default_factory=list)  # the diagnosis HI segments
     number: int = 0  # 1-based order of the claim within its transaction set
+    # The claim's DTP segments in order, each with the number of the service line it is in
+    # (0: claim level, before the first LX); noted by the walk so rules need not scan for them.
+    dated: list[tuple[Segment, int]] = field(default_factory=list)
 
     @property
     def claim_id(self) -> str:
@@ -268,13 +267,14 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = 20_000) -> Itera
     gs: Group | None = None
     tx: Transaction | None = None
     position = 0
-    last: Segment | None = None
+    seg: Segment | None = None  # after the loop: the last segment read
 
     # Claim assembly state, valid inside a transaction.
     billing = subscriber = patient = None
     current_hl: HLNode | None = None
     hl_by_id: dict[str, HLNode] = {}
     claim: Claim | None = None
+    claim_segments: list[Segment] = []  # claim.segments, kept at hand for the hot path
     line: ServiceLine | None = None
     loop = ""
 
@@ -286,39 +286,55 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = 20_000) -> Itera
         return done
 
     for seg in segments:
-        last = seg
         sid = seg.id
+        if claim is not None and sid not in _BOUNDARY:  # (a claim is only ever open inside a transaction)
+            position += 1
+            seg.position = position
+            # The hot path: a segment inside a claim (2300, 2400 and their subloops).
+            if sid in _LOOP_OPENERS:
+                # (an SV1 after the LX keeps the line in 2400, as _claim_loop says)
+                loop = "2400" if sid == "LX" or sid == "SV1" and line is not None else _claim_loop(loop, seg)
+            seg.loop = loop
+            claim_segments.append(seg)
+            if len(claim_segments) > max_claim_segments:
+                raise UnusableInput(
+                    "EN013", f"claim {claim.claim_id} has more than {max_claim_segments} segments", seg.offset, sid
+                )
+            if sid == "LX":
+                lines = claim.lines
+                line = ServiceLine(len(lines) + 1, seg, [seg])
+                lines.append(line)
+            elif line is not None:  # (the loop is a 24xx one from the LX to the end of the claim)
+                line.segments.append(seg)
+                if sid == "SV1":
+                    if line.sv1 is None:
+                        line.set_sv1(seg)
+                elif sid == "DTP":
+                    claim.dated.append((seg, line.number))
+                    if line._dates is None and seg.el(1) == "472":  # the line's date of service
+                        line._dates = (parse_date_period(seg.el(2), seg.el(3))[0],)
+                elif sid in ("SV2", "SV3"):
+                    raise UnusableInput(
+                        "EN007",
+                        f"not an 837P: service line segment {sid} (claim {claim.claim_id}) belongs to an "
+                        f"{'837I' if sid == 'SV2' else '837D'}",
+                        seg.offset,
+                        sid,
+                    )
+            elif sid == "DTP":
+                claim.dated.append((seg, 0))
+            elif sid == "HI" and loop == "2300":
+                _add_diagnoses(claim, seg)
+            continue
         if tx is not None:
             position += 1
             seg.position = position
-            if claim is not None and sid not in _BOUNDARY:
-                # The hot path: a segment inside a claim (2300, 2400 and their subloops).
-                if sid in _LOOP_OPENERS:
-                    loop = _claim_loop(loop, seg)
+            if current_hl is not None and sid not in _BOUNDARY:
+                # A segment of the billing provider, subscriber or patient loop (2000A-2010CA).
+                if sid == "NM1":
+                    loop = _NM1_2010.get(seg.el(1), loop)
                 seg.loop = loop
-                claim.segments.append(seg)
-                if len(claim.segments) > max_claim_segments:
-                    raise UnusableInput(
-                        "EN013", f"claim {claim.claim_id} has more than {max_claim_segments} segments", seg.offset, sid
-                    )
-                if sid == "LX":
-                    line = ServiceLine(len(claim.lines) + 1, seg, [seg])
-                    claim.lines.append(line)
-                elif line is not None and loop[1] == "4":
-                    line.segments.append(seg)
-                    if sid == "SV1":
-                        if line.sv1 is None:
-                            line.sv1 = seg
-                    elif sid in ("SV2", "SV3"):
-                        raise UnusableInput(
-                            "EN007",
-                            f"not an 837P: service line segment {sid} (claim {claim.claim_id}) belongs to an "
-                            f"{'837I' if sid == 'SV2' else '837D'}",
-                            seg.offset,
-                            sid,
-                        )
-                elif sid == "HI" and loop == "2300":
-                    _add_diagnoses(claim, seg)
+                current_hl.segments.append(seg)
                 continue
             if sid == "SE":
                 done = finish_claim()
@@ -371,13 +387,8 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = 20_000) -> Itera
                 seg.loop = loop
                 current_hl = None
                 tx.claims += 1
-                claim = Claim(seg, [seg], tx, billing, subscriber, patient, number=tx.claims)
-                continue
-            if current_hl is not None:
-                if sid == "NM1":
-                    loop = _NM1_2010.get(seg.el(1), loop)
-                seg.loop = loop
-                current_hl.segments.append(seg)
+                claim_segments = [seg]
+                claim = Claim(seg, claim_segments, tx, billing, subscriber, patient, number=tx.claims)
                 continue
             # Header: BHT, 1000A, 1000B.
             if sid == "NM1":
@@ -450,7 +461,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = 20_000) -> Itera
             else f"functional group {gs.control} has no GE" if gs is not None
             else f"interchange {isa.control} has no IEA"  # type: ignore[union-attr]
         )
-        raise UnusableInput("EN006", f"truncated: the file ends before its trailers ({what})", last.offset if last else 0)
+        raise UnusableInput("EN006", f"truncated: the file ends before its trailers ({what})", seg.offset if seg else 0)
 
 
 def _claim_loop(loop: str, seg: Segment) -> str:
@@ -486,11 +497,18 @@ def _add_diagnoses(claim: Claim, seg: Segment) -> None:
     if claim.hi_segments and first_qualifier not in DIAGNOSIS_QUALIFIERS:
         return
     claim.hi_segments.append(seg)
-    start = len(claim.diagnoses) and claim.diagnoses[-1].position
-    for index in range(1, len(seg.elements)):
-        qualifier = seg.comp(index, 1)
-        code = seg.comp(index, 2)
-        claim.diagnoses.append(Diagnosis(start + index, qualifier, code, seg, index))
+    diagnoses = claim.diagnoses
+    start = len(diagnoses) and diagnoses[-1].position
+    sep = seg.delims.component
+    elements = seg.elements
+    for index in range(1, len(elements)):
+        value = elements[index]
+        if value:
+            parts = value.split(sep)
+            qualifier, code = parts[0], (parts[1] if len(parts) > 1 else "")
+        else:
+            qualifier = code = ""
+        diagnoses.append(Diagnosis(start + index, qualifier, code, seg, index))
 
 
 def _check_count(findings: list, seg: Segment, index: int, actual: int, element: str, what: str) -> None:

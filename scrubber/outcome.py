@@ -17,14 +17,15 @@ class ClaimOutcome:
 
     def to_json(self) -> dict:
         claim = self.claim
+        tx = claim.transaction
         return {
             "claim_id": claim.claim_id,
             "status": self.status,
-            "interchange": claim.interchange_control,
-            "group": claim.group_control,
-            "transaction": claim.transaction_control,
+            "interchange": tx.interchange.control,  # claim.interchange_control, group_control ...
+            "group": tx.group.control,
+            "transaction": tx.control,
             "charge": claim.charge,
-            "service_lines": sum(1 for line in claim.lines if line.sv1 is not None),
+            "service_lines": len([line for line in claim.lines if line.sv1 is not None]),
             "findings": [f.to_json() for f in self.findings],
         }
 

@@ -157,7 +157,9 @@ def scrub_file(
             if kind is Claim:
                 findings = engine.check(event)
                 if sx_tx is not None:  # structural errors in the claim's loops or its transaction's header
-                    findings = sorted(findings + sx_tx.claim_findings(event), key=Finding.sort_key)
+                    extra = sx_tx.claim_findings(event)
+                    if extra:  # (the engine's findings come sorted)
+                        findings = sorted(findings + extra, key=Finding.sort_key)
                 status = claim_status(findings)
                 result = ClaimOutcome(event, findings, status)
                 outcome.claims += 1

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate, islice, repeat
+from operator import add
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -60,18 +62,14 @@ class Segment:
 
     def __init__(self, raw: str, offset: int, delims: Delimiters):
         self.raw = raw
-        self.id = raw.partition(delims.element)[0]
+        # Split at once: the claim rules read most segments, and one C-level split is cheaper
+        # than a split on first use behind a __getattr__ fallback.
+        self.elements = elements = raw.split(delims.element)
+        self.id = elements[0]
         self.offset = offset
         self.position: int | None = None
         self.loop: str = ""
         self.delims = delims
-        # ``elements`` is split on first use (see __getattr__): most segments are only copied.
-
-    def __getattr__(self, name: str):
-        if name == "elements":
-            elements = self.elements = self.raw.split(self.delims.element)
-            return elements
-        raise AttributeError(name)
 
     def el(self, index: int) -> str:
         """Element ``index`` (1-based, as in ``CLM01``); ``""`` when absent."""
@@ -82,14 +80,22 @@ class Segment:
 
     def comp(self, index: int, component: int) -> str:
         """Component ``component`` (1-based) of composite element ``index``; ``""`` when absent."""
-        value = self.el(index)
+        try:
+            value = self.elements[index]
+        except IndexError:
+            return ""
         if not value:
             return ""
-        parts = value.split(self.delims.component)
-        return parts[component - 1] if component <= len(parts) else ""
+        try:
+            return value.split(self.delims.component)[component - 1]
+        except IndexError:
+            return ""
 
     def components(self, index: int) -> list[str]:
-        value = self.el(index)
+        try:
+            value = self.elements[index]
+        except IndexError:
+            return []
         return value.split(self.delims.component) if value else []
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
@@ -240,6 +246,7 @@ def _segments(
         else:
             delims = detect_delimiters(buf, pos)
         term, element = delims.segment, delims.element
+        iea_mark = term + delims.suffix + "IEA"
 
         # Split complete segments until an IEA (the next ISA may change the delimiters).
         after_iea = False
@@ -257,12 +264,26 @@ def _segments(
                 notes.append(ReaderNote("EN105", offset, f"the last segment ({tail[:3]!r} at byte {offset}) has no terminator"))
                 yield new(tail, offset, delims)
                 return
+            # Stop the batch before an IEA (split at a terminator: the same segments come out), so
+            # that the batch before it can take the regular split.
+            cut = buf.find(iea_mark, pos, last)
+            if cut > pos:
+                last = cut
             cur = pos
             check_length = last - pos > max_segment  # only a batch this long can hold such a segment
-            for raw in buf[pos:last].split(term):
+            batch = buf[pos:last]
+            # The usual batch (each terminator followed by the same line break, no empty, blank-led,
+            # long or IEA segment after the first) is split on terminator + line break, and all but
+            # its first segment are made without a look at each (see _regular_split).
+            pieces = _regular_split(batch, delims, min(max_elements, max_segment) if check_length else max_elements)
+            if pieces is None:
+                raws, step = batch.split(term), 1
+            else:
+                raws, step = pieces[:1], len(term) + len(delims.suffix)
+            for raw in raws:
                 offset = base + cur
                 size = len(raw)
-                cur += size + 1
+                cur += size + step
                 if raw and raw[0] in blanks:
                     raw = raw.lstrip(blanks)
                     offset += size - len(raw)
@@ -283,10 +304,34 @@ def _segments(
                 yield seg
                 if seg.id == "IEA":
                     after_iea = True
-                    pos = cur
+                    pos = cur - step + 1  # just past its terminator
                     break
             else:
+                if pieces is not None and len(pieces) > 1:
+                    rest = islice(pieces, 1, None)
+                    offsets = accumulate(map(add, map(len, islice(pieces, 1, None)), repeat(step)), initial=base + cur)
+                    yield from map(new, rest, offsets, repeat(delims))
                 pos = last + 1
+
+
+def _regular_split(batch: str, delims: Delimiters, limit: int) -> list[str] | None:
+    """``batch`` split on terminator + line break, when every segment but the first is regular:
+    every terminator is followed by the same line break (``delims.suffix``, maybe none), and no
+    segment after the first is empty, begins with a blank, is an IEA or is longer than ``limit``
+    minus the line break. Otherwise None (the caller looks at each segment)."""
+    term, suffix = delims.segment, delims.suffix
+    sep = term + suffix
+    if suffix and batch.count(term) != batch.count(sep):
+        return None
+    if batch.endswith(sep) or sep + term in batch or sep + "IEA" in batch:
+        return None
+    for blank in _BLANKS:
+        if sep + blank in batch:
+            return None
+    pieces = batch.split(sep)
+    if max(map(len, islice(pieces, 1, None)), default=0) + len(suffix) > limit:
+        return None
+    return pieces
 
 
 def segment_text(seg: Segment) -> str:

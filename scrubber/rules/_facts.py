@@ -31,22 +31,17 @@ class ClaimDates:
         self.claim_level = False
         own: dict[int, date | None] = {}
         self.dated_lines: set[int] = set()
-        number = 0  # the service line a segment belongs to (the model starts one at each LX)
-        for seg in claim.segments:
-            sid = seg.id
-            if sid == "LX":
-                number += 1
-                continue
-            if sid != "DTP":
-                continue
+        dtps, service, where = self.dtps, self.service, self.where
+        # The model notes each DTP with the service line it is in (the model starts one at each LX).
+        for seg, number in claim.dated:
             in_line = number > 0 and seg.loop.startswith("24")
-            self.dtps.append(seg)
+            dtps.append(seg)
             if in_line:
-                self.where[id(seg)] = number
+                where[id(seg)] = number
             if seg.el(1) != "472":
                 continue
             start, end = parse_date_period(seg.el(2), seg.el(3))
-            self.service.append((seg, start, end))
+            service.append((seg, start, end))
             if not in_line:
                 if seg.loop == "2300" and not self.claim_level:
                     self.claim_level = True

@@ -31,10 +31,12 @@ class BackpainRule(Rule):
     uses_backpain_maps: ClassVar[bool] = True
     map_files: ClassVar[tuple[str, ...]] = ()
     severity = "warning"
+    _span: tuple | None = None  # (from, to, maps): the dates every map file of the rule covers
 
     @staticmethod
     def maps(ctx: Context) -> BackpainMaps:
-        return ctx.map(MAP_NAME, load_backpain_maps)
+        maps = ctx.maps.get(MAP_NAME)  # loaded once per run (asked for by every rule on every claim)
+        return maps if maps is not None else ctx.map(MAP_NAME, load_backpain_maps)
 
     @classmethod
     def explain_sources(cls) -> str:
@@ -48,11 +50,25 @@ class BackpainRule(Rule):
     def not_covered(self, claim: Claim, ctx: Context, dates: list[date | None]) -> Finding | None:
         """A not_checked finding when a date of service is outside a map file this rule reads."""
         maps = self.maps(ctx)
+        # Fast path: every date inside the span all of this rule's map files cover.
+        span = self._span
+        if span is None or span[2] is not maps:
+            files = [maps.files[name] for name in self.map_files]
+            if not files:
+                return None
+            span = self._span = (max(mf.effective_from for mf in files), min(mf.effective_to for mf in files), maps)
+        lo, hi, _ = span
+        for d in dates:
+            if d is not None and not lo <= d <= hi:
+                break
+        else:
+            return None
         for name in self.map_files:
             mf = maps.files[name]
+            start, end = mf.effective_from, mf.effective_to
             for d in dates:
                 # No date at all is not a coverage question (a missing DTP*472 is its own finding).
-                if d is not None and not mf.covers(d):
+                if d is not None and not start <= d <= end:
                     when = f"date of service {d.isoformat()}"
                     return self.finding(
                         claim.clm,
@@ -69,14 +85,36 @@ class Facts:
     """What the back-pain rules read from one claim, computed once for all of them (the engine runs
     the rules one after the other on the same claim; only the latest claim is kept)."""
 
-    __slots__ = ("claim", "code_at", "codes", "dates", "first_date", "in_scope", "lines")
+    __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "in_scope", "lines", "procedures",
+                 "by_date", "_pointed")
 
     def __init__(self, claim: Claim, maps: BackpainMaps):
         self.claim = claim
-        self.codes = [(dx, norm(dx.code)) for dx in claim.diagnoses if dx.code]
-        self.code_at = {dx.position: (dx, c) for dx, c in self.codes}
+        self.maps = maps  # the back-pain maps the facts were read with
+        normalized = maps.memo_of("norm")
+        match = maps.scope.match
+        in_scope = False
+        codes = []
+        code_at = {}
+        for dx in claim.diagnoses:
+            code = dx.code
+            if code:
+                c = normalized.get(code)
+                if c is None:
+                    c = normalized[code] = norm(code)
+                item = (dx, c)
+                codes.append(item)
+                code_at[dx.position] = item
+                if not in_scope and match(c):
+                    in_scope = True
+        self.codes = codes
+        self.code_at = code_at
+        self.in_scope = in_scope
+        self._pointed: dict[int, list[tuple[int, Diagnosis, str]]] = {}
         claim_date = None
         lines = []
+        procedures = set()
+        dates = []
         for line in claim.lines:
             if line.sv1 is None:
                 continue
@@ -85,21 +123,31 @@ class Facts:
                 if claim_date is None:
                     claim_date = claim.claim_dates()[0] or False
                 d = claim_date or None
-            lines.append((line, line.procedure, d))
+            proc = line.procedure
+            lines.append((line, proc, d))
+            procedures.add(proc)
+            dates.append(d)
         self.lines = lines  # (line, procedure, date of service)
-        self.dates = [d for _, _, d in lines] or [claim.claim_dates()[0]]
+        self.procedures = procedures
+        self.by_date = None  # filled by the NCCI rules (scrubber.rules.procedures._dated)
+        self.dates = dates or [claim.claim_dates()[0]]
         known = [d for d in self.dates if d is not None]
         self.first_date = min(known) if known else None
-        self.in_scope = any(maps.scope.match(c) for _, c in self.codes)
 
     def pointed(self, line: ServiceLine) -> list[tuple[int, Diagnosis, str]]:
-        """The line's pointed diagnoses: (SV107 component index, diagnosis, normalized code)."""
+        """The line's pointed diagnoses: (SV107 component index, diagnosis, normalized code).
+        Computed once per line (several rules ask); do not modify the list."""
+        out = self._pointed.get(line.number)
+        if out is not None:
+            return out
         out = []
+        code_at = self.code_at
         for index, raw in enumerate(line.pointers, start=1):
             if raw.isdigit() and raw.isascii():
-                hit = self.code_at.get(int(raw))
+                hit = code_at.get(int(raw))
                 if hit is not None:
                     out.append((index, hit[0], hit[1]))
+        self._pointed[line.number] = out
         return out
 
 
@@ -142,8 +190,8 @@ class UnspecifiedBackPain(BackpainRule):
     map_files = ("specificity.toml", "groups.toml")
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        maps = self.maps(ctx)
         f = facts(claim, ctx)
+        maps = f.maps
         codes = f.codes
         hits = [(dx, c) for dx, c in codes if c in maps.unspecified]
         if not hits:
@@ -213,25 +261,32 @@ class BackPainSequencing(BackpainRule):
     map_files = ("sequencing.toml",)
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        first = claim.diagnosis_at(1)
-        if first is None or not first.code:
+        f = facts(claim, ctx)
+        hit = f.code_at.get(1)  # HI01 (diagnosis position 1) with a code
+        if hit is None:
             return
-        maps = self.maps(ctx)
-        c = norm(first.code)
-        entries = [(u, e) for s, u, e in maps.sequencing if s.match(c)]
+        first, c = hit
+        maps = f.maps
+        cache = maps.memo_of("sequencing")
+        entries = cache.get(c)
+        if entries is None:
+            entries = cache[c] = [(u, e) for s, u, e in maps.sequencing if s.match(c)]
         if not entries:
             return
-        f = facts(claim, ctx)
         missing = self.not_covered(claim, ctx, f.dates)
         if missing:
             yield missing
             return
         d = f.first_date
-        others = [(dx, oc) for dx, oc in f.codes if dx is not first]
         for underlying, entry in entries:
             if d is not None and not entry.in_effect(d):
                 continue
-            hit = next((dx for dx, oc in others if underlying.match(oc)), None)
+            match = underlying.match
+            hit = None  # the first other diagnosis that is an underlying condition
+            for dx, oc in f.codes:
+                if dx is not first and match(oc):
+                    hit = dx
+                    break
             if hit is not None:
                 yield self.finding(
                     first.segment,
@@ -275,40 +330,60 @@ class BackPainExcludes1(BackpainRule):
     map_files = ("excludes1.toml",)
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        maps = self.maps(ctx)
-        table = maps.excludes1
         f = facts(claim, ctx)
+        maps = f.maps
+        table = maps.excludes1
         codes = f.codes
-        candidates = []
+        cache = maps.memo_of("excludes1")
+        owners = []  # (dx, code, [(owner prefix, excluded prefix, entry)]) for codes under an Excludes1 note
         for dx, c in codes:
-            for k in range(3, min(len(c), 7) + 1):  # ICD-10-CM codes have at most 7 characters
-                for excluded, entry in table.get(c[:k], ()):
-                    candidates.append((dx, c, c[:k], excluded, entry))
-        if not candidates:
+            owned = cache.get(c)
+            if owned is None:
+                owned = cache[c] = [
+                    (c[:k], excluded, entry)
+                    for k in range(3, min(len(c), 7) + 1)  # ICD-10-CM codes have at most 7 characters
+                    for excluded, entry in table.get(c[:k], ())
+                ]
+            if owned:
+                owners.append((dx, c, owned))
+        if not owners:
             return
         missing = self.not_covered(claim, ctx, f.dates)
         if missing:
             yield missing
             return
         d = f.first_date
+        pairs = maps.memo_of("excludes1-pairs")  # (code, other code) -> does a note of code name the other
         seen: set[tuple[int, int]] = set()
-        for dx, c, owner, excluded, entry in candidates:
-            if d is not None and not entry.in_effect(d):
-                continue
+        for dx, c, owned in owners:
+            others = []
             for other, oc in codes:
-                if other is dx or not oc.startswith(excluded):
+                if other is dx:
                     continue
-                key = tuple(sorted((dx.position, other.position)))
-                if key in seen:
+                named = pairs.get((c, oc))
+                if named is None:
+                    named = pairs[(c, oc)] = any([oc.startswith(excluded) for _, excluded, _ in owned])
+                if named:
+                    others.append((other, oc))
+            if not others:
+                continue
+            for owner, excluded, entry in owned:
+                if d is not None and not entry.in_effect(d):
                     continue
-                seen.add(key)
-                later = other if other.position > dx.position else dx
-                yield self.finding(
-                    later.segment,
-                    f"{dot(c)} ({dx.ref[:4]}) and {dot(oc)} ({other.ref[:4]}) are an Excludes1 pair: the tabular "
-                    f"note at {dot(owner)} excludes \"{entry.label}\"; keep the code the record supports.",
-                    element=later.ref, value=norm(later.code), severity=self.severity_for(entry),
-                )
+                for other, oc in others:
+                    if not oc.startswith(excluded):
+                        continue
+                    key = tuple(sorted((dx.position, other.position)))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    later = other if other.position > dx.position else dx
+                    yield self.finding(
+                        later.segment,
+                        f"{dot(c)} ({dx.ref[:4]}) and {dot(oc)} ({other.ref[:4]}) are an Excludes1 pair: the tabular "
+                        f"note at {dot(owner)} excludes \"{entry.label}\"; keep the code the record supports.",
+                        element=later.ref, value=norm(later.code), severity=self.severity_for(entry),
+                    )
 
 
 RULES = [UnspecifiedBackPain, BackPainSequencing, BackPainExcludes1]

@@ -129,7 +129,7 @@ class ChargeBalance(Rule):
         if not lines:
             return
         amounts = [_amount(line.sv1.el(2)) for line in lines]
-        if any(a is None for a in amounts):
+        if None in amounts:
             return  # BL002
         line_sum = sum(amounts, Decimal(0))
         if line_sum != total:
@@ -170,16 +170,22 @@ class AmountInvalid(Rule):
     source = "005010X222A1 2300 CLM02, 2400 SV102"
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        checks = [(claim.clm, "CLM02", claim.charge, f"Claim {claim.claim_id} total charge")]
+        text = claim.charge
+        value = _amount(text)
+        if value is None or value < 0:
+            yield self._invalid(claim.clm, "CLM02", text, value, f"Claim {claim.claim_id} total charge")
         for line in claim.lines:
-            if line.sv1 is not None:
-                checks.append((line.sv1, "SV102", line.sv1.el(2), f"Service line {line.number} charge"))
-        for seg, element, text, what in checks:
-            value = _amount(text)
-            if value is None or value < 0:
-                why = "is missing" if not text else (f"is negative ({text})" if value is not None else f"is not a number ({text!r})")
-                yield self.finding(seg, f"{what} ({element}) {why}; send a decimal amount such as 125 or 45.50.",
-                                   element=element, value=text or None)
+            sv1 = line.sv1
+            if sv1 is not None:
+                text = sv1.el(2)
+                value = _amount(text)
+                if value is None or value < 0:
+                    yield self._invalid(sv1, "SV102", text, value, f"Service line {line.number} charge")
+
+    def _invalid(self, seg: Segment, element: str, text: str, value: Decimal | None, what: str) -> Finding:
+        why = "is missing" if not text else (f"is negative ({text})" if value is not None else f"is not a number ({text!r})")
+        return self.finding(seg, f"{what} ({element}) {why}; send a decimal amount such as 125 or 45.50.",
+                            element=element, value=text or None)
 
 
 # --- dates -------------------------------------------------------------------------------------------
@@ -390,8 +396,7 @@ class NpiCheckDigit(Rule):
     source = "45 CFR 162.406; CMS NPI check digit"
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        billing = claim.billing.segments if claim.billing is not None else ()
-        for seg in chain(billing, claim.segments):
+        for seg in chain(self._billing_npis(claim), claim.segments):
             if seg.id != "NM1" or seg.el(8) != "XX":
                 continue
             npi = seg.el(9)
@@ -405,6 +410,16 @@ class NpiCheckDigit(Rule):
                 element="NM109",
                 value=npi or None,
             )
+
+    _billing: tuple = (None, ())  # (billing provider HLNode, its NM1*..XX segments): shared by its claims
+
+    def _billing_npis(self, claim: Claim) -> list[Segment] | tuple:
+        node = claim.billing
+        if node is None:
+            return ()
+        if self._billing[0] is not node:
+            self._billing = (node, [seg for seg in node.segments if seg.id == "NM1" and seg.el(8) == "XX"])
+        return self._billing[1]
 
 
 class ProcedureShape(Rule):
@@ -439,12 +454,24 @@ class ProcedureShape(Rule):
             sv1 = line.sv1
             if sv1 is None or sv1.comp(1, 1) != "HC":
                 continue
-            code = sv1.comp(1, 2)
-            if _CPT_RE.fullmatch(code) or _HCPCS_RE.fullmatch(code):
+            code = line.procedure
+            if _procedure_shape_ok(code):
                 continue
             why = "is missing" if not code else f"is {code!r}, not a CPT code (5 characters) or HCPCS level II code (letter + 4 digits)"
             yield self.finding(sv1, f"Service line {line.number} procedure code (SV101-2) {why}.",
                                element="SV101-2", value=code or None)
+
+
+_SHAPES: dict[str, bool] = {}  # procedure code -> CPT or HCPCS level II in shape (bounded cache)
+
+
+def _procedure_shape_ok(code: str) -> bool:
+    known = _SHAPES.get(code)
+    if known is None:
+        if len(_SHAPES) >= 4096:
+            _SHAPES.clear()
+        known = _SHAPES[code] = bool(_CPT_RE.fullmatch(code) or _HCPCS_RE.fullmatch(code))
+    return known
 
 
 class ProcedureQualifier(Rule):

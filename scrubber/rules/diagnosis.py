@@ -58,15 +58,18 @@ def _read_entries(claim: Claim) -> list[_Entry]:
     out: list[_Entry] = []
     number = 0
     for seg in claim.hi_segments:
-        n = len(seg.elements)
+        elements = seg.elements
+        sep = seg.delims.component
+        n = len(elements)
         i = 1
         while i < n:
-            parts = seg.components(i)
-            if not parts:
+            value = elements[i]
+            if not value:
                 i += 1
                 continue
+            parts = value.split(sep)
             number += 1
-            if len(parts) == 1 and parts[0] in _QUALIFIERS and i + 1 < n and len(seg.components(i + 1)) == 1:
+            if len(parts) == 1 and parts[0] in _QUALIFIERS and i + 1 < n and elements[i + 1] and sep not in elements[i + 1]:
                 out.append(_Entry(number, seg, i, parts[0], seg.el(i + 1), True, True))
                 i += 2
                 continue
@@ -79,6 +82,18 @@ def _read_entries(claim: Claim) -> list[_Entry]:
                 out.append(_Entry(number, seg, i, parts[0], parts[1], False, True))
             i += 1
     return out
+
+
+_WELL_FORMED: dict[str, bool] = {}  # code -> _format_problem(code) is None (bounded cache)
+
+
+def _well_formed(code: str) -> bool:
+    known = _WELL_FORMED.get(code)
+    if known is None:
+        if len(_WELL_FORMED) >= 8192:
+            _WELL_FORMED.clear()
+        known = _WELL_FORMED[code] = _format_problem(code) is None
+    return known
 
 
 def _format_problem(code: str) -> str | None:
@@ -145,7 +160,14 @@ class _IcdChecker:
         # Which diagnosis positions are checked on which dates.
         wanted: dict[int, set[date]] = {}
         fy_of = table.fiscal_year_of
-        if first is not None and len({fy_of(d) for d in dates.line_dates if d is not None} | {fy_of(first)}) > 1:
+        several_years = False  # do the dated lines fall in more than one fiscal year?
+        if first is not None:
+            fy_first = fy_of(first)
+            for d in dates.line_dates:
+                if d is not None and fy_of(d) != fy_first:
+                    several_years = True
+                    break
+        if several_years:
             for line, d in zip(claim.lines, dates.line_dates):
                 if d is None:
                     continue
@@ -154,9 +176,10 @@ class _IcdChecker:
                     if raw.isdigit() and raw.isascii() and 1 <= int(raw) <= _MAX_CODES:
                         wanted.setdefault(int(raw), set()).add(d)
         if first is not None:
+            on_first = (first,)  # (never modified: shared by the positions checked on the first date)
             for dx in claim.diagnoses:  # one fiscal year, or no (dated) line points at it: the first date
                 if dx.position not in wanted:
-                    wanted[dx.position] = {first}
+                    wanted[dx.position] = on_first
         items: list[tuple] = []
         principal = claim.diagnoses[0]
         if principal.position == 1 and principal.qualifier == "ABK" and principal.code[:1] in ("V", "W", "X", "Y"):
@@ -173,11 +196,11 @@ class _IcdChecker:
         reported: set[tuple[str, int]] = set()
         for dx in claim.diagnoses:
             on = wanted.get(dx.position)
-            if not on or dx.qualifier not in _ICD10_QUALIFIERS or not dx.code or _format_problem(dx.code):
+            if not on or dx.qualifier not in _ICD10_QUALIFIERS or not dx.code or not _well_formed(dx.code):
                 continue
             code = dx.code
-            for d in sorted(on):
-                fy = table.fiscal_year_of(d)
+            for d in (on if len(on) == 1 else sorted(on)):
+                fy = fy_of(d)
                 if fy < oldest:
                     early = early or d
                     continue
@@ -228,7 +251,7 @@ _CHECKER_KEY = "icd10cm-checker"
 
 
 def _validity(claim: Claim, ctx: Context) -> list[tuple]:
-    checker = ctx.map(_CHECKER_KEY, _IcdChecker)
+    checker = ctx.maps.get(_CHECKER_KEY) or ctx.map(_CHECKER_KEY, _IcdChecker)
     return checker.for_claim(claim, ctx)
 
 
@@ -405,6 +428,8 @@ class DiagnosisFormat(Rule):
         for e in _entries(claim, ctx):
             if e.split or (not e.has_qualifier and e.code):
                 continue  # DX006 speaks for a split composite, DX001 for a composite without qualifier
+            if _well_formed(e.code):
+                continue
             problem = _format_problem(e.code)
             if problem:
                 yield self.finding(

@@ -82,7 +82,7 @@ class PointerUnfilled(Rule):
         count = len(filled)
         for line in claim.lines:
             for index, raw in enumerate(line.pointers, start=1):
-                pointer = _pointer_value(raw)
+                pointer = _POINTERS.get(raw)  # _pointer_value, inlined
                 if pointer is None or pointer in filled:
                     continue
                 yield self.finding(
@@ -129,7 +129,7 @@ class PointerInvalid(Rule):
             for index, raw in enumerate(line.pointers, start=1):
                 if index == 1 and not raw:
                     continue  # DP001 speaks for a missing first pointer
-                if raw and _pointer_value(raw) is not None:
+                if raw and raw in _POINTERS:  # a valid pointer (_pointer_value)
                     continue
                 what = "is empty" if not raw else f"is {raw!r}"
                 yield self.finding(
@@ -208,9 +208,11 @@ class PointerRepeated(Rule):
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
         for line in claim.lines:
+            if len(line.pointers) < 2:
+                continue  # nothing to repeat
             seen: set[int] = set()
             for index, raw in enumerate(line.pointers, start=1):
-                pointer = _pointer_value(raw)
+                pointer = _POINTERS.get(raw)  # _pointer_value, inlined
                 if pointer is None:
                     continue
                 if pointer in seen:
@@ -297,7 +299,10 @@ class ServiceLineMissing(Rule):
     source = "005010X222A1 loop 2400 (required)"
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        if not any(line.sv1 is not None for line in claim.lines):
+        for line in claim.lines:
+            if line.sv1 is not None:
+                break
+        else:  # no line with an SV1
             yield self.finding(
                 claim.clm,
                 f"Claim {claim.claim_id} has no service line (2400 LX/SV1); an 837P claim needs at least one.",

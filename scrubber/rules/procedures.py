@@ -22,11 +22,23 @@ from .base import Context
 _MINUTES_NOTE = re.compile(r"^\s*(?:TIMED\s+)?MIN(?:UTES|S)?\s*[:=]?\s*(\d{1,4})\b", re.IGNORECASE)
 
 
+_UNITS: dict[str, Decimal | None] = {}  # SV104 texts repeat: parsed once each (bounded)
+
+
 def _units(line: ServiceLine) -> Decimal | None:
+    text = line.sv1.el(4)
     try:
-        return Decimal(line.sv1.el(4)) if line.sv1.el(4) else None
+        return _UNITS[text]
+    except KeyError:
+        pass
+    try:
+        value = Decimal(text) if text else None
     except InvalidOperation:
-        return None
+        value = None
+    if len(_UNITS) >= 4096:
+        _UNITS.clear()
+    _UNITS[text] = value
+    return value
 
 
 class ProcedureRegionSupport(BackpainRule):
@@ -63,31 +75,37 @@ class ProcedureRegionSupport(BackpainRule):
     map_files = ("procedures.toml", "groups.toml")
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        maps = self.maps(ctx)
         f = facts(claim, ctx)
-        lines = [item for item in f.lines if item[1] in maps.support]
-        if not lines or not f.in_scope:
+        if not f.in_scope:
             return
-        missing = self.not_covered(claim, ctx, [d for *_, d in lines])
+        maps = f.maps
+        support = maps.support
+        lines = [item for item in f.lines if item[1] in support]
+        if not lines:
+            return
+        missing = self.not_covered(claim, ctx, [d for _, _, d in lines])
         if missing:
             yield missing
             return
         for line, proc, d in lines:
-            requires, wanted, entry = maps.support[proc]
+            requires, wanted, entry = support[proc]
             if d is not None and not entry.in_effect(d):
                 continue
             dxs = f.pointed(line)
             if not dxs:
                 continue  # no usable pointer: the DP rules speak for it
-            if any(requires.match(c) for *_, c in dxs):
-                continue
-            codes = ", ".join(dot(c) for *_, c in dxs)
-            yield self.finding(
-                line.sv1,
-                f"Service line {line.number} ({line.procedure}, {entry.label}) points at {codes}; it wants "
-                f"a {wanted}. Point it at one (or add one to HI).",
-                element="SV107-1", value=dxs[0][2], severity=self.severity_for(entry),
-            )
+            match = requires.match
+            for _, _, c in dxs:
+                if match(c):
+                    break
+            else:  # none of the pointed diagnoses is in the region
+                codes = ", ".join([dot(c) for _, _, c in dxs])
+                yield self.finding(
+                    line.sv1,
+                    f"Service line {line.number} ({line.procedure}, {entry.label}) points at {codes}; it wants "
+                    f"a {wanted}. Point it at one (or add one to HI).",
+                    element="SV107-1", value=dxs[0][2], severity=self.severity_for(entry),
+                )
 
 
 class MedicareChiropracticSubluxation(BackpainRule):
@@ -125,8 +143,8 @@ class MedicareChiropracticSubluxation(BackpainRule):
     map_files = ("procedures.toml", "groups.toml")
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        maps = self.maps(ctx)
         f = facts(claim, ctx)
+        maps = f.maps
         lines = [item for item in f.lines if item[1] in maps.first_pointer]
         if not lines:
             return
@@ -135,7 +153,7 @@ class MedicareChiropracticSubluxation(BackpainRule):
         lines = [item for item in lines if filing in maps.first_pointer[item[1]][0]]
         if not lines:
             return
-        missing = self.not_covered(claim, ctx, [d for *_, d in lines])
+        missing = self.not_covered(claim, ctx, [d for _, _, d in lines])
         if missing:
             yield missing
             return
@@ -168,19 +186,25 @@ def _by_date(lines) -> dict[date | None, list[tuple[ServiceLine, str]]]:
     return out
 
 
+def _dated(f) -> list[tuple[date | None, list[tuple[ServiceLine, str]], set[str]]]:
+    """The claim's lines by date of service, with each date's procedures (once per claim)."""
+    if f.by_date is None:
+        f.by_date = [(d, lines, {proc for _, proc in lines}) for d, lines in _by_date(f.lines).items()]
+    return f.by_date
+
+
 class _PtpRule(BackpainRule):
     map_files = ("ncci.toml",)
     indicator = 0
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        maps = self.maps(ctx)
-        ptp = maps.ptp
         f = facts(claim, ctx)
-        if not any(proc in ptp for _, proc, _ in f.lines):
+        maps = f.maps
+        ptp = maps.ptp
+        if ptp.keys().isdisjoint(f.procedures):
             return
         checked = False
-        for d, lines in _by_date(f.lines).items():
-            procedures = {proc for _, proc in lines}
+        for d, lines, procedures in _dated(f):
             for line, proc in lines:
                 for column1, indicator, entry in ptp.get(proc, ()):
                     if indicator != self.indicator or not (column1 & procedures):
@@ -317,12 +341,13 @@ class MedicallyUnlikelyUnits(BackpainRule):
     map_files = ("ncci.toml",)
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        maps = self.maps(ctx)
+        f = facts(claim, ctx)
+        maps = f.maps
         mue = maps.mue
-        lines = [item for item in facts(claim, ctx).lines if item[1] in mue]
+        lines = [item for item in f.lines if item[1] in mue]
         if not lines:
             return
-        missing = self.not_covered(claim, ctx, [d for *_, d in lines])
+        missing = self.not_covered(claim, ctx, [d for _, _, d in lines])
         if missing:
             yield missing
             return
@@ -398,14 +423,15 @@ class TimedTherapyUnits(BackpainRule):
     map_files = ("timed.toml",)
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        maps = self.maps(ctx)
-        lines = [item for item in facts(claim, ctx).lines if item[1] in maps.timed]
+        f = facts(claim, ctx)
+        maps = f.maps
+        lines = [item for item in f.lines if item[1] in maps.timed]
         if not lines:
             return
         given = [(line, m, d) for line, _, d in lines if (m := _minutes(line)) is not None]
         if not given:
             return
-        missing = self.not_covered(claim, ctx, [d for *_, d in given])
+        missing = self.not_covered(claim, ctx, [d for _, _, d in given])
         if missing:
             yield missing
             return

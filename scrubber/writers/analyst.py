@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import IO
 
 from ..outcome import FileOutcome
-from .csv_report import CsvReport, header_line
-from .html import HtmlReport
 from .progress import progress_for
+
+# csv_report and html (lxml) are imported when their format is asked for: most runs need neither.
 
 
 class _PrintPath:
@@ -58,11 +58,15 @@ class AnalystOutputs:
         if bar is not None:
             out.append(bar)
         if self.fmt == "csv":
+            from .csv_report import CsvReport, header_line
+
             if not self._header_done:
                 self.stdout.write(header_line())
                 self._header_done = True
             out.append(CsvReport(self.out_dir / f"{stem}.report.csv", self.stdout))
         elif self.fmt == "html":
+            from .html import HtmlReport
+
             target = self.out_dir / f"{stem}.report.html"
             if self.n_inputs == 1:
                 out.append(HtmlReport(target, self.as_of, self.stdout))

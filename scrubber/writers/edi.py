@@ -99,10 +99,12 @@ class EdiWriter:
             if patient is not None and patient is not self._pat:
                 self._hl_segment(patient, self._sub_id, "0")
                 self._pat = patient
-        write = self._write_seg
-        for seg in claim.segments:
-            write(seg)
-        self._segments += len(claim.segments)
+        # A claim's segments share its interchange's delimiters: one write for all of them.
+        segments = claim.segments
+        d = segments[0].delims
+        end = d.segment + d.suffix
+        self.fh.write(end.join([seg.raw for seg in segments]) + end)
+        self._segments += len(segments)
         self.claims += 1
 
     def _open_envelopes(self) -> None:
@@ -134,10 +136,13 @@ class EdiWriter:
         while len(elements) < 5:
             elements.append("")
         elements[1], elements[2], elements[4] = str(self._hl), parent, child
-        self._write("".join((d.element.join(elements),)), hl)
-        for seg in node.segments[1:]:
-            self._write_seg(seg)
-        self._segments += len(node.segments)
+        # The renumbered HL, then the loop's other segments as they came (one write).
+        end = d.segment + d.suffix
+        segments = node.segments
+        texts = [d.element.join(elements)]
+        texts.extend(seg.raw for seg in segments[1:])
+        self.fh.write(end.join(texts) + end)
+        self._segments += len(segments)
         return str(self._hl)
 
     def _write_seg(self, seg: Segment) -> None:

@@ -21,8 +21,12 @@ from ..outcome import ClaimOutcome, FileOutcome
 SCHEMA = "x12-scrubber/report@1"
 
 
+# One encoder for the run (json.dumps with options builds a new one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def _dump(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+    return _ENCODER.encode(obj)
 
 
 class JsonReport:
@@ -36,8 +40,7 @@ class JsonReport:
         self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")
 
     def claim(self, outcome: ClaimOutcome) -> None:
-        self._spool.write(_dump(outcome.to_json()))
-        self._spool.write("\n")
+        self._spool.write(_dump(outcome.to_json()) + "\n")
 
     def finish(self, outcome: FileOutcome, reject_all: Finding | None = None) -> Path:
         """Assemble the report. ``reject_all``: a finding that rejects every claim (unusable input)."""
