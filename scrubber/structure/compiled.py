@@ -1351,6 +1351,8 @@ def _run(lines: Any, sink: Any = None) -> list[RawError]:
     valid_ids: set[str] = set()
     plain_ids: set[str] = set()  # valid ids the reader has nothing special to do for
     walk = walker.walk
+    programs, counts, register = walker.programs, walker.counts, walker._register
+    first_ids = {k for k, v in walker.qual_pos.items() if v == _FIRST}
     for raw in lines:
         # ---- the common case, inlined: an ordinary segment (same steps as below)
         if raw[:1] not in _ODD_START and raw[-1] != "*" and not first:
@@ -1361,14 +1363,33 @@ def _run(lines: Any, sink: Any = None) -> list[RawError]:
                 line = rec.line = rec.line + 1
                 seg = Seg(parts)
                 orig_node = node
-                node, pending = walk(node, seg, line)
-                for code, text, src_line, map_node, data_id in pending:
-                    if map_node is not None:
-                        rec.add_seg(map_node, data_id, src_line)
-                    rec.seg_error(code, text, None, src_line)
-                if node is None:
-                    node = orig_node
-                    continue
+                # the walker's commonest program, inlined (see _Walker.walk): required things
+                # passed, all present, then the segment found within its repeat count
+                found = programs.get((node, sid, parts[1] if len(parts) > 1 else None)) if sid in first_ids else None
+                last = found[3] if found is not None else None
+                if last is not None and last[0] == _SEG_FOUND:
+                    for path in found[2]:
+                        if path not in counts:
+                            break
+                    else:
+                        child = last[1]
+                        path = child.path
+                        n = counts.get(path, 0) + 1
+                        if n <= child.max_repeat:
+                            counts[path] = n
+                            if n == 1:
+                                register(path)
+                            node = found[1]
+                            last = True
+                if last is not True:
+                    node, pending = walk(node, seg, line)
+                    for code, text, src_line, map_node, data_id in pending:
+                        if map_node is not None:
+                            rec.add_seg(map_node, data_id, src_line)
+                        rec.seg_error(code, text, None, src_line)
+                    if node is None:
+                        node = orig_node
+                        continue
                 rec.seg_map = node
                 rec.seg_line = line
                 rec.seg_data_id = rec.cur_seg_id = sid
