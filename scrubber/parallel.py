@@ -172,8 +172,37 @@ def _scrub_unit(job: dict) -> dict:
     fatal = outcome.findings[-1].rule if outcome.unusable else None
     return {
         "index": job["index"], "report": outcome.report_path, "clean": outcome.outputs["clean"],
-        "rejected": outcome.outputs["rejected"], "fatal": fatal,
+        "rejected": outcome.outputs["rejected"], "fatal": fatal, "tally": _tally(outcome.report_path),
     }
+
+
+def _tally(report_path: str | None) -> dict | None:
+    """The unit's claims counted from its report, in the worker (the parent then copies the
+    claim lines without decoding them), and which lines are rejected claims (for the text)."""
+    import json
+
+    if not report_path:
+        return None
+    tally = {"claims": 0, "accepted": 0, "rejected": 0, "errors": 0, "warnings": 0, "by_rule": {},
+             "rejected_lines": []}
+    by_rule = tally["by_rule"]
+    _, lines = read_report_lines(Path(report_path))
+    for i, line in enumerate(lines):
+        claim = json.loads(line)
+        tally["claims"] += 1
+        if claim["status"] == "accepted":
+            tally["accepted"] += 1
+        else:
+            tally["rejected"] += 1
+        if claim["status"] == "rejected":
+            tally["rejected_lines"].append(i)
+        for f in claim["findings"]:
+            by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
+            if f["severity"] == "error":
+                tally["errors"] += 1
+            elif f["severity"] == "warning":
+                tally["warnings"] += 1
+    return tally
 
 
 def scrub_split(
@@ -275,22 +304,21 @@ def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> Fi
         import json
 
         for r in results:
+            tally = r["tally"]
+            if tally is None:
+                continue
+            outcome.claims += tally["claims"]
+            outcome.accepted += tally["accepted"]
+            outcome.rejected += tally["rejected"]
+            outcome.errors += tally["errors"]
+            outcome.warnings += tally["warnings"]
+            for rule, n in tally["by_rule"].items():
+                outcome.by_rule[rule] += n
+            rejected = set(tally["rejected_lines"]) if text else ()
             _, lines = read_report_lines(Path(r["report"]))
-            for line in lines:
-                claim = json.loads(line)
-                outcome.claims += 1
-                if claim["status"] == "accepted":
-                    outcome.accepted += 1
-                else:
-                    outcome.rejected += 1
-                for f in claim["findings"]:
-                    outcome.by_rule[f["rule"]] += 1
-                    if f["severity"] == "error":
-                        outcome.errors += 1
-                    elif f["severity"] == "warning":
-                        outcome.warnings += 1
-                if text:
-                    text.claim_json(claim)
+            for i, line in enumerate(lines):
+                if i in rejected:
+                    text.claim_json(json.loads(line))
                 yield line
 
     spool = tempfile.TemporaryFile("w+", encoding="utf-8", dir=out_dir)
@@ -318,10 +346,31 @@ def _locate(problems: list[EnvelopeProblem], loop: str) -> list[EnvelopeProblem]
     return problems
 
 
+def _transaction_span(fh, sep: str, e: str) -> tuple[int, int, int] | None:
+    """In a unit's clean or rejected 837 (one ISA and GS, written by the scrubber with the input's
+    delimiters): the byte range from its first ST to the end of its last SE, and the number of
+    transaction sets in it. A byte search: a terminator never occurs inside data."""
+    import mmap
+
+    try:
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except ValueError:  # an empty file
+        return None
+    with data:
+        st = (sep + "ST" + e).encode("latin-1")
+        first = data.find(st)
+        end = data.rfind((sep + "GE" + e).encode("latin-1"))
+        if first < 0 or end < first:
+            return None
+        count, at = 0, first
+        while 0 <= at < end:
+            count += 1
+            at = data.find(st, at + 1, end)
+        return first + len(sep), end + len(sep), count
+
+
 def _stitch(target: Path, layout, units, results, kind: str) -> str | None:
     """Put the units' ST..SE blocks of one kind back into the original envelopes."""
-    from .reader import read_segments
-
     tmp = target.with_name(f".{target.name}.part")
     written = 0
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -337,20 +386,25 @@ def _stitch(target: Path, layout, units, results, kind: str) -> str | None:
                 for index, (uii, ugi, _) in enumerate(units):
                     if (uii, ugi) != (ii, gi) or not results[index][kind]:
                         continue
-                    inside = False
-                    for seg in read_segments(results[index][kind]):
-                        if seg.id == "ST":
-                            inside = True
-                            if not isa_open:
-                                out.write(inter.isa.raw + sep)
-                                isa_open = True
-                            if transactions == 0:
-                                out.write(grp.gs.raw + sep)
-                            transactions += 1
-                        if inside:
-                            out.write(seg.raw + sep)
-                        if seg.id == "SE":
-                            inside = False
+                    with open(results[index][kind], "rb") as fh:
+                        found = _transaction_span(fh, sep, e)
+                        if found is None:
+                            continue
+                        start, end, count = found
+                        if not isa_open:
+                            out.write(inter.isa.raw + sep)
+                            isa_open = True
+                        if transactions == 0:
+                            out.write(grp.gs.raw + sep)
+                        transactions += count
+                        fh.seek(start)
+                        left = end - start
+                        while left > 0:  # the unit's ST..SE blocks, copied as written
+                            piece = fh.read(min(left, 1 << 22))
+                            if not piece:
+                                break
+                            out.write(piece.decode("latin-1"))
+                            left -= len(piece)
                 if transactions:
                     out.write(f"GE{e}{transactions}{e}{grp.gs.el(6)}{sep}")
                     groups_written += 1

@@ -44,6 +44,18 @@ def test_split_equals_single_process(name, tmp_path, monkeypatch):
     assert single_text.getvalue().replace(str(tmp_path / "one"), "D") == split_text.getvalue().replace(str(tmp_path / "two"), "D")
 
 
+@pytest.mark.parametrize("style", ["crlf", "nobreak", "pipe", "std"])
+def test_split_equals_single_process_every_style(style, tmp_path, monkeypatch):
+    """Generated files in each delimiter style, with faulty claims and the structural pass:
+    the units' clean and rejected blocks are stitched back byte for byte."""
+    monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", 0)
+    src = tmp_path / f"{style}.837"
+    generate(src, 400, per_st=40, style=style, bad=0.3, seed=11)
+    scrub_file(src, tmp_path / "one", Engine(Config(), AS_OF))
+    assert parallel.scrub_split(src, tmp_path / "two", Config(), AS_OF, jobs=2) is not None
+    same_outputs(tmp_path / "one", tmp_path / "two", src.stem)
+
+
 @pytest.mark.parametrize("name", ["delims_bom.837", "bad_truncated.837", "clean_single.837"])
 def test_irregular_or_small_files_are_not_split(name, tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", 0)
