@@ -210,15 +210,21 @@ def _composite(elem: Any, dataele: dict, ext: dict) -> CompNode:
     return c
 
 
+def _head(node: Node, parent: Node, elem: Any, repeat: str) -> None:
+    """What loops and segments share: id, name, usage, position, parent, repeat count."""
+    node.id = elem.get("xid")
+    node.name = _text(elem, "name")
+    node.usage = _text(elem, "usage")
+    node.pos = int(_text(elem, "pos"))
+    node.parent = parent
+    node.path = node.id  # made absolute (and qualified, for segments) later
+    value = _text(elem, repeat)
+    node.max_repeat = MAXINT if value is None or value in ("&gt;1", ">1") else int(value)
+
+
 def _segment(root: Root, parent: Node, elem: Any, dataele: dict, ext: dict) -> SegNode:
     s = SegNode()
-    s.id = elem.get("xid")
-    s.name = _text(elem, "name")
-    s.usage = _text(elem, "usage")
-    s.pos = int(_text(elem, "pos"))
-    s.parent = parent
-    max_use = _text(elem, "max_use")
-    s.max_repeat = MAXINT if max_use is None or max_use == ">1" else int(max_use)
+    _head(s, parent, elem, "max_use")
     s.syntax = []
     for syn in elem.findall("syntax"):
         text = syn.text
@@ -238,7 +244,6 @@ def _segment(root: Root, parent: Node, elem: Any, dataele: dict, ext: dict) -> S
         if child.seq != i + 1:
             s.elements = None  # type: ignore[assignment]
             break
-    s.path = s.id  # qualified later by the loop
     s.has_composite = any(c.is_composite for c in s.elements or [])
     s.first_in_loop = False
     s.cache = {}
@@ -290,14 +295,7 @@ def _guess_unique_key(s: SegNode) -> EleNode | None:
 
 def _loop(root: Root, parent: Node, elem: Any, dataele: dict, ext: dict) -> Loop:
     n = Loop()
-    n.id = elem.get("xid")
-    n.name = _text(elem, "name")
-    n.usage = _text(elem, "usage")
-    n.pos = int(_text(elem, "pos"))
-    n.parent = parent
-    n.path = n.id
-    repeat = _text(elem, "repeat")
-    n.max_repeat = MAXINT if repeat is None or repeat in ("&gt;1", ">1") else int(repeat)
+    _head(n, parent, elem, "repeat")
     _fill(root, n, elem, dataele, ext)
     return n
 
