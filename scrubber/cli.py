@@ -13,7 +13,7 @@ import click
 from . import __version__
 from .backpain_maps import MapError
 from .backpain_maps import preload as preload_backpain_maps
-from .config import ConfigError, load_config
+from .config import STRUCTURE_VALIDATORS, ConfigError, load_config
 from .logs import configure_logging
 from .engine import Engine, known_codes
 from .pipeline import output_names, output_stem, scrub_file
@@ -54,7 +54,7 @@ def cli() -> None:
               help="Rule selection, severities, payer overrides.  [default: scrubber.toml if present]")
 @click.option("--structure/--no-structure", default=True, show_default=True,
               help="Validate each transaction set against the 005010X222A1 guide (SX rules, SNIP 1-2).")
-@click.option("--structure-validator", "validator", type=click.Choice(["compiled", "pyx12"]), default=None,
+@click.option("--structure-validator", "validator", type=click.Choice(STRUCTURE_VALIDATORS), default=None,
               help="The structural validator: pyx12's 837P map compiled (fast), or pyx12 itself (the reference). "
                    "[default: compiled, or [options] structure_validator]")
 @click.option("--ack", "acks", multiple=True, type=click.Choice(["999", "277ca"], case_sensitive=False),

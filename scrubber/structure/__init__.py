@@ -39,7 +39,7 @@ from ..findings import Ack, Finding
 from ..reader import DEFAULT_MAX_SEGMENT
 from .normalize import RELABELLED, NormalizedStream, StreamState, TxSpan, normalized
 from .compiled import Unsupported, run_compiled
-from .pyx12run import RawError, run_pyx12
+from .rawerror import RawError
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -267,6 +267,8 @@ def validate_structure(path: str | Path, max_segment: int = DEFAULT_MAX_SEGMENT,
             index = builder.finish(None)
             index.validator = "compiled"
             return index
+    from .pyx12run import run_pyx12  # pyx12 itself is imported only when it runs
+
     stream = normalized(path, max_segment, limits)
     raw_errors, exc, _logs = run_pyx12(stream)
     index = build_index(stream, raw_errors, exc)

@@ -31,7 +31,7 @@ from functools import lru_cache
 from importlib.resources import files as _res_files
 from typing import Any
 
-from .pyx12run import RawError
+from .rawerror import RawError
 
 __all__ = ["Unsupported", "compiled_maps", "run_compiled"]
 
@@ -90,15 +90,15 @@ class Root(Node):
 
 
 class Loop(Node):
-    __slots__ = ("children", "positions", "first", "first_seg", "max_repeat", "count")
+    __slots__ = ("children", "positions", "first", "first_seg", "max_repeat")
 
     def __init__(self) -> None:
         self.kind = "loop"
 
 
 class SegNode(Node):
-    __slots__ = ("max_repeat", "elements", "count", "syntax", "qual", "match_values", "qual_idx",
-                 "qual_sub", "has_composite", "first_in_loop", "e5", "cache", "fast")
+    __slots__ = ("max_repeat", "elements", "syntax", "qual", "match_values", "qual_idx",
+                 "qual_sub", "has_composite", "e5", "cache", "fast")
 
     def __init__(self) -> None:
         self.kind = "seg"
@@ -245,7 +245,6 @@ def _segment(root: Root, parent: Node, elem: Any, dataele: dict, ext: dict) -> S
             s.elements = None  # type: ignore[assignment]
             break
     s.has_composite = any(c.is_composite for c in s.elements or [])
-    s.first_in_loop = False
     s.cache = {}
     s.fast = None  # generated on first use (_generate)
     _qualifier(s)
@@ -320,8 +319,6 @@ def _fill(root: Root, node: Any, elem: Any, dataele: dict, ext: dict) -> None:
     node.first = node.children[0] if node.children else None
     if isinstance(node, Loop):
         node.first_seg = node.first if isinstance(node.first, SegNode) else None
-        if node.first_seg is not None:
-            node.first_seg.first_in_loop = True
 
 
 def _finish(root: Root) -> None:
@@ -418,9 +415,6 @@ class Seg:
     def _fmt_el(self, e: str) -> str:
         return e if self.isa else _fmt(e)
 
-    def is_empty(self) -> bool:
-        return all(e == "" for e in self.els) if self.isa else all(e.strip(":") == "" for e in self.els)
-
 
 _SEG_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$", re.S)
 
@@ -451,10 +445,6 @@ _CONTROL = [(chr(0x07), "BEL"), (chr(0x09), "HT"), (chr(0x0A), "LF"), (chr(0x0B)
             (chr(0x01), "SOH"), (chr(0x02), "STX"), (chr(0x03), "ETX"), (chr(0x04), "EOT"), (chr(0x05), "ENQ"),
             (chr(0x06), "ACK"), (chr(0x11), "DC1"), (chr(0x12), "DC2"), (chr(0x13), "DC3"), (chr(0x14), "DC4"),
             (chr(0x15), "NAK"), (chr(0x16), "SYN"), (chr(0x17), "ETB")]
-
-
-class _IsValidError(Exception):
-    pass
 
 
 def _valid_date(data_type: str, val: str) -> bool:
@@ -1597,12 +1587,6 @@ def _run(lines: Any, sink: Any = None) -> list[RawError]:
             reader_errors.append(("isa", "023", f'Mandatory segment "Interchange Control Trailer" (IEA={cid}) missing', None, None))
     handle()
     return rec.errors
-
-
-def _root_of(node: Any) -> Any:
-    while node.parent is not None:
-        node = node.parent
-    return node
 
 
 def _seg_str(seg: Seg) -> str:

@@ -24,7 +24,6 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pyx12.error_handler
@@ -35,28 +34,11 @@ import pyx12.segment
 import pyx12.x12n_document
 from pyx12.map_if._segment import segment_if
 
+from .rawerror import RawError
+
 _LOCK = threading.RLock()
 _BASE_ERRH = pyx12.error_handler.err_handler
 _BASE_IS_VALID_ERRORS = segment_if.is_valid_errors
-
-
-@dataclass(slots=True)
-class RawError:
-    """One error as pyx12 reported it (before it becomes a finding)."""
-
-    level: str  # isa | gs | st | seg | ele
-    code: str  # pyx12's code: IK304 / IK403 / TA1 / AK9-IK5 style, or HL1/HL2/LX/SEG1
-    message: str  # pyx12's text (may quote data: never shown to users as is)
-    line: int | None  # line of the normalised stream (1-based segment ordinal in the file)
-    seg_id: str | None = None  # the segment concerned (the missing one for "missing" errors)
-    loop: str | None = None  # map loop id (the loop it is missing from, for "missing" errors)
-    missing_loop: str | None = None  # for "Mandatory loop ... missing": the missing loop id
-    element: str | None = None  # "SV107-1", "NM102"
-    ele_ref_num: str | None = None  # X12 data element number ("1328")
-    ele_pos: str | None = None  # IK401 form "7:1"
-    name: str | None = None  # the map's name of the element or segment
-    value: str | None = None  # offending value (kept internal; only code values are shown)
-    data_id: str | None = None  # id of the segment pyx12 was reading when it reported the error
 
 
 def _loop_id(node: Any) -> str | None:
