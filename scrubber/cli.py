@@ -28,6 +28,22 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+class JobsType(click.ParamType):
+    """``--jobs``: a number of processes from 1 to 64, or ``auto``."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value == "auto":
+            return value
+        text = str(value).strip().lower()
+        if text == "auto":
+            return "auto"
+        if text.isdigit() and 1 <= int(text) <= 64:
+            return int(text)
+        self.fail(f"{value!r} is not 'auto' or a number of processes from 1 to 64", param, ctx)
+
+
 def _parse_as_of(value: str | None) -> date:
     if value is None:
         return date.today()
@@ -59,11 +75,12 @@ def cli() -> None:
                    "[default: compiled, or [options] structure_validator]")
 @click.option("--ack", "acks", multiple=True, type=click.Choice(["999", "277ca"], case_sensitive=False),
               help="Also write NAME.999 and/or NAME.277ca.edi (005010X214) acknowledgments; repeatable.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+@click.option("--jobs", "-j", type=JobsType(), default="auto", show_default=True, metavar="N|auto",
               help="Processes: several inputs in parallel, or one large input split at transaction sets "
-                   "(text and json formats, no --ack).")
+                   "(text and json formats, no --ack). auto: one per usable CPU (at most 8) when the "
+                   "inputs come to 4 MB or more, else 1.")
 def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, config_path: Path | None,
-          structure: bool = True, acks: tuple[str, ...] = (), jobs: int = 1, validator: str | None = None) -> None:
+          structure: bool = True, acks: tuple[str, ...] = (), jobs: int | str = "auto", validator: str | None = None) -> None:
     """Scrub 837P FILEs: write NAME.report.json, NAME.clean.837 and NAME.rejected.837 for each.
 
     Exit status: 0 every claim accepted; 1 a claim rejected; 2 an input unusable or a usage error.
@@ -103,20 +120,41 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
     worst = 0
     reports: list[Path] = []
     existing = [f for f in files if f.exists()]
-    if jobs > 1 and fmt in ("text", "json") and not acks and existing:
+    if jobs == "auto" and fmt in ("text", "json") and not acks and existing:
+        from .parallel import auto_jobs
+
+        jobs = auto_jobs(existing)
+    if jobs != "auto" and jobs > 1 and fmt in ("text", "json") and not acks and existing:
         from .parallel import scrub_parallel  # issue 8: --jobs
+        from .writers.progress import bytes_progress_for
+
+        size = sum(f.stat().st_size for f in existing)
+        bar = bytes_progress_for(existing[0].name if len(existing) == 1 else f"{len(existing)} files", size)
 
         for f in files:
             if not f.exists():
                 click.echo(f"scrubber: {f}: no such file", err=True)
                 worst = 2
-        for result in scrub_parallel(existing, out_dir, config, as_of_date, jobs, fmt == "text", structure):
-            sys.stdout.write(result.text)
-            if result.unusable:
-                click.echo(f"scrubber: {result.path}: unusable: {result.unusable}", err=True)
+        held: list[tuple[str, str | None]] = []  # with a bar on the terminal, output waits for the bar
+        for result in scrub_parallel(existing, out_dir, config, as_of_date, jobs, fmt == "text", structure,
+                                     progress=bar):
+            problem = f"scrubber: {result.path}: unusable: {result.unusable}" if result.unusable else None
+            if bar is None:
+                sys.stdout.write(result.text)
+                if problem:
+                    click.echo(problem, err=True)
+            else:
+                held.append((result.text, problem))
             if result.report_path:
                 reports.append(Path(result.report_path))
             worst = max(worst, result.exit_code)
+        if bar is not None:
+            bar.finish()
+            for text, problem in held:
+                sys.stdout.write(text)
+                if problem:
+                    sys.stdout.flush()
+                    click.echo(problem, err=True)
         files = ()
     for f in files:
         if not f.exists():

@@ -22,7 +22,7 @@ import os
 import re
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,6 +36,30 @@ from .reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, detect_delim
 from .writers.report import TextReport, read_report_lines, report_head, write_report
 
 SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
+AUTO_MAX_JOBS = 8  # --jobs auto: at most this many processes (each holds its own ~70 MB)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def auto_jobs(files: list[Path]) -> int:
+    """``--jobs auto``: one process per usable CPU (at most AUTO_MAX_JOBS) when the inputs come
+    to at least SPLIT_MIN_BYTES together; a single process for smaller work, where starting
+    workers would cost more than it saves."""
+    total = 0
+    for f in files:
+        try:
+            total += f.stat().st_size
+        except OSError:
+            pass
+    if total < SPLIT_MIN_BYTES:
+        return 1
+    return max(1, min(usable_cpus(), AUTO_MAX_JOBS))
 
 
 @dataclass
@@ -207,8 +231,12 @@ def _tally(report_path: str | None) -> dict | None:
 
 def scrub_split(
     path: Path, out_dir: Path, config: Config, as_of: date, jobs: int, text_out=None, structure: bool | None = None,
+    progress=None,
 ) -> FileOutcome | None:
-    """Scrub one large file with ``jobs`` processes; None when the file must be scrubbed in one."""
+    """Scrub one large file with ``jobs`` processes; None when the file must be scrubbed in one.
+
+    ``progress`` (a :class:`~scrubber.writers.progress.BytesProgress` or None) advances by each
+    unit's bytes as its worker finishes."""
     if jobs < 2 or path.stat().st_size < SPLIT_MIN_BYTES:
         return None
     layout = plan(path)
@@ -242,8 +270,14 @@ def scrub_split(
                 "isa": inter.isa.raw, "gs": grp.gs.raw, "isa13": inter.isa.el(13), "gs06": grp.gs.el(6),
                 "blocks": blocks, "config": config, "as_of": as_of, "structure": structure,
             })
+        results: list = [None] * len(job_list)
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(_scrub_unit, job_list))
+            pending = {pool.submit(_scrub_unit, job): i for i, job in enumerate(job_list)}
+            for done in as_completed(pending):
+                i = pending[done]
+                results[i] = done.result()
+                if progress is not None:
+                    progress.advance(sum(end - start for start, end in units[i][2]))
         if any(r["fatal"] not in (None, "EN010") for r in results):
             return None
         return _merge(path, out_dir, layout, units, results, config, as_of, text_out)
@@ -443,14 +477,16 @@ def _scrub_whole(job: dict) -> FileResult:
 
 
 def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date, jobs: int, text: bool,
-                   structure: bool | None = None):
+                   structure: bool | None = None, progress=None):
     """Yield a FileResult per input, in input order: files spread over ``jobs`` processes, or a
-    single large file split at transaction-set boundaries."""
+    single large file split at transaction-set boundaries. ``progress`` (or None) advances by the
+    bytes of each unit or input done."""
     import io
 
     if len(files) == 1:
         buf = io.StringIO() if text else None
-        outcome = scrub_split(files[0], out_dir, config, as_of, jobs, text_out=buf, structure=structure)
+        outcome = scrub_split(files[0], out_dir, config, as_of, jobs, text_out=buf, structure=structure,
+                              progress=progress)
         if outcome is not None:
             yield FileResult(files[0], outcome.exit_code, outcome.unusable, outcome.report_path,
                              buf.getvalue() if buf is not None else "")
@@ -461,4 +497,10 @@ def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date
     jobs_list = [{"path": f, "out_dir": out_dir, "config": config, "as_of": as_of, "text": text,
                   "structure": structure} for f in files]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_scrub_whole, jobs_list)
+        for f, result in zip(files, pool.map(_scrub_whole, jobs_list)):
+            if progress is not None:
+                try:
+                    progress.advance(f.stat().st_size)
+                except OSError:
+                    pass
+            yield result

@@ -77,7 +77,7 @@ def test_cli_jobs_on_a_large_file(tmp_path):
     src = tmp_path / "big.837"
     generate(src, 11_000, per_st=1000, seed=5)
     assert src.stat().st_size > parallel.SPLIT_MIN_BYTES
-    one = run_cli("scrub", src, "--out-dir", tmp_path / "one", "--as-of", "2025-06-01", "--no-structure")
+    one = run_cli("scrub", src, "--out-dir", tmp_path / "one", "--as-of", "2025-06-01", "--no-structure", "-j", "1")
     two = run_cli("scrub", src, "--out-dir", tmp_path / "two", "--as-of", "2025-06-01", "--no-structure", "--jobs", "2")
     assert one.returncode == two.returncode == 1, two.stderr
     same_outputs(tmp_path / "one", tmp_path / "two", "big")
@@ -93,3 +93,50 @@ def test_cli_jobs_several_inputs_in_order(tmp_path):
     assert one.stderr == two.stderr
     for f in files:
         same_outputs(tmp_path / "one", tmp_path / "two", f.stem)
+
+
+def test_auto_jobs_follows_the_cpus_and_the_input_size(tmp_path, monkeypatch):
+    """--jobs auto (the default): one process for small work, one per usable CPU (at most 8) else."""
+    small = fixture("sample.837")
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 4)
+    assert parallel.auto_jobs([small]) == 1
+    assert parallel.auto_jobs([small, tmp_path / "missing.837"]) == 1
+    monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", small.stat().st_size)
+    assert parallel.auto_jobs([small]) == 4
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 1)
+    assert parallel.auto_jobs([small]) == 1
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 64)
+    assert parallel.auto_jobs([small]) == parallel.AUTO_MAX_JOBS == 8
+
+
+@pytest.mark.parametrize("value, ok", [("auto", True), ("AUTO", True), ("1", True), ("64", True),
+                                       ("0", False), ("65", False), ("two", False), ("-1", False)])
+def test_jobs_option_values(value, ok, tmp_path):
+    r = run_cli("scrub", fixture("clean_single.837"), "--out-dir", tmp_path, "--as-of", "2025-06-01", "--jobs", value)
+    if ok:
+        assert r.returncode == 0, r.stderr
+    else:
+        assert r.returncode == 2
+        assert "is not 'auto' or a number of processes from 1 to 64" in r.stderr
+        assert "Traceback" not in r.stderr
+        assert not list(tmp_path.iterdir())
+
+
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_split_draws_a_bar_on_a_terminal(tmp_path, monkeypatch):
+    """--jobs on a terminal: the bar advances as units finish and ends at 100%."""
+    from scrubber.writers.progress import bytes_progress_for
+
+    monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", 0)
+    src = fixture("multi.837")
+    assert bytes_progress_for("multi.837", src.stat().st_size, io.StringIO(), min_bytes=0) is None  # not a tty
+    stream = _Tty()
+    bar = bytes_progress_for("multi.837", src.stat().st_size, stream, min_bytes=0)
+    assert parallel.scrub_split(src, tmp_path, Config(), AS_OF, jobs=2, progress=bar) is not None
+    assert "multi.837" in stream.getvalue() and "%" in stream.getvalue()
+    bar.finish()
+    assert "100%" in stream.getvalue()

@@ -51,6 +51,46 @@ class Progress:
             self._bar = None
 
 
+class BytesProgress:
+    """A bar over work done in other processes (``--jobs``): advanced by the bytes of each unit or
+    input as it finishes, since the workers cannot draw on this terminal themselves."""
+
+    def __init__(self, label: str, size: int, stream: IO[str] | None = None):
+        self.label, self.size = label, size
+        self.stream = stream or sys.stderr
+        self._bar = None
+        self._done = 0
+
+    def advance(self, nbytes: int) -> None:
+        if self._bar is None:
+            self._bar = click.progressbar(length=self.size, label=self.label, file=self.stream, show_pos=False,
+                                          show_percent=True, show_eta=True, width=30)
+            self._bar.__enter__()
+        nbytes = max(0, min(nbytes, self.size - self._done))
+        if nbytes:
+            self._bar.update(nbytes)
+            self._done += nbytes
+
+    def finish(self) -> None:
+        if self._bar is None:
+            self.advance(0)
+        self.advance(self.size - self._done)
+        self._bar.__exit__(None, None, None)
+        self._bar = None
+
+
+def bytes_progress_for(label: str, size: int, stream: IO[str] | None = None,
+                       min_bytes: int = MIN_BYTES) -> BytesProgress | None:
+    """A :class:`BytesProgress` when ``stream`` is a terminal and the work is over ``min_bytes``."""
+    stream = stream or sys.stderr
+    try:
+        if not stream.isatty():
+            return None
+    except (OSError, ValueError):
+        return None
+    return BytesProgress(label, size, stream) if size >= min_bytes else None
+
+
 def progress_for(path: Path, stream: IO[str] | None = None, min_bytes: int = MIN_BYTES) -> Progress | None:
     stream = stream or sys.stderr
     try:
