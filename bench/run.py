@@ -5,7 +5,9 @@
 With no FILE, a synthetic file is generated with bench/gen837.py. Each tool runs in its own
 process (so peak memory is its own): the scrubber as `python -m scrubber scrub FILE` (outputs in a
 temporary folder), pyx12 as `x12n_document` writing its 999 to a temporary file. Printed for each:
-seconds, MB/s, claims/s, peak resident memory, and the ratio of throughputs. Not a timed test: a
+seconds, MB/s, claims/s, peak resident memory of the process itself, the peak memory of the
+process and its worker processes together (``--jobs``; proportional set size, sampled, so pages
+a forked worker shares with the parent count once), and the ratio of throughputs. Not a timed test: a
 script people run; the README records the latest figures and the machine.
 """
 
@@ -66,13 +68,66 @@ print(json.dumps({"seconds": time.perf_counter() - t, "valid": bool(ok),
 """
 
 
+def _tree(pid: int) -> list[int]:
+    """pid and its descendants (from /proc/PID/task/*/children)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def _tree_pss_mb(pid: int) -> float:
+    """Proportional set size of a process tree: shared pages (a forked worker's inherited code
+    and tables) count once, split between the processes that share them."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total / 1024
+
+
 def run(code: str, *args: str) -> dict:
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+    """Run ``code`` in its own process; its JSON result, plus ``tree_mb``: the peak memory of the
+    process and its workers together (PSS, sampled every 50 ms; Linux only, else 0)."""
+    import threading
+
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], _tree_pss_mb(proc.pid))
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if os.path.exists(f"/proc/{os.getpid()}/smaps_rollup"):
+        sampler.start()
+    _, err = proc.communicate()
+    stop.set()
+    if sampler.is_alive():
+        sampler.join()
+    last = err.strip().splitlines()[-1] if err.strip() else ""
     try:
-        return json.loads(last)
+        result = json.loads(last)
     except json.JSONDecodeError:
-        raise SystemExit(f"benchmark run failed:\n{proc.stderr[-2000:]}") from None
+        raise SystemExit(f"benchmark run failed:\n{err[-2000:]}") from None
+    result["tree_mb"] = peak[0]
+    return result
 
 
 def count_claims(path: Path) -> int:
@@ -84,7 +139,7 @@ def count_claims(path: Path) -> int:
 
 def line(name: str, r: dict, mb: float, claims: int) -> str:
     return (f"{name:<26} {r['seconds']:8.2f} s {mb / r['seconds']:8.2f} MB/s {claims / r['seconds']:10.0f} claims/s "
-            f"{r['peak_mb']:8.1f} MB peak")
+            f"{r['peak_mb']:8.1f} MB peak {r['tree_mb']:8.1f} MB with workers")
 
 
 def main() -> int:

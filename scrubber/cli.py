@@ -125,37 +125,43 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
 
         jobs = auto_jobs(existing)
     if jobs != "auto" and jobs > 1 and fmt in ("text", "json") and not acks and existing:
-        from .parallel import scrub_parallel  # issue 8: --jobs
+        from .parallel import scrub_parallel, scrub_split  # issue 8: --jobs
         from .writers.progress import bytes_progress_for
-
-        size = sum(f.stat().st_size for f in existing)
-        bar = bytes_progress_for(existing[0].name if len(existing) == 1 else f"{len(existing)} files", size)
 
         for f in files:
             if not f.exists():
                 click.echo(f"scrubber: {f}: no such file", err=True)
                 worst = 2
-        held: list[tuple[str, str | None]] = []  # with a bar on the terminal, output waits for the bar
-        for result in scrub_parallel(existing, out_dir, config, as_of_date, jobs, fmt == "text", structure,
-                                     progress=bar):
-            problem = f"scrubber: {result.path}: unusable: {result.unusable}" if result.unusable else None
-            if bar is None:
-                sys.stdout.write(result.text)
-                if problem:
-                    click.echo(problem, err=True)
-            else:
-                held.append((result.text, problem))
-            if result.report_path:
-                reports.append(Path(result.report_path))
-            worst = max(worst, result.exit_code)
-        if bar is not None:
-            bar.finish()
-            for text, problem in held:
-                sys.stdout.write(text)
-                if problem:
-                    sys.stdout.flush()
-                    click.echo(problem, err=True)
         files = ()
+        if len(existing) == 1:  # one input, split at transaction sets (or, when it cannot be, below)
+            f = existing[0]
+            outcome = scrub_split(f, out_dir, config, as_of_date, jobs, text_out=sys.stdout if fmt == "text" else None,
+                                  structure=structure, progress=bytes_progress_for(f.name, f.stat().st_size))
+            if outcome is None:
+                files = (f,)
+            else:
+                if outcome.unusable:
+                    click.echo(f"scrubber: {f}: unusable: {outcome.unusable}", err=True)
+                if outcome.report_path:
+                    reports.append(Path(outcome.report_path))
+                worst = max(worst, outcome.exit_code)
+        else:  # several inputs over the processes, their text summaries in input order
+            bar = bytes_progress_for(f"{len(existing)} files", sum(f.stat().st_size for f in existing))
+            for result in scrub_parallel(existing, out_dir, config, as_of_date, jobs, fmt == "text", structure,
+                                         progress=bar):
+                if bar is not None:
+                    bar.clear()
+                if result.text_file is not None:
+                    with open(result.text_file, encoding="utf-8") as text:
+                        shutil.copyfileobj(text, sys.stdout)
+                sys.stdout.flush()
+                if result.unusable:
+                    click.echo(f"scrubber: {result.path}: unusable: {result.unusable}", err=True)
+                if result.report_path:
+                    reports.append(Path(result.report_path))
+                worst = max(worst, result.exit_code)
+            if bar is not None:
+                bar.finish()
     for f in files:
         if not f.exists():
             click.echo(f"scrubber: {f}: no such file", err=True)

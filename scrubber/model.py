@@ -258,6 +258,9 @@ class EnvelopeProblem:
         self.value, self.expected, self.message = value, expected, message
 
 
+_RECENT_PARENTS = 64  # billing provider and subscriber HLs kept (each) as possible parents
+
+
 def walk(segments: Iterator[Segment], max_claim_segments: int = 20_000) -> Iterator[object]:
     """Turn a segment stream into envelope and claim events (see the module docstring).
 
@@ -272,7 +275,8 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = 20_000) -> Itera
     # Claim assembly state, valid inside a transaction.
     billing = subscriber = patient = None
     current_hl: HLNode | None = None
-    hl_by_id: dict[str, HLNode] = {}
+    recent_billing: dict[str, HLNode] = {}  # the last billing providers (HL 20), oldest first
+    recent_subscribers: dict[str, HLNode] = {}  # the last subscribers (HL 22), oldest first
     claim: Claim | None = None
     claim_segments: list[Segment] = []  # claim.segments, kept at hand for the hot path
     line: ServiceLine | None = None
@@ -361,10 +365,19 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = 20_000) -> Itera
                 if done is not None:
                     yield done
                 node = HLNode(seg.el(3), seg.el(1), seg.el(2), [seg])
-                node.parent = hl_by_id.get(node.parent_id)
-                if len(hl_by_id) > 10000:  # bound memory on pathological input
-                    hl_by_id.clear()
-                hl_by_id[node.hl_id] = node
+                node.parent = recent_billing.get(node.parent_id) or recent_subscribers.get(node.parent_id)
+                # Only billing providers (20) and subscribers (22) are parents in an 837P, and the
+                # levels come depth first: a subscriber follows its billing provider, a patient (23)
+                # its subscriber. So only the last few of each are kept as possible parents; keeping
+                # them all would hold every subscriber loop of the transaction set in memory.
+                # (A repeated HL01: the latest HL with that number is the one found, as always.)
+                recent_billing.pop(node.hl_id, None)
+                recent_subscribers.pop(node.hl_id, None)
+                kept = recent_billing if node.level == "20" else recent_subscribers if node.level == "22" else None
+                if kept is not None:
+                    if len(kept) >= _RECENT_PARENTS:
+                        del kept[next(iter(kept))]
+                    kept[node.hl_id] = node
                 current_hl = node
                 if node.level == "20":
                     billing, subscriber, patient = node, None, None
@@ -445,7 +458,8 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = 20_000) -> Itera
             seg.position = 1
             seg.loop = "ST"
             billing = subscriber = patient = current_hl = None
-            hl_by_id = {}
+            recent_billing = {}
+            recent_subscribers = {}
             claim = line = None
             loop = "HEADER"
             yield tx

@@ -26,5 +26,5 @@ def test_run_compares_runs_on_a_generated_file(tmp_path):
                         "--variant=--no-structure"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert re.search(r"^file: bench_40\.837, [0-9.]+ MB, 40 claims", r.stdout, re.M), r.stdout
-    assert re.search(r"^scrubber +[0-9.]+ s .* MB peak$", r.stdout, re.M), r.stdout
-    assert re.search(r"^scrubber --no-structure +[0-9.]+ s .* MB peak$", r.stdout, re.M), r.stdout
+    assert re.search(r"^scrubber +[0-9.]+ s .* MB peak +[0-9.]+ MB with workers$", r.stdout, re.M), r.stdout
+    assert re.search(r"^scrubber --no-structure +[0-9.]+ s .* MB peak +[0-9.]+ MB with workers$", r.stdout, re.M), r.stdout

@@ -57,3 +57,32 @@ def test_100k_claims_stream_in_flat_memory(tmp_path, capsys):
     assert b["peak_mb"] < a["peak_mb"] * 1.25 + 5
     report = json.loads((tmp_path / "b" / "100k.report.json").read_text())
     assert len(report["claims"]) == 100_000
+
+
+def test_claim_model_keeps_a_bounded_number_of_hierarchical_levels(tmp_path):
+    """A transaction set of 3,000 claims, each with its own subscriber (HL 22), some with a
+    patient (HL 23), a billing provider (HL 20) every 5-40 claims: while it streams, the model
+    keeps the last few billing providers and subscribers, not every loop of the set."""
+    import gc
+
+    from scrubber.model import _RECENT_PARENTS, Claim, HLNode, walk
+    from scrubber.reader import read_segments
+
+    path = tmp_path / "one_st.837"
+    generate(path, 3000, per_st=3000, seed=7)
+    seen = 0
+    most = 0
+    with_patient = 0
+    for event in walk(read_segments(path)):
+        if type(event) is Claim:
+            seen += 1
+            assert event.subscriber is not None and event.billing is not None
+            assert event.subscriber.parent is event.billing
+            if event.patient is not None:
+                with_patient += 1
+                assert event.patient.parent is event.subscriber  # the patient's HL02 still finds its subscriber
+            if seen % 500 == 0:
+                gc.collect()
+                most = max(most, sum(1 for o in gc.get_objects() if type(o) is HLNode))
+    assert seen == 3000 and with_patient > 0
+    assert most <= 2 * _RECENT_PARENTS + 3, most

@@ -60,8 +60,11 @@ class BytesProgress:
         self.stream = stream or sys.stderr
         self._bar = None
         self._done = 0
+        self._closed = False
 
     def advance(self, nbytes: int) -> None:
+        if self._closed:
+            return
         if self._bar is None:
             self._bar = click.progressbar(length=self.size, label=self.label, file=self.stream, show_pos=False,
                                           show_percent=True, show_eta=True, width=30)
@@ -71,12 +74,20 @@ class BytesProgress:
             self._bar.update(nbytes)
             self._done += nbytes
 
+    def clear(self) -> None:
+        """Erase the bar's line before other output goes to the terminal (it is drawn again on the
+        next advance)."""
+        if self._bar is not None and not self._closed:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
     def finish(self) -> None:
-        if self._bar is None:
-            self.advance(0)
+        if self._closed:
+            return
         self.advance(self.size - self._done)
         self._bar.__exit__(None, None, None)
         self._bar = None
+        self._closed = True
 
 
 def bytes_progress_for(label: str, size: int, stream: IO[str] | None = None,
