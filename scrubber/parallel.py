@@ -77,6 +77,43 @@ class InterchangePlan:
     iea: Segment | None = None
 
 
+_WINDOW = 8 << 20  # bytes of a memory map scanned between two releases of its pages
+
+
+class _Pages:
+    """Drops the pages of a read-only memory map that a scan has passed from this process's
+    resident set (``madvise(MADV_DONTNEED)``), so that scanning a large file does not count the
+    whole file as the process's memory. The page cache keeps them; a later look faults them in."""
+
+    def __init__(self, data):
+        self.data = data
+        self.done = 0  # released below this offset
+
+    def passed(self, offset: int) -> None:
+        if offset - self.done < _WINDOW:
+            return
+        upto = offset - offset % mmap.PAGESIZE
+        try:
+            self.data.madvise(mmap.MADV_DONTNEED, self.done, upto - self.done)
+        except (AttributeError, OSError, ValueError):  # not a memory map, or no madvise here
+            pass
+        self.done = upto
+
+    def search(self, pattern: re.Pattern, start: int, end: int) -> bool:
+        """Does ``pattern`` (which looks at most 8 bytes ahead) match in data[start:end]? Scanned
+        a window at a time, each window's pages released after it."""
+        self.done = min(self.done, start - start % mmap.PAGESIZE)
+        at = start
+        while at < end:
+            stop = min(end, at + _WINDOW)
+            m = pattern.search(self.data, at, min(end, stop + 8))
+            if m is not None and m.start() < stop:
+                return True
+            at = stop
+            self.passed(at)
+        return False
+
+
 def _segment_at(data, start: int, delims: Delimiters) -> tuple[Segment, int]:
     end = data.find(delims.segment.encode("latin-1"), start)
     if end < 0:
@@ -101,6 +138,7 @@ def plan(path: Path) -> list[InterchangePlan] | None:
 
 
 def _plan(data) -> list[InterchangePlan] | None:
+    pages = _Pages(data)
     plans: list[InterchangePlan] = []
     pos = 0
     size = len(data)
@@ -127,6 +165,7 @@ def _plan(data) -> list[InterchangePlan] | None:
         for m in pattern.finditer(data, pos - len(sep)):
             kind = m.group(1)
             start = m.start(1)
+            pages.passed(start)
             if kind == b"GS":
                 if group is not None or st_start is not None:
                     return None
@@ -157,9 +196,9 @@ def _plan(data) -> list[InterchangePlan] | None:
             return None
         # Regular means: every terminator followed by the same line break, no empty segment.
         region = (current.isa.offset, pos)
-        if delims.suffix and re.compile(re.escape(term) + rb"(?!" + re.escape(sep[len(term):]) + rb")").search(data, *region):
+        if delims.suffix and pages.search(re.compile(re.escape(term) + rb"(?!" + re.escape(sep[len(term):]) + rb")"), *region):
             return None
-        if data.find(sep + term, *region) >= 0 or data.find(sep + sep, *region) >= 0:
+        if pages.search(re.compile(re.escape(sep + term) + b"|" + re.escape(sep + sep)), *region):
             return None
         plans.append(current)
     return plans or None
@@ -427,9 +466,11 @@ def _transaction_span(fh, sep: str, e: str) -> tuple[int, int, int] | None:
         end = data.rfind((sep + "GE" + e).encode("latin-1"))
         if first < 0 or end < first:
             return None
+        pages = _Pages(data)
         count, at = 0, first
         while 0 <= at < end:
             count += 1
+            pages.passed(at)
             at = data.find(st, at + 1, end)
         return first + len(sep), end + len(sep), count
 

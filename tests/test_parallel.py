@@ -142,3 +142,24 @@ def test_split_draws_a_bar_on_a_terminal(tmp_path, monkeypatch):
     assert "multi.837" in stream.getvalue() and "%" in stream.getvalue()
     bar.finish()
     assert "100%" in stream.getvalue()
+
+
+def test_plan_scans_in_windows_with_the_same_result(tmp_path, monkeypatch):
+    """The byte scan drops the pages it has passed (so a large file does not count as the process's
+    memory), a window at a time: a window boundary anywhere gives the same plan and the same
+    irregularities found."""
+    src = tmp_path / "big.837"
+    generate(src, 300, per_st=40, seed=11, style="crlf")
+    whole = parallel.plan(src)
+    assert whole is not None
+    data = src.read_bytes()
+    cut = data.index(b"~\r\nLX", len(data) * 3 // 4)
+    bad = tmp_path / "bad.837"
+    bad.write_bytes(data[:cut] + b"~LX" + data[cut + 5:])  # one terminator without its line break, late
+    assert parallel.plan(bad) is None
+    for window in (4096, 8192, 12288):
+        monkeypatch.setattr(parallel, "_WINDOW", window)
+        windowed = parallel.plan(src)
+        assert [(i.isa.raw, [(g.gs.raw, g.blocks, g.ge.raw) for g in i.groups], i.iea.raw) for i in windowed] == \
+               [(i.isa.raw, [(g.gs.raw, g.blocks, g.ge.raw) for g in i.groups], i.iea.raw) for i in whole]
+        assert parallel.plan(bad) is None
