@@ -23,6 +23,7 @@ import re
 import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -77,7 +78,7 @@ class InterchangePlan:
     iea: Segment | None = None
 
 
-_WINDOW = 8 << 20  # bytes of a memory map scanned between two releases of its pages
+_WINDOW = 2 << 20  # bytes of a memory map scanned between two releases of its pages
 
 
 class _Pages:
@@ -220,11 +221,7 @@ def _engine(config: Config, as_of: date) -> Engine:
 def _warm(config: Config, as_of: date, structure: bool | None = None) -> Engine:
     """Build this process's engine and load its tables (and the compiled 837P map when the
     structural pass runs) before the workers start: forked workers inherit them instead of each
-    loading its own (the ICD-10-CM table alone takes about 0.1 s), and the pages stay shared.
-    ``gc.freeze()`` keeps the collector from writing to those objects in the workers, which would
-    copy the pages."""
-    import gc
-
+    loading its own (the ICD-10-CM table alone takes about 0.1 s)."""
     engine = _engine(config, as_of)
     code_sets_used()
     from .backpain_maps import MapError, preload
@@ -241,8 +238,23 @@ def _warm(config: Config, as_of: date, structure: bool | None = None) -> Engine:
             compiled_maps()
         except Exception:  # noqa: BLE001 - the worker meets the same problem and falls back to pyx12
             pass
-    gc.freeze()
     return engine
+
+
+@contextmanager
+def _pool(jobs: int):
+    """A process pool whose forked workers find the parent's objects frozen (``gc.freeze``): their
+    collector does not write to the inherited objects, which would copy the pages. The parent's
+    objects are unfrozen when the pool is done."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            yield pool
+    finally:
+        gc.unfreeze()
 
 
 def _scrub_unit(job: dict) -> dict:
@@ -269,16 +281,20 @@ def _scrub_unit(job: dict) -> dict:
 
 def _tally(report_path: str | None) -> dict | None:
     """The unit's claims counted from its report, in the worker (the parent then copies the
-    claim lines without decoding them), and which lines are rejected claims (for the text)."""
+    claim lines without decoding them), and which lines are rejected claims (for the text): a
+    bitmap, one bit per claim, so the parent's memory does not grow with the claims."""
     import json
 
     if not report_path:
         return None
     tally = {"claims": 0, "accepted": 0, "rejected": 0, "errors": 0, "warnings": 0, "by_rule": {},
-             "rejected_lines": []}
+             "rejected_lines": b""}
     by_rule = tally["by_rule"]
+    rejected_lines = bytearray()
     _, lines = read_report_lines(Path(report_path))
     for i, line in enumerate(lines):
+        if not i & 7:
+            rejected_lines.append(0)
         claim = json.loads(line)
         tally["claims"] += 1
         if claim["status"] == "accepted":
@@ -286,13 +302,14 @@ def _tally(report_path: str | None) -> dict | None:
         else:
             tally["rejected"] += 1
         if claim["status"] == "rejected":
-            tally["rejected_lines"].append(i)
+            rejected_lines[i >> 3] |= 1 << (i & 7)
         for f in claim["findings"]:
             by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
             if f["severity"] == "error":
                 tally["errors"] += 1
             elif f["severity"] == "warning":
                 tally["warnings"] += 1
+    tally["rejected_lines"] = bytes(rejected_lines)
     return tally
 
 
@@ -339,7 +356,7 @@ def scrub_split(
             })
         _warm(config, as_of, structure)
         results: list = [None] * len(job_list)
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with _pool(jobs) as pool:
             pending = {pool.submit(_scrub_unit, job): i for i, job in enumerate(job_list)}
             for done in as_completed(pending):
                 i = pending[done]
@@ -418,10 +435,10 @@ def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> Fi
             outcome.warnings += tally["warnings"]
             for rule, n in tally["by_rule"].items():
                 outcome.by_rule[rule] += n
-            rejected = set(tally["rejected_lines"]) if text else ()
+            rejected = tally["rejected_lines"] if text else b""
             _, lines = read_report_lines(Path(r["report"]))
             for i, line in enumerate(lines):
-                if i in rejected:
+                if rejected and rejected[i >> 3] >> (i & 7) & 1:
                     text.claim_json(json.loads(line))
                 yield line
 
@@ -506,7 +523,7 @@ def _stitch(target: Path, layout, units, results, kind: str) -> str | None:
                         fh.seek(start)
                         left = end - start
                         while left > 0:  # the unit's ST..SE blocks, copied as written
-                            piece = fh.read(min(left, 1 << 22))
+                            piece = fh.read(min(left, 1 << 20))
                             if not piece:
                                 break
                             out.write(piece.decode("latin-1"))
@@ -577,7 +594,7 @@ def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date
                       "text_file": texts / f"{i}.txt" if text else None, "structure": structure}
                      for i, f in enumerate(files)]
         _warm(config, as_of, structure)
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with _pool(jobs) as pool:
             previous = None
             for f, result in zip(files, pool.map(_scrub_whole, jobs_list)):
                 if previous is not None:
