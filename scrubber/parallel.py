@@ -34,7 +34,7 @@ from .model import EnvelopeProblem, _check_control, _check_count
 from .outcome import FileOutcome
 from .pipeline import _trailer_findings, code_sets_used, file_digest, output_stem, scrub_file
 from .reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, detect_delimiters
-from .writers.report import TextReport, read_report_lines, report_head, write_report
+from .writers.report import TextReport, join_reports, read_report_lines, report_head
 
 SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
 AUTO_MAX_JOBS = 8  # --jobs auto: at most this many processes (each holds its own ~70 MB)
@@ -275,41 +275,46 @@ def _scrub_unit(job: dict) -> dict:
     fatal = outcome.findings[-1].rule if outcome.unusable else None
     return {
         "index": job["index"], "report": outcome.report_path, "clean": outcome.outputs["clean"],
-        "rejected": outcome.outputs["rejected"], "fatal": fatal, "tally": _tally(outcome.report_path),
+        "rejected": outcome.outputs["rejected"], "fatal": fatal,
+        "tally": _tally(outcome.report_path, Path(job["dir"]) / f"t{job['index']:05d}.txt" if job["text"] else None),
     }
 
 
-def _tally(report_path: str | None) -> dict | None:
-    """The unit's claims counted from its report, in the worker (the parent then copies the
-    claim lines without decoding them), and which lines are rejected claims (for the text): a
-    bitmap, one bit per claim, so the parent's memory does not grow with the claims."""
+def _tally(report_path: str | None, text_path: Path | None = None) -> dict | None:
+    """The unit's claims counted from its report, in the worker, so that the parent copies the
+    claim lines without decoding them; with ``text_path``, the text summary's rejected-claim
+    lines are rendered there too."""
     import json
 
     if not report_path:
         return None
     tally = {"claims": 0, "accepted": 0, "rejected": 0, "errors": 0, "warnings": 0, "by_rule": {},
-             "rejected_lines": b""}
+             "text": None}
     by_rule = tally["by_rule"]
-    rejected_lines = bytearray()
+    text = None
+    if text_path is not None:
+        text = TextReport(None)
+        text.start()
     _, lines = read_report_lines(Path(report_path))
-    for i, line in enumerate(lines):
-        if not i & 7:
-            rejected_lines.append(0)
+    for line in lines:
         claim = json.loads(line)
         tally["claims"] += 1
         if claim["status"] == "accepted":
             tally["accepted"] += 1
         else:
             tally["rejected"] += 1
-        if claim["status"] == "rejected":
-            rejected_lines[i >> 3] |= 1 << (i & 7)
+            if text is not None:
+                text.claim_json(claim)
         for f in claim["findings"]:
             by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
             if f["severity"] == "error":
                 tally["errors"] += 1
             elif f["severity"] == "warning":
                 tally["warnings"] += 1
-    tally["rejected_lines"] = bytes(rejected_lines)
+    if text is not None:
+        with open(text_path, "w", encoding="utf-8") as fh:
+            text.rendered_to(fh)
+        tally["text"] = str(text_path)
     return tally
 
 
@@ -353,6 +358,7 @@ def scrub_split(
                 "index": index, "path": str(path), "dir": str(work), "delims": inter.delims,
                 "isa": inter.isa.raw, "gs": grp.gs.raw, "isa13": inter.isa.el(13), "gs06": grp.gs.el(6),
                 "blocks": blocks, "config": config, "as_of": as_of, "structure": structure,
+                "text": text_out is not None,
             })
         _warm(config, as_of, structure)
         results: list = [None] * len(job_list)
@@ -420,41 +426,31 @@ def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> Fi
         elif f["severity"] == "warning":
             outcome.warnings += 1
 
-    # Claims, in order; the summary from them.
-    def claim_lines():
-        import json
-
-        for r in results:
-            tally = r["tally"]
-            if tally is None:
-                continue
-            outcome.claims += tally["claims"]
-            outcome.accepted += tally["accepted"]
-            outcome.rejected += tally["rejected"]
-            outcome.errors += tally["errors"]
-            outcome.warnings += tally["warnings"]
-            for rule, n in tally["by_rule"].items():
-                outcome.by_rule[rule] += n
-            rejected = tally["rejected_lines"] if text else b""
-            _, lines = read_report_lines(Path(r["report"]))
-            for i, line in enumerate(lines):
-                if rejected and rejected[i >> 3] >> (i & 7) & 1:
-                    text.claim_json(json.loads(line))
-                yield line
-
-    spool = tempfile.TemporaryFile("w+", encoding="utf-8", dir=out_dir)
-    for line in claim_lines():
-        spool.write(line + "\n")
+    # Claims, in order: counted by the workers; their report lines and rendered text copied as bytes.
+    for r in results:
+        tally = r["tally"]
+        if tally is None:
+            continue
+        outcome.claims += tally["claims"]
+        outcome.accepted += tally["accepted"]
+        outcome.rejected += tally["rejected"]
+        outcome.errors += tally["errors"]
+        outcome.warnings += tally["warnings"]
+        for rule, n in tally["by_rule"].items():
+            outcome.by_rule[rule] += n
     if outcome.claims == 0:
-        spool.close()
         return None
+    if text:
+        for r in results:
+            if r["tally"] is not None and r["tally"]["text"]:
+                with open(r["tally"]["text"], encoding="utf-8") as fh:
+                    text.add_rendered(fh)
     outcome.outputs["clean"] = _stitch(out_dir / f"{stem}.clean.837", layout, units, results, "clean")
     outcome.outputs["rejected"] = _stitch(out_dir / f"{stem}.rejected.837", layout, units, results, "rejected")
     outcome.status = "rejections" if outcome.rejected else "clean"
-    spool.seek(0)
     report_path = out_dir / f"{stem}.report.json"
-    write_report(report_path, report_head(outcome, as_of.isoformat()), (line.rstrip("\n") for line in spool))
-    spool.close()
+    join_reports(report_path, report_head(outcome, as_of.isoformat()),
+                 [Path(r["report"]) for r in results if r["tally"] is not None])
     outcome.report_path = str(report_path)
     if text:
         text.finish(outcome)

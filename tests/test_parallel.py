@@ -163,3 +163,22 @@ def test_plan_scans_in_windows_with_the_same_result(tmp_path, monkeypatch):
         assert [(i.isa.raw, [(g.gs.raw, g.blocks, g.ge.raw) for g in i.groups], i.iea.raw) for i in windowed] == \
                [(i.isa.raw, [(g.gs.raw, g.blocks, g.ge.raw) for g in i.groups], i.iea.raw) for i in whole]
         assert parallel.plan(bad) is None
+
+
+def test_join_reports_copies_claims_as_bytes(tmp_path):
+    """Joining unit reports gives the bytes write_report gives for all their claims (parts with
+    no claim, one claim, several; and no claim at all)."""
+    from scrubber.writers.report import join_reports, write_report
+
+    head = {"schema": "x", "input": {"name": "a\u00e9.837"}, "findings": []}
+    parts_lines = [[], ['{"claim_id": "A1"}'], ['{"claim_id": "B1"}', '{"claim_id": "B2", "v": "\u00e9"}'], []]
+    parts = []
+    for i, lines in enumerate(parts_lines):
+        part = tmp_path / f"p{i}.json"
+        write_report(part, {"schema": "unit"}, lines)
+        parts.append(part)
+    for chosen in (parts, parts[:1], parts[1:2], []):
+        joined, expected = tmp_path / "joined.json", tmp_path / "expected.json"
+        join_reports(joined, head, chosen)
+        write_report(expected, head, [line for p in chosen for line in parts_lines[parts.index(p)]])
+        assert joined.read_bytes() == expected.read_bytes()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -101,6 +102,63 @@ def write_report(path: Path, head: dict, claim_lines: Iterable[str], mode: int =
     os.replace(tmp, path)
 
 
+_CLAIMS_KEY = b'\n  "claims": ['
+_CLAIMS_END = b"\n  ]\n}\n"
+
+
+def _claims_span(path: Path) -> tuple[int, int] | None:
+    """In a report written by :func:`write_report`: the byte range of its claim lines (from the
+    first claim's ``{`` to the last claim's ``}``), or None when it has no claim."""
+    import mmap
+
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            at = data.find(_CLAIMS_KEY)
+            if at < 0:
+                raise ValueError(f"{path}: not a report (no claims key)")
+            at += len(_CLAIMS_KEY)
+            if data[at:at + 1] == b"]":
+                return None
+            if data[at:at + 5] != b"\n    " or data[size - len(_CLAIMS_END):] != _CLAIMS_END:
+                raise ValueError(f"{path}: not a report written by write_report")
+            return at + 5, size - len(_CLAIMS_END)
+
+
+def join_reports(path: Path, head: dict, parts: Iterable[Path], mode: int = 0o600) -> None:
+    """Write a report with ``head`` and the claims of ``parts`` (reports written by
+    :func:`write_report`), in order, copied as bytes: the same bytes as :func:`write_report` given
+    all their claim lines."""
+    tmp = path.with_name(f".{path.name}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as out:
+        out.write(b"{\n")
+        for key, value in head.items():
+            out.write(f"  {json.dumps(key)}: {_dump(value)},\n".encode("utf-8"))
+        out.write(b'  "claims": [')
+        first = True
+        for part in parts:
+            span = _claims_span(part)
+            if span is None:
+                continue
+            out.write(b"\n    " if first else b",\n    ")
+            first = False
+            start, end = span
+            with open(part, "rb") as src:
+                src.seek(start)
+                left = end - start
+                while left > 0:
+                    piece = src.read(min(left, 1 << 20))
+                    if not piece:
+                        raise ValueError(f"{part}: shorter than it was")
+                    out.write(piece)
+                    left -= len(piece)
+        out.write(_CLAIMS_END if not first else b"]\n}\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
 def read_report_lines(path: Path) -> tuple[dict, Iterable[str]]:
     """Read a report written by :func:`write_report`: its head, and its claim lines as they come."""
     fh = open(path, encoding="utf-8")
@@ -150,6 +208,16 @@ class TextReport:
             self._spool.write(f"    {f['rule']} {finding_from_json(f).where()}: {f['message']}\n")
         if len(errors) > self.limit:
             self._spool.write(f"    ... and {len(errors) - self.limit} more errors (see the report)\n")
+
+    def add_rendered(self, fh: IO[str]) -> None:
+        """Rejected-claim lines rendered by another TextReport (a ``--jobs`` worker's), in order."""
+        shutil.copyfileobj(fh, self._spool)
+
+    def rendered_to(self, fh: IO[str]) -> None:
+        """Write the rejected-claim lines rendered so far to ``fh`` (a ``--jobs`` worker's part)."""
+        self._spool.seek(0)
+        shutil.copyfileobj(self._spool, fh)
+        self._spool.close()
 
     def finish(self, outcome: FileOutcome) -> None:
         w = self.stream.write
