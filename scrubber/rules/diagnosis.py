@@ -158,7 +158,7 @@ class _IcdChecker:
         dates = claim_dates(claim, ctx)
         first = dates.first
         # Which diagnosis positions are checked on which dates.
-        wanted: dict[int, set[date]] = {}
+        wanted: dict[int, set[date] | tuple[date]] = {}  # (a shared 1-tuple for the first date)
         fy_of = table.fiscal_year_of
         several_years = False  # do the dated lines fall in more than one fiscal year?
         if first is not None:

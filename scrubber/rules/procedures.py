@@ -179,7 +179,7 @@ class MedicareChiropracticSubluxation(BackpainRule):
 
 
 def _by_date(lines) -> dict[date | None, list[tuple[ServiceLine, str]]]:
-    out: dict[date | None, list[tuple[ServiceLine, str]]] = defaultdict(list)
+    out: defaultdict[date | None, list[tuple[ServiceLine, str]]] = defaultdict(list)
     for line, proc, d in lines:
         if proc:
             out[d].append((line, proc))

@@ -1141,7 +1141,7 @@ _FIRST = ((1, None),)
 _NONE: tuple = ()  # no pending errors (shared, never appended to)
 
 
-def _program(ops: list, start: Any, result: Any) -> tuple:
+def _program(ops: list | tuple, start: Any, result: Any) -> tuple:
     """(operations, node found, checks, last step) for :meth:`_Walker.walk`.
 
     "Required segment passed" for the segment the walk starts from is left out: the walk found it
