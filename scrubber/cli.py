@@ -120,11 +120,12 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
     worst = 0
     reports: list[Path] = []
     existing = [f for f in files if f.exists()]
-    if jobs == "auto" and fmt in ("text", "json") and not acks and existing:
+    can_split = fmt in ("text", "json") and not acks and bool(existing)
+    if jobs == "auto":
         from .parallel import auto_jobs
 
-        jobs = auto_jobs(existing)
-    if jobs != "auto" and jobs > 1 and fmt in ("text", "json") and not acks and existing:
+        jobs = auto_jobs(existing) if can_split else 1
+    if jobs > 1 and can_split:
         from .parallel import scrub_parallel, scrub_split  # issue 8: --jobs
         from .writers.progress import bytes_progress_for
 

@@ -22,8 +22,7 @@ import os
 import re
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -34,7 +33,7 @@ from .model import EnvelopeProblem, _check_control, _check_count
 from .outcome import FileOutcome
 from .pipeline import _trailer_findings, code_sets_used, file_digest, output_stem, scrub_file
 from .reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, detect_delimiters
-from .writers.report import TextReport, join_reports, read_report_lines, report_head
+from .writers.report import TextReport, copy_range, join_reports, read_report_lines, report_head
 
 SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
 AUTO_MAX_JOBS = 8  # --jobs auto: at most this many processes (each holds its own ~70 MB)
@@ -223,7 +222,6 @@ def _warm(config: Config, as_of: date, structure: bool | None = None) -> Engine:
     structural pass runs) before the workers start: forked workers inherit them instead of each
     loading its own (the ICD-10-CM table alone takes about 0.1 s)."""
     engine = _engine(config, as_of)
-    code_sets_used()
     from .backpain_maps import MapError, preload
 
     try:
@@ -247,6 +245,7 @@ def _pool(jobs: int):
     collector does not write to the inherited objects, which would copy the pages. The parent's
     objects are unfrozen when the pool is done."""
     import gc
+    from concurrent.futures import ProcessPoolExecutor  # (here: the CLI imports this module for auto_jobs)
 
     gc.collect()
     gc.freeze()
@@ -360,6 +359,8 @@ def scrub_split(
                 "blocks": blocks, "config": config, "as_of": as_of, "structure": structure,
                 "text": text_out is not None,
             })
+        from concurrent.futures import as_completed
+
         _warm(config, as_of, structure)
         results: list = [None] * len(job_list)
         with _pool(jobs) as pool:
@@ -467,8 +468,6 @@ def _transaction_span(fh, sep: str, e: str) -> tuple[int, int, int] | None:
     """In a unit's clean or rejected 837 (one ISA and GS, written by the scrubber with the input's
     delimiters): the byte range from its first ST to the end of its last SE, and the number of
     transaction sets in it. A byte search: a terminator never occurs inside data."""
-    import mmap
-
     try:
         data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except ValueError:  # an empty file
@@ -493,7 +492,10 @@ def _stitch(target: Path, layout, units, results, kind: str) -> str | None:
     tmp = target.with_name(f".{target.name}.part")
     written = 0
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="latin-1", newline="") as out:
+    with os.fdopen(fd, "wb") as out:
+        def put(text: str) -> None:
+            out.write(text.encode("latin-1"))
+
         for ii, inter in enumerate(layout):
             d = inter.delims
             sep = d.segment + d.suffix
@@ -511,24 +513,17 @@ def _stitch(target: Path, layout, units, results, kind: str) -> str | None:
                             continue
                         start, end, count = found
                         if not isa_open:
-                            out.write(inter.isa.raw + sep)
+                            put(inter.isa.raw + sep)
                             isa_open = True
                         if transactions == 0:
-                            out.write(grp.gs.raw + sep)
+                            put(grp.gs.raw + sep)
                         transactions += count
-                        fh.seek(start)
-                        left = end - start
-                        while left > 0:  # the unit's ST..SE blocks, copied as written
-                            piece = fh.read(min(left, 1 << 20))
-                            if not piece:
-                                break
-                            out.write(piece.decode("latin-1"))
-                            left -= len(piece)
+                        copy_range(fh, start, end, out)  # the unit's ST..SE blocks, as written
                 if transactions:
-                    out.write(f"GE{e}{transactions}{e}{grp.gs.el(6)}{sep}")
+                    put(f"GE{e}{transactions}{e}{grp.gs.el(6)}{sep}")
                     groups_written += 1
             if isa_open:
-                out.write(f"IEA{e}{groups_written}{e}{inter.isa.el(13)}{sep}")
+                put(f"IEA{e}{groups_written}{e}{inter.isa.el(13)}{sep}")
                 written += 1
         out.flush()
         os.fsync(out.fileno())
@@ -554,38 +549,20 @@ def _scrub_whole(job: dict) -> FileResult:
     engine = _engine(job["config"], job["as_of"])
     kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
     text_file = job["text_file"]
-    if text_file is None:
-        outcome = scrub_file(job["path"], job["out_dir"], engine, **kwargs)
-    else:
-        with open(text_file, "w", encoding="utf-8") as text_out:
-            outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=text_out, **kwargs)
+    with open(text_file, "w", encoding="utf-8") if text_file is not None else nullcontext() as text_out:
+        outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=text_out, **kwargs)
     return FileResult(job["path"], outcome.exit_code, outcome.unusable, outcome.report_path, text_file)
 
 
 def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date, jobs: int, text: bool,
                    structure: bool | None = None, progress=None):
-    """Yield a FileResult per input, in input order: files spread over ``jobs`` processes, or a
-    single large file split at transaction-set boundaries. ``progress`` (or None) advances by the
-    bytes of each unit or input done. With ``text``, each result's ``text_file`` holds the text
+    """Yield a FileResult per input, in input order, the inputs spread over ``jobs`` processes
+    (one large input is split with :func:`scrub_split` instead). ``progress`` (or None) advances
+    by the bytes of each input done. With ``text``, each result's ``text_file`` holds the text
     summary; it is removed when the next result is asked for (read it before)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     texts = Path(tempfile.mkdtemp(prefix=".scrub-text-", dir=out_dir))
     try:
-        if len(files) == 1:
-            text_file = texts / "0.txt" if text else None
-            outcome = None
-            if text_file is not None:
-                with open(text_file, "w", encoding="utf-8") as text_out:
-                    outcome = scrub_split(files[0], out_dir, config, as_of, jobs, text_out=text_out,
-                                          structure=structure, progress=progress)
-            else:
-                outcome = scrub_split(files[0], out_dir, config, as_of, jobs, structure=structure, progress=progress)
-            if outcome is not None:
-                yield FileResult(files[0], outcome.exit_code, outcome.unusable, outcome.report_path, text_file)
-                return
-            yield _scrub_whole({"path": files[0], "out_dir": out_dir, "config": config, "as_of": as_of,
-                                "text_file": text_file, "structure": structure})
-            return
         jobs_list = [{"path": f, "out_dir": out_dir, "config": config, "as_of": as_of,
                       "text_file": texts / f"{i}.txt" if text else None, "structure": structure}
                      for i, f in enumerate(files)]

@@ -1470,11 +1470,9 @@ def _run(lines: Any, sink: Any = None) -> list[RawError]:
             lx01 = seg.get_value(1)
             if lx01 != f"{lx_count:d}":
                 reader_errors.append(("seg", "LX", f"Your 2400/LX01 Service Line Number {lx01} does not match my count of {lx_count:d}", None, None))
-        if sid not in ENVELOPE:
-            seg_count += 1
         rec.line = cur + 1
         if sid not in ENVELOPE:
-            pass
+            seg_count += 1
         elif sid == "IEA":
             if loops[-1][0] != "ISA":
                 reader_errors.append(("isa", "024", f"Unterminated Loop {loops[-1][0]}", None, None))

@@ -18,6 +18,20 @@ from ..outcome import ClaimOutcome, FileOutcome
 MIN_BYTES = 4 << 20  # files over 4 MB get a bar
 
 
+def _open_bar(label: str, size: int, stream: IO[str]):
+    bar = click.progressbar(length=size, label=label, file=stream, show_pos=False, show_percent=True,
+                            show_eta=True, width=30)
+    bar.__enter__()
+    return bar
+
+
+def _on_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):
+        return False
+
+
 class Progress:
     def __init__(self, name: str, size: int, stream: IO[str] | None = None, every: int = 200):
         self.name = name
@@ -29,9 +43,7 @@ class Progress:
         self._bar = None
 
     def start(self, outcome: FileOutcome) -> None:
-        self._bar = click.progressbar(length=self.size, label=self.name, file=self.stream, show_pos=False,
-                                      show_percent=True, show_eta=True, width=30)
-        self._bar.__enter__()
+        self._bar = _open_bar(self.name, self.size, self.stream)
 
     def claim(self, result: ClaimOutcome) -> None:
         self._n += 1
@@ -66,9 +78,7 @@ class BytesProgress:
         if self._closed:
             return
         if self._bar is None:
-            self._bar = click.progressbar(length=self.size, label=self.label, file=self.stream, show_pos=False,
-                                          show_percent=True, show_eta=True, width=30)
-            self._bar.__enter__()
+            self._bar = _open_bar(self.label, self.size, self.stream)
         nbytes = max(0, min(nbytes, self.size - self._done))
         if nbytes:
             self._bar.update(nbytes)
@@ -94,22 +104,15 @@ def bytes_progress_for(label: str, size: int, stream: IO[str] | None = None,
                        min_bytes: int = MIN_BYTES) -> BytesProgress | None:
     """A :class:`BytesProgress` when ``stream`` is a terminal and the work is over ``min_bytes``."""
     stream = stream or sys.stderr
-    try:
-        if not stream.isatty():
-            return None
-    except (OSError, ValueError):
-        return None
-    return BytesProgress(label, size, stream) if size >= min_bytes else None
+    return BytesProgress(label, size, stream) if size >= min_bytes and _on_terminal(stream) else None
 
 
 def progress_for(path: Path, stream: IO[str] | None = None, min_bytes: int = MIN_BYTES) -> Progress | None:
     stream = stream or sys.stderr
+    if not _on_terminal(stream):
+        return None
     try:
-        if not stream.isatty():
-            return None
         size = path.stat().st_size
-    except (OSError, ValueError):
+    except OSError:
         return None
-    if size < min_bytes:
-        return None
-    return Progress(path.name, size, stream)
+    return Progress(path.name, size, stream) if size >= min_bytes else None

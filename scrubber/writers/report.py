@@ -82,28 +82,49 @@ def report_head(outcome: FileOutcome, as_of: str) -> dict:
     }
 
 
-def write_report(path: Path, head: dict, claim_lines: Iterable[str], mode: int = 0o600) -> None:
-    """Write a report: each head key on its own line, then one claim (a JSON line) per line."""
-    tmp = path.with_name(f".{path.name}.part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write("{\n")
-        for key, value in head.items():
-            out.write(f"  {json.dumps(key)}: {_dump(value)},\n")
-        out.write('  "claims": [')
-        first = True
-        for line in claim_lines:
-            out.write("\n    " if first else ",\n    ")
-            out.write(line)
-            first = False
-        out.write("\n  ]\n}\n" if not first else "]\n}\n")
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-
-
 _CLAIMS_KEY = b'\n  "claims": ['
 _CLAIMS_END = b"\n  ]\n}\n"
+
+
+class _ReportFile:
+    """A report being written (see :func:`write_report`): the head on entry; then each call of
+    :meth:`claims` opens a run of claim lines (joined by ``,\n    `` in the file); the end on
+    exit, under a temporary name renamed when complete."""
+
+    def __init__(self, path: Path, head: dict, mode: int):
+        self.path, self.head, self.mode = path, head, mode
+        self.first = True
+
+    def __enter__(self):
+        self.tmp = self.path.with_name(f".{self.path.name}.part")
+        self.out = os.fdopen(os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, self.mode), "wb")
+        self.out.write(b"{\n")
+        for key, value in self.head.items():
+            self.out.write(f"  {json.dumps(key)}: {_dump(value)},\n".encode("utf-8"))
+        self.out.write(b'  "claims": [')
+        return self
+
+    def claims(self):
+        """The file, after the separator before a run of claim lines (write the run to it)."""
+        self.out.write(b"\n    " if self.first else b",\n    ")
+        self.first = False
+        return self.out
+
+    def __exit__(self, kind, exc, tb) -> None:
+        with self.out:
+            if kind is None:
+                self.out.write(b"]\n}\n" if self.first else _CLAIMS_END)
+                self.out.flush()
+                os.fsync(self.out.fileno())
+        if kind is None:
+            os.replace(self.tmp, self.path)
+
+
+def write_report(path: Path, head: dict, claim_lines: Iterable[str], mode: int = 0o600) -> None:
+    """Write a report: each head key on its own line, then one claim (a JSON line) per line."""
+    with _ReportFile(path, head, mode) as report:
+        for line in claim_lines:
+            report.claims().write(line.encode("utf-8"))
 
 
 def _claims_span(path: Path) -> tuple[int, int] | None:
@@ -129,34 +150,24 @@ def join_reports(path: Path, head: dict, parts: Iterable[Path], mode: int = 0o60
     """Write a report with ``head`` and the claims of ``parts`` (reports written by
     :func:`write_report`), in order, copied as bytes: the same bytes as :func:`write_report` given
     all their claim lines."""
-    tmp = path.with_name(f".{path.name}.part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as out:
-        out.write(b"{\n")
-        for key, value in head.items():
-            out.write(f"  {json.dumps(key)}: {_dump(value)},\n".encode("utf-8"))
-        out.write(b'  "claims": [')
-        first = True
+    with _ReportFile(path, head, mode) as report:
         for part in parts:
             span = _claims_span(part)
-            if span is None:
-                continue
-            out.write(b"\n    " if first else b",\n    ")
-            first = False
-            start, end = span
-            with open(part, "rb") as src:
-                src.seek(start)
-                left = end - start
-                while left > 0:
-                    piece = src.read(min(left, 1 << 20))
-                    if not piece:
-                        raise ValueError(f"{part}: shorter than it was")
-                    out.write(piece)
-                    left -= len(piece)
-        out.write(_CLAIMS_END if not first else b"]\n}\n")
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
+            if span is not None:
+                with open(part, "rb") as src:
+                    copy_range(src, span[0], span[1], report.claims())
+
+
+def copy_range(src: IO[bytes], start: int, end: int, out: IO[bytes]) -> None:
+    """Copy bytes ``start`` to ``end`` of ``src`` to ``out``, a megabyte at a time."""
+    src.seek(start)
+    left = end - start
+    while left > 0:
+        piece = src.read(min(left, 1 << 20))
+        if not piece:
+            raise ValueError(f"{getattr(src, 'name', 'a file')}: shorter than it was")
+        out.write(piece)
+        left -= len(piece)
 
 
 def read_report_lines(path: Path) -> tuple[dict, Iterable[str]]:
