@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import tempfile
 import sys
 from datetime import date
 from pathlib import Path
@@ -18,6 +20,11 @@ CORPUS = SHARED / "corpus"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 AS_OF = date(2025, 6, 1)
+
+# The tests read the shipped maps/ only: an operator's data folder (~/.local/share/x12-scrubber)
+# on the machine running them must not change their answers. Subprocesses inherit this.
+# A test that exercises the data folder sets its own (monkeypatch or --data-dir).
+os.environ["SCRUBBER_DATA_DIR"] = tempfile.mkdtemp(prefix="scrubber-test-data-")
 
 
 def fixture(name: str) -> Path:
