@@ -13,6 +13,7 @@ import click
 from . import __version__
 from .backpain_maps import MapError
 from .backpain_maps import preload as preload_backpain_maps
+from .cli_common import data_dir_option
 from .config import STRUCTURE_VALIDATORS, ConfigError, load_config
 from .logs import configure_logging
 from .engine import Engine, known_codes
@@ -55,6 +56,7 @@ def _parse_as_of(value: str | None) -> date:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="scrubber")
+@data_dir_option
 def cli() -> None:
     """Pre-submission scrubber for X12 837P (005010X222A1) claim files."""
 
@@ -79,6 +81,7 @@ def cli() -> None:
               help="Processes: several inputs in parallel, or one large input split at transaction sets "
                    "(text and json formats, no --ack). auto: one per usable CPU (at most 8) when the "
                    "inputs come to 4 MB or more, else 1.")
+@data_dir_option
 def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, config_path: Path | None,
           structure: bool = True, acks: tuple[str, ...] = (), jobs: int | str = "auto", validator: str | None = None) -> None:
     """Scrub 837P FILEs: write NAME.report.json, NAME.clean.837 and NAME.rejected.837 for each.
@@ -117,6 +120,11 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
         preload_backpain_maps(engine)
     except MapError as exc:
         _fail(str(exc))
+    from .codesets.coverage import warning_line
+
+    stale = warning_line(as_of_date)  # a table that does not cover the as-of date: said on every run
+    if stale:
+        click.echo(f"scrubber: {stale}", err=True)
     worst = 0
     reports: list[Path] = []
     existing = [f for f in files if f.exists()]
@@ -198,6 +206,7 @@ def _print_json(reports: list[Path]) -> None:
 @click.option("--explain", "explain", metavar="CODE", help="Print one rule's documentation.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Show the effective severity under this configuration.")
+@data_dir_option
 def rules(explain: str | None, config_path: Path | None) -> None:
     """List the rules with their code, effective severity and summary."""
     try:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from .cli_common import data_dir_option
+
 from .config import ConfigError, load_config
 from .engine import Engine, known_codes
 from .explain import element_names, explain_claim, finding_line, load_icd
@@ -99,6 +101,7 @@ class _Explainer:
               help="Include the structural validation (pyx12, SX rules), as scrub does.")
 @click.option("--color/--no-color", "color", default=None,
               help="Colour the output.  [default: on a terminal only]")
+@data_dir_option
 def explain(file: Path, claim_ids: tuple[str, ...], show_all: bool, only_rejected: bool, as_of: str | None,
             config_path: Path | None, structure: bool, color: bool | None) -> None:
     """Show claims of FILE as the 837P guide sees them: loops, positions, named elements,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .cli_common import data_dir_option
 from .config import ConfigError, load_config
 from .engine import Engine, known_codes
 from .logs import configure_logging, get_logger
@@ -31,6 +32,7 @@ def _fail(message: str, code: int = 2) -> None:
               help="The date taken as today by date-relative rules.  [default: today]")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Rules and the [watch] section.  [default: scrubber.toml if present]")
+@data_dir_option
 def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> None:
     """Watch INBOX: scrub every 837 file dropped in, outputs under --out-dir.
 
@@ -62,6 +64,13 @@ def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> 
     except WatchError as exc:
         _fail(str(exc))
     json_lines = configure_logging()
+    from datetime import date
+
+    from .codesets.coverage import stale_reasons
+
+    stale = stale_reasons(as_of_date or date.today())
+    if stale:  # said at start; each report's code_sets names the NCCI quarter and its age too
+        get_logger("scrubber.watch").warning("code sets out of date", tables="; ".join(stale))
     try:
         code = run_watch(settings, config, json_lines=json_lines)
     except WatchError as exc:
@@ -76,6 +85,7 @@ def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> 
 @click.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--last", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many errors to list.")
+@data_dir_option
 def status(out_dir: Path, last: int) -> None:
     """Print what the watcher's state database in OUT_DIR says: today's files and claims, the last errors."""
     from .watch import WatchError, status_lines

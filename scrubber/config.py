@@ -16,6 +16,7 @@
     [options]                    # rule options, read by the rules through Context.options
     timely_filing_days = 365
     structure_validator = "compiled"   # or "pyx12": the reference validator (slow)
+    data_dir = "/var/lib/x12-scrubber"  # updated code sets (scrubber codesets add); see scrubber.mapsdir
 
     [limits]                     # input limits (scrubber.limits)
 
@@ -37,7 +38,7 @@ class ConfigError(Exception):
     pass
 
 
-OPTIONS = {"timely_filing_days": int, "structure_validator": str}  # [options], with their type
+OPTIONS = {"timely_filing_days": int, "structure_validator": str, "data_dir": Path}  # [options], with their type
 STRUCTURE_VALIDATORS = ("compiled", "pyx12")
 
 
@@ -143,6 +144,10 @@ def parse_config(data: dict, known: set[str], path: str | None = None) -> Config
         kind = OPTIONS.get(key)
         if kind is None:
             raise ConfigError(f"options: unknown option {key!r} ({', '.join(sorted(OPTIONS))})")
+        if kind is Path:
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"options.{key}: must be a folder path (a string), not {value!r}")
+            continue
         if kind is str:
             if value not in STRUCTURE_VALIDATORS:
                 raise ConfigError(f"options.{key}: must be one of {', '.join(STRUCTURE_VALIDATORS)}, not {value!r}")
@@ -174,6 +179,14 @@ def load_config(path: str | Path | None, known: set[str]) -> Config:
     if candidate.name == "pyproject.toml":
         data = data.get("tool", {}).get("scrubber", {})
     try:
-        return parse_config(data, known, str(candidate))
+        config = parse_config(data, known, str(candidate))
     except ConfigError as exc:
         raise ConfigError(f"{candidate}: {exc}") from None
+    data_dir = config.options.get("data_dir")
+    if data_dir:  # relative to the configuration file's folder
+        data_dir = Path(data_dir).expanduser()
+        config.options["data_dir"] = str(data_dir if data_dir.is_absolute() else candidate.parent / data_dir)
+    from .mapsdir import set_config_data_dir
+
+    set_config_data_dir(config.options.get("data_dir"))
+    return config

@@ -41,6 +41,9 @@ class FileOutcome:
     rejected: int = 0
     errors: int = 0
     warnings: int = 0
+    not_checked: int = 0  # findings of severity not_checked (a check that could not run)
+    not_checked_claims: int = 0  # claims with at least one
+    not_checked_by_rule: Counter = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)  # interchange, group, transaction level
     by_rule: Counter = field(default_factory=Counter)
     unusable: str | None = None  # the one-line reason
@@ -48,13 +51,21 @@ class FileOutcome:
     code_sets: dict[str, list[str]] = field(default_factory=dict)
     report_path: str | None = None
 
-    def count(self, findings: list[Finding]) -> None:
+    def count(self, findings: list[Finding], claim: bool = False) -> None:
+        """Count findings (of one claim when ``claim``: then a claim with a check not run is counted too)."""
+        unchecked = False
         for f in findings:
             if f.severity == "error":
                 self.errors += 1
             elif f.severity == "warning":
                 self.warnings += 1
+            elif f.severity == "not_checked":
+                self.not_checked += 1
+                self.not_checked_by_rule[f.rule] += 1
+                unchecked = True
             self.by_rule[f.rule] += 1
+        if claim and unchecked:
+            self.not_checked_claims += 1
 
     @property
     def exit_code(self) -> int:
@@ -67,4 +78,5 @@ class FileOutcome:
             "rejected": self.rejected,
             "errors": self.errors,
             "warnings": self.warnings,
+            "not_checked": self.not_checked_claims,
         }

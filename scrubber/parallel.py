@@ -288,8 +288,9 @@ def _tally(report_path: str | None, text_path: Path | None = None) -> dict | Non
     if not report_path:
         return None
     tally = {"claims": 0, "accepted": 0, "rejected": 0, "errors": 0, "warnings": 0, "by_rule": {},
-             "text": None}
+             "not_checked_claims": 0, "not_checked_by_rule": {}, "text": None}
     by_rule = tally["by_rule"]
+    unchecked = tally["not_checked_by_rule"]
     text = None
     if text_path is not None:
         text = TextReport(None)
@@ -304,12 +305,18 @@ def _tally(report_path: str | None, text_path: Path | None = None) -> dict | Non
             tally["rejected"] += 1
             if text is not None:
                 text.claim_json(claim)
+        seen_unchecked = False
         for f in claim["findings"]:
             by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
             if f["severity"] == "error":
                 tally["errors"] += 1
             elif f["severity"] == "warning":
                 tally["warnings"] += 1
+            elif f["severity"] == "not_checked":
+                unchecked[f["rule"]] = unchecked.get(f["rule"], 0) + 1
+                seen_unchecked = True
+        if seen_unchecked:
+            tally["not_checked_claims"] += 1
     if text is not None:
         with open(text_path, "w", encoding="utf-8") as fh:
             text.rendered_to(fh)
@@ -386,7 +393,7 @@ def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> Fi
     stem = output_stem(path)
     outcome = FileOutcome(name=path.name)
     outcome.sha256, outcome.size = file_digest(path)
-    outcome.code_sets = code_sets_used()
+    outcome.code_sets = code_sets_used(as_of)
     text = TextReport(text_out) if text_out is not None else None
     if text:
         text.start(outcome)
@@ -426,6 +433,9 @@ def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> Fi
             outcome.errors += 1
         elif f["severity"] == "warning":
             outcome.warnings += 1
+        elif f["severity"] == "not_checked":
+            outcome.not_checked += 1
+            outcome.not_checked_by_rule[f["rule"]] += 1
 
     # Claims, in order: counted by the workers; their report lines and rendered text copied as bytes.
     for r in results:
@@ -439,6 +449,10 @@ def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> Fi
         outcome.warnings += tally["warnings"]
         for rule, n in tally["by_rule"].items():
             outcome.by_rule[rule] += n
+        outcome.not_checked_claims += tally["not_checked_claims"]
+        for rule, n in tally["not_checked_by_rule"].items():
+            outcome.not_checked += n
+            outcome.not_checked_by_rule[rule] += n
     if outcome.claims == 0:
         return None
     if text:

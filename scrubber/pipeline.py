@@ -62,16 +62,11 @@ def file_digest(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def code_sets_used() -> dict[str, list[str]]:
-    try:
-        from .codesets.icd10cm import load_icd10cm
-    except ImportError:  # pragma: no cover - the package always ships it
-        return {}
-    try:
-        table = load_icd10cm()
-    except (OSError, ValueError):
-        return {}
-    return {"icd10cm": [f"FY{fy}" for fy in table.fiscal_years]}
+def code_sets_used(as_of=None) -> dict:
+    """The report's ``code_sets`` (see :mod:`scrubber.codesets.coverage`)."""
+    from .codesets.coverage import code_sets_used as used
+
+    return used(as_of)
 
 
 def _add_trailer_findings(outcome: FileOutcome, problems: list, engine: Engine) -> None:
@@ -147,7 +142,7 @@ def scrub_file(
         if path.stat().st_size > limits.file_bytes:
             raise UnusableInput("EN012", f"the file is larger than the limit of {limits.file_bytes} bytes ([limits] file_bytes)")
         outcome.sha256, outcome.size = file_digest(path)
-        outcome.code_sets = code_sets_used()
+        outcome.code_sets = code_sets_used(engine.context.as_of)
         segments = read_segments(
             path, max_segment=min(max_segment, limits.segment_bytes), notes=notes,
             max_elements=limits.elements_per_segment, max_empty=limits.empty_segments,
@@ -163,7 +158,7 @@ def scrub_file(
                 status = claim_status(findings)
                 result = ClaimOutcome(event, findings, status)
                 outcome.claims += 1
-                outcome.count(findings)
+                outcome.count(findings, claim=True)
                 if status == "accepted":
                     outcome.accepted += 1
                     clean.claim(event)

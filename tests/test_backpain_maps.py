@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, claims_by_id, fixture, run_cli, scrub
+from conftest import AS_OF, claims_by_id, fixture, run_cli, scrub, problem_lines
 
 from scrubber.backpain_maps import ENV_DIR, FILES, MapError, load_backpain_maps
 from scrubber.codesets.icd10cm import load_icd10cm
@@ -168,7 +168,7 @@ def test_cli_malformed_map_exits_2_with_one_line(copy, tmp_path, monkeypatch):
     result = run_cli("scrub", fixture("backpain.837"), "--out-dir", tmp_path / "o", "--as-of", "2025-06-01")
     assert result.returncode == 2, result.stdout
     assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
+    lines = problem_lines(result.stderr)
     assert len(lines) == 1 and "groups.toml line" in lines[0] and "'M5.6'" in lines[0], result.stderr
     assert not (tmp_path / "o" / "backpain.report.json").exists()  # stopped before any output
     # The rules command too, when asked to explain a map-driven rule.

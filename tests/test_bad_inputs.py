@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import fixture, run_cli
+from conftest import fixture, run_cli, problem_lines
 
 BAD = {
     "bad_empty.837": "EN001",
@@ -23,7 +23,7 @@ BAD = {
 def test_bad_input_is_unusable(name, rule, tmp_path):
     result = run_cli("scrub", fixture(name), "--out-dir", tmp_path, "--as-of", "2025-06-01")
     assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
+    lines = problem_lines(result.stderr)
     assert len(lines) == 1 and "unusable" in lines[0] and name in lines[0], result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     stem = name.rsplit(".", 1)[0]

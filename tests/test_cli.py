@@ -42,7 +42,7 @@ def test_json_format_is_the_report(tmp_path):
     assert report["input"]["name"] == "sample.837" and len(report["input"]["sha256"]) == 64
     assert report["input"]["bytes"] == fixture("sample.837").stat().st_size
     # 3 errors: DP002, DP001 and SX006 (issue 5: pyx12's 837P map requires SV107, which SAMPLE-NOPTR lacks)
-    assert report["summary"] == {"claims": 5, "accepted": 3, "rejected": 2, "errors": 3, "warnings": 0}
+    assert report["summary"] == {"claims": 5, "accepted": 3, "rejected": 2, "errors": 3, "warnings": 0, "not_checked": 0}
     claim = next(c for c in report["claims"] if c["claim_id"] == "SAMPLE-BADPTR")
     assert set(claim) == {"claim_id", "status", "interchange", "group", "transaction", "charge", "service_lines", "findings"}
     f = claim["findings"][0]
@@ -177,7 +177,7 @@ def test_installed_package_runs_outside_the_checkout(tmp_path):
     )
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert report["code_sets"]["icd10cm"][-1] == "FY2026"
+    assert report["code_sets"]["icd10cm"][-1] == "FY2027"
     assert (tmp_path / "out" / "sample.clean.837").exists()
     where = subprocess.run([sys.executable, "-c", "import scrubber, scrubber.mapsdir as m; print(m.maps_dir())"],
                            capture_output=True, text=True, cwd=tmp_path)

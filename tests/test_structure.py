@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, claims_by_id, fixture, run_cli, scrub
+from conftest import CORPUS, claims_by_id, fixture, run_cli, scrub, problem_lines
 from pyx12check import pyx12_errors
 from scrubber.config import parse_config
 from scrubber.engine import known_codes
@@ -160,7 +160,7 @@ def test_837i_labelled_837p_in_gs08_is_unusable(tmp_path):
     path = write(tmp_path, "mixed.837", CLEAN.replace("ST*837*0001*005010X222A1", "ST*837*0001*005010X223A2"))
     assert "GS*HC" in CLEAN and "005010X222A1~" in CLEAN.split("ST*", 1)[0]  # GS08 stays 005010X222A1
     out = run_cli("scrub", path, "--out-dir", tmp_path / "o")
-    assert out.returncode == 2 and "837I" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert out.returncode == 2 and "837I" in out.stderr and len(problem_lines(out.stderr)) == 1
     report = json.loads((tmp_path / "o" / "mixed.report.json").read_text())
     assert report["findings"][-1]["rule"] == "EN007"
 

@@ -287,10 +287,10 @@ def fy2019_claims() -> list[mf.Claim]:
 def outside_claims() -> list[mf.Claim]:
     EDITS["DX002-PASS-ICD9ERA"] = set_hi(("BK", "7242"), ("BF", "7231"))
     return [
-        two("DX110-FAIL-LATE", ["M5450", "M546"], dos="20261005", note="2026-10-05 is FY2027, past FY2026"),
+        two("DX110-FAIL-LATE", ["M5450", "M546"], dos="20271005", note="2027-10-05 is FY2028, past FY2027"),
         two("DX110-FAIL-EARLY", ["M5450", "M546"], dos="20150915", note="2015-09-15 is before ICD-10-CM (FY2016)"),
-        two("DX110-LATE-M545", ["M545", "M546"], dos="20261005", note="FY2027 date, checked against FY2026: M54.5 a header"),
-        two("DX110-PASS", ["M5450", "M546"], dos="20260930", note="2026-09-30, the last day of FY2026"),
+        two("DX110-LATE-M545", ["M545", "M546"], dos="20271005", note="FY2028 date, checked against FY2027: M54.5 a header"),
+        two("DX110-PASS", ["M5450", "M546"], dos="20270930", note="2027-09-30, the last day of FY2027"),
         two("DX002-PASS-ICD9ERA", ["M5450", "M546"], dos="20150915", note="BK/BF on 2015-09-15 (ICD-9 era)"),
     ]
 

@@ -10,6 +10,7 @@ never a silent pass.
 from __future__ import annotations
 
 from collections.abc import Iterator
+import datetime
 from datetime import date
 
 from ..codesets.icd10cm import format_code
@@ -207,13 +208,16 @@ class _IcdChecker:
                 if fy > newest:
                     late = max(late, d) if late else d
                     fy = newest
-                found = self.verdict(table, code, fy)
+                    release = table.release_of(datetime.date(newest, 9, 30))
+                else:
+                    release = table.release_of(d) if table.april else fy
+                found = self.verdict(table, code, release)
                 if found is None or (found[0], dx.position) in reported:
                     continue
                 reported.add((found[0], dx.position))
                 rule, why = found
                 items.append((rule, dx.segment, f"Diagnosis {format_code(code)} ({dx.ref}) {why} for the date of "
-                              f"service {d.isoformat()} (ICD-10-CM FY{fy}).", dx.ref, code))
+                              f"service {d.isoformat()} (ICD-10-CM {table.release_label(release)}).", dx.ref, code))
         if late is not None:
             items.append(("DX110", hi, f"Date of service {late.isoformat()} is in FY{table.fiscal_year_of(late)}, past the "
                           f"newest loaded ICD-10-CM code set (FY{newest}, to {newest}-09-30); its diagnosis codes were "
@@ -225,20 +229,27 @@ class _IcdChecker:
         return items
 
 
-def _verdict(table, code: str, fy: int) -> tuple[str, str] | None:
-    status = table.status(code, fy)
+def _verdict(table, code: str, release: int | tuple[int, int]) -> tuple[str, str] | None:
+    fy = release[0] if isinstance(release, tuple) else release
+    status = table.status(code, release)
     if status.billable:
         return None
     if status.exists:
-        children = table.billable_children(code, fy, limit=8)
+        children = table.billable_children(code, release, limit=8)
         if children:
-            more = table.billable_children(code, fy, limit=9)
+            more = table.billable_children(code, release, limit=9)
             names = ", ".join(format_code(c) for c in children) + (", ..." if len(more) > len(children) else "")
             return "DX102", f"is a header, not billable: it needs more characters ({names})"
         return "DX102", "is a header, not billable: it needs more characters"
     years = table.years_of(code)
-    if not years:
+    aprils = table.years_of(code, april=True) if table.april else []
+    if not years and not aprils:
         return "DX101", "does not exist in ICD-10-CM"
+    if isinstance(release, tuple) and any(y == fy for y, _ in years):
+        return "DX103", f"is no longer valid: the FY{fy} April update (dates from {fy}-04-01) deleted it"
+    if not isinstance(release, tuple) and any(y == fy for y, _ in aprils):
+        return "DX103", f"is not valid yet: it is valid from {fy}-04-01 (the FY{fy} April update)"
+    years = sorted(set(years) | set(aprils))
     billable = [y for y, b in years if b] or [y for y, _ in years]
     later = [y for y in billable if y > fy]
     earlier = [y for y in billable if y < fy]

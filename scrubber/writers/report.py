@@ -239,6 +239,12 @@ class TextReport:
             f"  claims {outcome.claims}, accepted {outcome.accepted}, rejected {outcome.rejected} "
             f"({outcome.errors} errors, {outcome.warnings} warnings)\n"
         )
+        if outcome.not_checked:
+            # Checks that did not run (a date outside the loaded code sets ...): never hidden
+            # behind "0 warnings".
+            ranked = sorted(outcome.not_checked_by_rule.items(), key=lambda item: (-item[1], item[0]))
+            w(f"  not checked: {outcome.not_checked_claims} claim{'s' if outcome.not_checked_claims != 1 else ''}; "
+              + ", ".join(f"{rule} x{n}" for rule, n in ranked) + "\n")
         if outcome.by_rule:
             ranked = sorted(outcome.by_rule.items(), key=lambda item: (-item[1], item[0]))[:5]
             top = ", ".join(f"{rule} x{n}" for rule, n in ranked)
