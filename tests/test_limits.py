@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import fixture, run_cli
+from conftest import fixture, run_cli, problem_lines
 
 
 def scrub_with(tmp_path, data: bytes, limits: str):
@@ -22,7 +22,7 @@ def scrub_with(tmp_path, data: bytes, limits: str):
 
 def assert_unusable(result, report, rule, words):
     assert result.returncode == 2, result.stdout
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr and len(problem_lines(result.stderr)) == 1
     assert words in result.stderr
     assert report["status"] == "unusable" and report["findings"][-1]["rule"] == rule
 
