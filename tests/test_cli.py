@@ -177,7 +177,7 @@ def test_installed_package_runs_outside_the_checkout(tmp_path):
     )
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert report["code_sets"]["icd10cm"][-1] == "FY2026"
+    assert report["code_sets"]["icd10cm"][-1] == "FY2027"
     assert (tmp_path / "out" / "sample.clean.837").exists()
     where = subprocess.run([sys.executable, "-c", "import scrubber, scrubber.mapsdir as m; print(m.maps_dir())"],
                            capture_output=True, text=True, cwd=tmp_path)

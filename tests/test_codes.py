@@ -52,11 +52,11 @@ def test_header_message_names_billable_children(scrubbed):
 
 
 def test_date_past_newest_year_is_checked_against_it_and_says_so(scrubbed):
-    _, report, _ = scrubbed("codes_outside.837", date(2026, 11, 1))
+    _, report, _ = scrubbed("codes_outside.837", date(2027, 11, 1))
     claims = claims_by_id(report)
     late = [f for f in claims["DX110-FAIL-LATE"]["findings"] if f["rule"] == "DX110"]
     assert len(late) == 1 and late[0]["severity"] == "not_checked"
-    assert "FY2027" in late[0]["message"] and "FY2026" in late[0]["message"]
+    assert "FY2028" in late[0]["message"] and "FY2027" in late[0]["message"]
     assert claims["DX110-FAIL-LATE"]["status"] == "accepted"  # not_checked does not reject
     # ... and the newest year still catches what it can.
     assert {"DX110", "DX102"} <= rules_of(claims["DX110-LATE-M545"])
@@ -67,7 +67,7 @@ def test_date_past_newest_year_is_checked_against_it_and_says_so(scrubbed):
 
 def test_report_names_the_code_sets(scrubbed):
     _, report, _ = scrubbed("codes.837")
-    assert report["code_sets"]["icd10cm"] == [f"FY{y}" for y in range(2016, 2027)]
+    assert report["code_sets"]["icd10cm"] == [f"FY{y}" for y in range(2016, 2028)]
 
 
 def test_birth_date_never_in_findings(scrubbed):

@@ -48,8 +48,8 @@ def write_order_file(path: Path, rows: list[tuple[str, bool, str]]) -> Path:
 
 
 def test_shipped_table_header(icd: Icd10cm) -> None:
-    assert icd.fiscal_years == tuple(range(2016, 2027))
-    assert icd.effective == (date(2015, 10, 1), date(2026, 9, 30))
+    assert icd.fiscal_years == tuple(range(2016, 2028))
+    assert icd.effective == (date(2015, 10, 1), date(2027, 9, 30))
     assert "CMS" in icd.source and "ICD-10-CM" in icd.source
     assert len(icd) > 90_000
     assert load_icd10cm() is icd  # default load is cached
@@ -71,8 +71,8 @@ def test_m5450_is_new_in_fy2022(icd: Icd10cm) -> None:
     new = icd.status("M54.50", date(2021, 10, 1))
     assert (new.exists, new.billable) == (True, True)
     assert new.title == "Low back pain, unspecified"
-    assert icd.years_of("M5450") == [(fy, True) for fy in range(2022, 2027)]
-    assert icd.years_of("M545") == [(fy, fy <= 2021) for fy in range(2016, 2027)]
+    assert icd.years_of("M5450") == [(fy, True) for fy in range(2022, 2028)]
+    assert icd.years_of("M545") == [(fy, fy <= 2021) for fy in range(2016, 2028)]
 
 
 def test_m791_fy2019_split(icd: Icd10cm) -> None:
@@ -93,19 +93,19 @@ def test_unknown_code(icd: Icd10cm) -> None:
 
 
 def test_year_outside_table(icd: Icd10cm) -> None:
-    s = icd.status("M5450", date(2026, 10, 1))  # FY2027, not loaded
-    assert (s.fiscal_year, s.exists, s.billable) == (2027, False, False)
-    assert icd.billable_children("M545", 2027) == []
+    s = icd.status("M5450", date(2027, 10, 1))  # FY2028, not loaded
+    assert (s.fiscal_year, s.exists, s.billable) == (2028, False, False)
+    assert icd.billable_children("M545", 2028) == []
 
 
 def test_fiscal_years_and_covers(icd: Icd10cm) -> None:
     assert icd.fiscal_year_of(date(2021, 10, 1)) == 2022
     assert icd.fiscal_year_of(date(2021, 9, 30)) == 2021
     assert icd.fiscal_year_of(date(2030, 12, 31)) == 2031
-    assert icd.covers(date(2015, 10, 1)) and icd.covers(date(2026, 9, 30))
+    assert icd.covers(date(2015, 10, 1)) and icd.covers(date(2027, 9, 30))
     assert not icd.covers(date(2015, 9, 30))
-    assert not icd.covers(date(2026, 10, 1))  # FY2027
-    assert not icd.covers(date(2027, 3, 1))
+    assert not icd.covers(date(2027, 10, 1))  # FY2028
+    assert not icd.covers(date(2028, 3, 1))
 
 
 def test_title(icd: Icd10cm) -> None:
@@ -137,8 +137,8 @@ def test_add_a_year(tmp_path: Path) -> None:
     shipped_sha = hashlib.sha256(SHIPPED.read_bytes()).hexdigest()
     table = tmp_path / "icd10cm.tsv.gz"
     shutil.copyfile(SHIPPED, table)
-    fy2027 = write_order_file(
-        tmp_path / "icd10cm_order_2027.txt",  # uncompressed, as CMS ships it
+    fy2028 = write_order_file(
+        tmp_path / "icd10cm_order_2028.txt",  # uncompressed, as CMS ships it
         [
             ("M545", False, "Low back pain"),
             ("M5450", True, "Low back pain, unspecified"),
@@ -147,26 +147,26 @@ def test_add_a_year(tmp_path: Path) -> None:
             ("M5459", True, "Other low back pain, renamed"),
         ],
     )
-    r = run_build("--add", fy2027, "--out", table)
+    r = run_build("--add", fy2028, "--out", table)
     assert r.returncode == 0, r.stderr
     assert hashlib.sha256(SHIPPED.read_bytes()).hexdigest() == shipped_sha  # shipped table untouched
 
     icd = load_icd10cm(table)
-    assert icd.fiscal_years == tuple(range(2016, 2028))
-    assert icd.effective[1] == date(2027, 9, 30)
-    assert icd.covers(date(2027, 9, 30))
-    new = icd.status("M54.52", date(2026, 10, 1))
-    assert (new.fiscal_year, new.exists, new.billable, new.title) == (2027, True, True, "Made-up low back pain")
-    assert not icd.status("M5452", 2026).exists
-    assert icd.billable_children("M545", 2027) == ["M5450", "M5451", "M5452", "M5459"]
+    assert icd.fiscal_years == tuple(range(2016, 2029))
+    assert icd.effective[1] == date(2028, 9, 30)
+    assert icd.covers(date(2028, 9, 30))
+    new = icd.status("M54.52", date(2027, 10, 1))
+    assert (new.fiscal_year, new.exists, new.billable, new.title) == (2028, True, True, "Made-up low back pain")
+    assert not icd.status("M5452", 2027).exists
+    assert icd.billable_children("M545", 2028) == ["M5450", "M5451", "M5452", "M5459"]
     assert icd.title("M5459") == "Other low back pain, renamed"  # title from the newest year
-    assert not icd.status("A00", 2027).exists  # absent from the (tiny) FY2027 file
-    assert icd.status("A00", 2026).exists
-    assert icd.years_of("M5450") == [(fy, True) for fy in range(2022, 2028)]
+    assert not icd.status("A00", 2028).exists  # absent from the (tiny) FY2028 file
+    assert icd.status("A00", 2027).exists
+    assert icd.years_of("M5450") == [(fy, True) for fy in range(2022, 2029)]
     assert len(icd) == len(load_icd10cm()) + 1
 
-    again = run_build("--add", fy2027, "--out", table)  # the same year twice is refused
-    assert again.returncode != 0 and "2027" in again.stderr
+    again = run_build("--add", fy2028, "--out", table)  # the same year twice is refused
+    assert again.returncode != 0 and "2028" in again.stderr
 
 
 def test_add_equals_full_build(tmp_path: Path) -> None:
@@ -213,14 +213,14 @@ def _line_no(text: str, startswith: str) -> int:
 @pytest.mark.parametrize(
     "old, new, why",
     [
-        ("M5450\t7c0\t7c0\t", "M5450\t7c0\t", "missing field"),
-        ("M5450\t7c0\t7c0\t", "M5450\t7c0\t7cx\t", "bad hex"),
-        ("M5450\t7c0\t7c0\t", "m5450\t7c0\t7c0\t", "lower-case code"),
-        ("M5450\t7c0\t7c0\tLow back pain, unspecified", "M5450\t7c0\t7c0\tLow back\tpain", "tab in title"),
-        ("M5450\t7c0\t7c0\t", "M5450\t7c0\t7e0\t", "billable in a year it does not exist"),
-        ("M5450\t7c0\t7c0\t", "M5450\tfff\t7c0\t", "mask beyond the fiscal years"),
-        ("M5450\t7c0\t7c0\t", "M5440\t7c0\t7c0\t", "out of order"),
-        ("M5450\t7c0\t7c0\t", "M545\t7c0\t7c0\t", "duplicate"),
+        ("M5450\tfc0\tfc0\t", "M5450\tfc0\t", "missing field"),
+        ("M5450\tfc0\tfc0\t", "M5450\tfc0\tfcx\t", "bad hex"),
+        ("M5450\tfc0\tfc0\t", "m5450\tfc0\tfc0\t", "lower-case code"),
+        ("M5450\tfc0\tfc0\tLow back pain, unspecified", "M5450\tfc0\tfc0\tLow back\tpain", "tab in title"),
+        ("M5450\tfc0\tfc0\t", "M5450\tfc0\tfe0\t", "billable in a year it does not exist"),
+        ("M5450\tfc0\tfc0\t", "M5450\t1fff\tfc0\t", "mask beyond the fiscal years"),
+        ("M5450\tfc0\tfc0\t", "M5440\tfc0\tfc0\t", "out of order"),
+        ("M5450\tfc0\tfc0\t", "M545\tfc0\tfc0\t", "duplicate"),
     ],
 )
 def test_malformed_table_names_line(tmp_path: Path, old: str, new: str, why: str) -> None:

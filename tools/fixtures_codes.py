@@ -13,7 +13,7 @@ builders, with a per-claim edit of the generated segments where a fault cannot b
 | `codes.837` | 2025-06-01 | HI format, ICD-10-CM validity, balancing, dates, identifiers, timely filing (dates March 2025) |
 | `codes_fy2022.837` | 2022-03-01 | FY2021/FY2022 boundary: M54.5 and M54.50 on 2021-09-30 and 2021-10-01; POS 10 before 2022 |
 | `codes_fy2019.837` | 2019-03-01 | FY2018/FY2019 boundary: M79.1 on 2018-09-30 and 2018-10-01 |
-| `codes_outside.837` | 2026-11-01 | dates of service outside the loaded ICD-10-CM years (FY2027, before 2015-10-01) |
+| `codes_outside.837` | 2027-11-01 | dates of service outside the loaded ICD-10-CM years (FY2028, before 2015-10-01) |
 | `codes_envelope.837` | 2025-06-01 | wrong SE01 and GE02 (EN101, EN102 warnings; the outputs recount) |
 
 Each claim's CLM01 names its case (`DX102-FAIL`, `DX102-PASS` ...); ``CASES`` below says what it is.
@@ -287,10 +287,10 @@ def fy2019_claims() -> list[mf.Claim]:
 def outside_claims() -> list[mf.Claim]:
     EDITS["DX002-PASS-ICD9ERA"] = set_hi(("BK", "7242"), ("BF", "7231"))
     return [
-        two("DX110-FAIL-LATE", ["M5450", "M546"], dos="20261005", note="2026-10-05 is FY2027, past FY2026"),
+        two("DX110-FAIL-LATE", ["M5450", "M546"], dos="20271005", note="2027-10-05 is FY2028, past FY2027"),
         two("DX110-FAIL-EARLY", ["M5450", "M546"], dos="20150915", note="2015-09-15 is before ICD-10-CM (FY2016)"),
-        two("DX110-LATE-M545", ["M545", "M546"], dos="20261005", note="FY2027 date, checked against FY2026: M54.5 a header"),
-        two("DX110-PASS", ["M5450", "M546"], dos="20260930", note="2026-09-30, the last day of FY2026"),
+        two("DX110-LATE-M545", ["M545", "M546"], dos="20271005", note="FY2028 date, checked against FY2027: M54.5 a header"),
+        two("DX110-PASS", ["M5450", "M546"], dos="20270930", note="2027-09-30, the last day of FY2027"),
         two("DX002-PASS-ICD9ERA", ["M5450", "M546"], dos="20150915", note="BK/BF on 2015-09-15 (ICD-9 era)"),
     ]
 
