@@ -188,7 +188,7 @@ def test_cli_maps_not_loaded_when_backpain_rules_are_off(copy, tmp_path, monkeyp
 # --- the build script ---------------------------------------------------------------------------------
 
 
-def test_excludes1_map_matches_the_build_script():
+def _excludes_builder():
     if importlib.util.find_spec("simple_icd_10_cm") is None:
         pytest.skip("simple-icd-10-cm is not installed (pip install '.[test]'): cannot rebuild excludes1.toml")
     sys.path.insert(0, str(ROOT / "tools"))
@@ -196,9 +196,48 @@ def test_excludes1_map_matches_the_build_script():
         import build_backpain_excludes as build
     finally:
         sys.path.pop(0)
+    if not build.COMPARE.is_file():
+        pytest.skip(f"../shared/codesets absent: {build.COMPARE} not found, cannot rebuild excludes1.toml")
+    return build
+
+
+def test_excludes1_map_matches_the_build_script():
+    build = _excludes_builder()
     text, n = build.build()
     assert n >= 20
     assert (SHIPPED / "excludes1.toml").read_text(encoding="utf-8") == text, "run tools/build_backpain_excludes.py"
+
+
+def test_excludes1_covers_fy2027_only_with_every_note_confirmed(tmp_path):
+    """The shipped file runs to 2027-09-30 because the comparison marks every note it uses the same in
+    FY2027; one note not confirmed and the rebuilt file ends 2026-09-30 and names the note."""
+    build = _excludes_builder()
+    text, _ = build.build()
+    assert "effective_to = 2027-09-30" in text and "FY2025 is assumed unchanged" in text
+    assert "sha256 " + __import__("hashlib").sha256(build.COMPARE.read_bytes()).hexdigest() in text
+    assert "socrates-icd-coder-medicodio data/raw/icd10cm_tabular_2027.xml @858cb6b" in text  # the FY2027 side
+    assert "S39.012" in text.split("coverage_note = ")[1].split("\n")[0]  # walked, not compared: said so
+    row = "M54.6\tpain in thoracic spine due to intervertebral disc disorder (M51.-)\tyes\tyes"
+    original = build.COMPARE.read_text(encoding="utf-8")
+    assert row in original
+    changed = tmp_path / build.COMPARE.name
+    changed.write_text(original.replace(row, row[: -len("yes")] + "no"), encoding="utf-8")
+    text, _ = build.build(changed)
+    assert "effective_to = 2026-09-30" in text and "FY2027 not checked" in text
+    assert "#   M54.6: pain in thoracic spine due to intervertebral disc disorder (M51.-) (yes/no)" in text
+    changed.write_text(original.replace(row + "\n", ""), encoding="utf-8")  # the note absent: the same
+    text, _ = build.build(changed)
+    assert "effective_to = 2026-09-30" in text and "(absent)" in text
+
+
+def test_excludes1_build_refuses_a_comparison_of_other_elements(tmp_path):
+    build = _excludes_builder()
+    changed = tmp_path / build.COMPARE.name
+    changed.write_text(build.COMPARE.read_text(encoding="utf-8").replace("S23.3/S23.4.", "S23.3.", 1), encoding="utf-8")
+    with pytest.raises(SystemExit, match="COMPARE_SCOPE"):
+        build.build(changed)
+    with pytest.raises(SystemExit, match="cannot read"):
+        build.build(tmp_path / "missing.tsv")
 
 
 # --- severity of entries with and without a checked public source ---------------------------------
