@@ -95,19 +95,23 @@ def test_every_entry_records_its_source_and_dates(maps):
                 assert re.search(r"no (LCD|public|NCD)|not checked|project's choice|convention", e.source), (name, e.label)
 
 
-def test_map_codes_are_icd10cm_codes():
-    """Every exact code in groups.toml and sequencing/specificity exists in FY2026; every prefix has codes."""
+def test_map_codes_are_icd10cm_codes(maps):
+    """Every exact code in groups.toml, sequencing/specificity and excludes1.toml exists in each fiscal
+    year its file covers; every prefix has billable codes then (tests/test_fy2027.py: FY2026 vs FY2027)."""
     icd = load_icd10cm()
     pattern = re.compile(r'"([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(\.?-)?"')
     for name in ("groups.toml", "sequencing.toml", "specificity.toml", "excludes1.toml"):
+        mf = maps.files[name]
+        years = range(icd.fiscal_year_of(mf.effective_from), icd.fiscal_year_of(mf.effective_to) + 1)
+        assert 2027 in years, name
         text = (SHIPPED / name).read_text(encoding="utf-8")
         for m in pattern.finditer(text):
             code, prefix = m.group(1).replace(".", ""), bool(m.group(2))
-            if prefix:
-                assert icd.billable_children(code, 2026, limit=1) or icd.status(code, 2026).billable, (name, m.group(0))
-            else:
-                st = icd.status(code, 2026)
-                assert st.exists, (name, code)
+            for fy in years:
+                if prefix:
+                    assert icd.billable_children(code, fy, limit=1) or icd.status(code, fy).billable, (name, m.group(0), fy)
+                else:
+                    assert icd.status(code, fy).exists, (name, code, fy)
 
 
 # --- malformed maps ----------------------------------------------------------------------------------
@@ -133,7 +137,7 @@ def test_toml_syntax_error_names_file_and_line(copy):
         ("sequencing.toml", 'label = "scoliosis"', 'label = "scoliosis"\nseverity = "error"', "unknown key 'severity'"),
         ("specificity.toml", "public_source = true", "", None),  # optional key: still loads
         ("timed.toml", 'source = "CMS Pub. 100-04 ch. 5 sec. 20.2; CMS therapy code list (timed codes)"\n', "", "missing key 'source'"),
-        ("groups.toml", "effective_to = 2026-09-30", 'effective_to = "2026-09-30"', "must be a date"),
+        ("groups.toml", "effective_to = 2027-09-30", 'effective_to = "2027-09-30"', "must be a date"),
         ("groups.toml", 'name = "cervical"', 'name = "thoracic"', "group 'thoracic' is already mapped"),
     ],
 )
