@@ -508,6 +508,8 @@ def describe_sources(maps: BackpainMaps, files: tuple[str, ...]) -> str:
         mf = maps.files[name]
         out.append(f"maps/{MAP_NAME}/{name}: {mf.title}; effective {mf.effective_from}..{mf.effective_to}")
         out.append(f"  source: {mf.source}")
+        if mf.meta.get("coverage_note"):  # what the dates rest on where a year was not (fully) checked
+            out.append(f"  coverage: {mf.meta['coverage_note']}")
         for e in maps.entries_of(name):
             flag = "" if e.public_source else " [no public source checked: warning only]"
             src = "" if e.source == mf.source else f": {e.source}"

@@ -90,3 +90,34 @@ def scrubbed(tmp_path_factory):
 
 def claims_by_id(report: dict) -> dict[str, dict]:
     return {c["claim_id"]: c for c in report["claims"]}
+
+
+def make_fixtures():
+    """tools/make_fixtures.py, the builders of the synthetic fixtures (imported once)."""
+    tools = str(ROOT / "tools")
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    import make_fixtures as mf
+
+    return mf
+
+
+def write_837(path: Path, subscribers: list, edits: dict | None = None, isa13: str = "000000901") -> Path:
+    """A synthetic 837P at ``path``: one billing provider with ``subscribers``
+    (``make_fixtures().Subscriber`` with their claims). ``edits`` maps a CLM01 to a function that
+    changes that claim's generated segments (a 2400 NTE, SV103 = MJ ...), as the fixture scripts do."""
+    mf = make_fixtures()
+    original = mf.claim_segments
+
+    def edited(claim):
+        segs = original(claim)
+        edit = (edits or {}).get(claim.clm_id)
+        return edit(segs) if edit else segs
+
+    mf.claim_segments = edited  # transaction_segments looks it up at call time
+    try:
+        st = mf.transaction_segments("0001", [mf.BillingProvider(**mf.BP_ONE, subscribers=subscribers)])
+    finally:
+        mf.claim_segments = original
+    mf.write_837(path, [(mf.interchange(isa13, [mf.group("1", [st])], mf.STD_LF), mf.STD_LF)])
+    return path

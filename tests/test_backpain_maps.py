@@ -92,22 +92,26 @@ def test_every_entry_records_its_source_and_dates(maps):
     for name in FILES:
         for e in maps.entries_of(name):
             if not e.public_source:
-                assert re.search(r"no (LCD|public|NCD)|not checked|issue 4|convention", e.source), (name, e.label)
+                assert re.search(r"no (LCD|public|NCD)|not checked|project's choice|convention", e.source), (name, e.label)
 
 
-def test_map_codes_are_icd10cm_codes():
-    """Every exact code in groups.toml and sequencing/specificity exists in FY2026; every prefix has codes."""
+def test_map_codes_are_icd10cm_codes(maps):
+    """Every exact code in groups.toml, sequencing/specificity and excludes1.toml exists in each fiscal
+    year its file covers; every prefix has billable codes then (tests/test_fy2027.py: FY2026 vs FY2027)."""
     icd = load_icd10cm()
     pattern = re.compile(r'"([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(\.?-)?"')
     for name in ("groups.toml", "sequencing.toml", "specificity.toml", "excludes1.toml"):
+        mf = maps.files[name]
+        years = range(icd.fiscal_year_of(mf.effective_from), icd.fiscal_year_of(mf.effective_to) + 1)
+        assert 2027 in years, name
         text = (SHIPPED / name).read_text(encoding="utf-8")
         for m in pattern.finditer(text):
             code, prefix = m.group(1).replace(".", ""), bool(m.group(2))
-            if prefix:
-                assert icd.billable_children(code, 2026, limit=1) or icd.status(code, 2026).billable, (name, m.group(0))
-            else:
-                st = icd.status(code, 2026)
-                assert st.exists, (name, code)
+            for fy in years:
+                if prefix:
+                    assert icd.billable_children(code, fy, limit=1) or icd.status(code, fy).billable, (name, m.group(0), fy)
+                else:
+                    assert icd.status(code, fy).exists, (name, code, fy)
 
 
 # --- malformed maps ----------------------------------------------------------------------------------
@@ -133,7 +137,7 @@ def test_toml_syntax_error_names_file_and_line(copy):
         ("sequencing.toml", 'label = "scoliosis"', 'label = "scoliosis"\nseverity = "error"', "unknown key 'severity'"),
         ("specificity.toml", "public_source = true", "", None),  # optional key: still loads
         ("timed.toml", 'source = "CMS Pub. 100-04 ch. 5 sec. 20.2; CMS therapy code list (timed codes)"\n', "", "missing key 'source'"),
-        ("groups.toml", "effective_to = 2026-09-30", 'effective_to = "2026-09-30"', "must be a date"),
+        ("groups.toml", "effective_to = 2027-09-30", 'effective_to = "2027-09-30"', "must be a date"),
         ("groups.toml", 'name = "cervical"', 'name = "thoracic"', "group 'thoracic' is already mapped"),
     ],
 )
@@ -188,7 +192,7 @@ def test_cli_maps_not_loaded_when_backpain_rules_are_off(copy, tmp_path, monkeyp
 # --- the build script ---------------------------------------------------------------------------------
 
 
-def test_excludes1_map_matches_the_build_script():
+def _excludes_builder():
     if importlib.util.find_spec("simple_icd_10_cm") is None:
         pytest.skip("simple-icd-10-cm is not installed (pip install '.[test]'): cannot rebuild excludes1.toml")
     sys.path.insert(0, str(ROOT / "tools"))
@@ -196,9 +200,48 @@ def test_excludes1_map_matches_the_build_script():
         import build_backpain_excludes as build
     finally:
         sys.path.pop(0)
+    if not build.COMPARE.is_file():
+        pytest.skip(f"../shared/codesets absent: {build.COMPARE} not found, cannot rebuild excludes1.toml")
+    return build
+
+
+def test_excludes1_map_matches_the_build_script():
+    build = _excludes_builder()
     text, n = build.build()
     assert n >= 20
     assert (SHIPPED / "excludes1.toml").read_text(encoding="utf-8") == text, "run tools/build_backpain_excludes.py"
+
+
+def test_excludes1_covers_fy2027_only_with_every_note_confirmed(tmp_path):
+    """The shipped file runs to 2027-09-30 because the comparison marks every note it uses the same in
+    FY2027; one note not confirmed and the rebuilt file ends 2026-09-30 and names the note."""
+    build = _excludes_builder()
+    text, _ = build.build()
+    assert "effective_to = 2027-09-30" in text and "FY2025 is assumed unchanged" in text
+    assert "sha256 " + __import__("hashlib").sha256(build.COMPARE.read_bytes()).hexdigest() in text
+    assert "socrates-icd-coder-medicodio data/raw/icd10cm_tabular_2027.xml @858cb6b" in text  # the FY2027 side
+    assert "S39.012" in text.split("coverage_note = ")[1].split("\n")[0]  # walked, not compared: said so
+    row = "M54.6\tpain in thoracic spine due to intervertebral disc disorder (M51.-)\tyes\tyes"
+    original = build.COMPARE.read_text(encoding="utf-8")
+    assert row in original
+    changed = tmp_path / build.COMPARE.name
+    changed.write_text(original.replace(row, row[: -len("yes")] + "no"), encoding="utf-8")
+    text, _ = build.build(changed)
+    assert "effective_to = 2026-09-30" in text and "FY2027 not checked" in text
+    assert "#   M54.6: pain in thoracic spine due to intervertebral disc disorder (M51.-) (yes/no)" in text
+    changed.write_text(original.replace(row + "\n", ""), encoding="utf-8")  # the note absent: the same
+    text, _ = build.build(changed)
+    assert "effective_to = 2026-09-30" in text and "(absent)" in text
+
+
+def test_excludes1_build_refuses_a_comparison_of_other_elements(tmp_path):
+    build = _excludes_builder()
+    changed = tmp_path / build.COMPARE.name
+    changed.write_text(build.COMPARE.read_text(encoding="utf-8").replace("S23.3/S23.4.", "S23.3.", 1), encoding="utf-8")
+    with pytest.raises(SystemExit, match="COMPARE_SCOPE"):
+        build.build(changed)
+    with pytest.raises(SystemExit, match="cannot read"):
+        build.build(tmp_path / "missing.tsv")
 
 
 # --- severity of entries with and without a checked public source ---------------------------------

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from conftest import ROOT, claims_by_id, fixture, run_cli, scrub
+from conftest import ROOT, claims_by_id, fixture, make_fixtures, run_cli, scrub, write_837
 from scrubber.reader import read_segments
 from scrubber.rules.claim_data import luhn_npi_ok
 
@@ -63,6 +63,37 @@ def test_date_past_newest_year_is_checked_against_it_and_says_so(scrubbed):
     early = next(f for f in claims["DX110-FAIL-EARLY"]["findings"] if f["rule"] == "DX110")
     assert early["severity"] == "not_checked" and "2015-10-01" in early["message"]
     assert "DX110" not in rules_of(claims["DX110-PASS"])
+
+
+def test_place_of_service_effective_dates(tmp_path):
+    """POS 02 is effective 2017-01-01 and 66 2024-08-01 (maps/pos/SOURCE.md): ID006 on a date of
+    service before that, in CLM05-1 or SV105, and none from that day on."""
+    mf = make_fixtures()
+    L = mf.Line
+
+    def claim(clm_id, pos, dos, line_pos=""):
+        return mf.Claim(clm_id, ["M546"], [L("99213", "100", "1", dos=dos, pos=line_pos)], pos=pos)
+
+    claims = [
+        claim("POS02-20161231", "02", "20161231"),
+        claim("POS02-20170101", "02", "20170101"),
+        claim("POS66-20240731", "66", "20240731"),
+        claim("POS66-20240801", "66", "20240801"),
+        claim("POS66-SV105-20240731", "11", "20240731", line_pos="66"),
+        claim("POS66-SV105-20240801", "11", "20240801", line_pos="66"),
+    ]
+    path = write_837(tmp_path / "pos.837", [mf.Subscriber(mf.person(74), claims=claims)], isa13="000000910")
+    _, report = scrub(path, tmp_path / "out")
+    found = {cid: [f for f in c["findings"] if f["rule"] == "ID006"] for cid, c in claims_by_id(report).items()}
+    for cid, element, since in (("POS02-20161231", "CLM05-1", "2017-01-01"), ("POS66-20240731", "CLM05-1", "2024-08-01"),
+                                ("POS66-SV105-20240731", "SV105", "2024-08-01")):
+        assert len(found[cid]) == 1, (cid, found[cid])
+        f = found[cid][0]
+        assert f["element"] == element and f["severity"] == "error" and f"valid from {since}" in f["message"], f
+    for cid in ("POS02-20170101", "POS66-20240801", "POS66-SV105-20240801"):
+        assert found[cid] == [], (cid, found[cid])
+    rejected = {c["claim_id"] for c in report["claims"] if c["status"] == "rejected"}
+    assert rejected == {"POS02-20161231", "POS66-20240731", "POS66-SV105-20240731"}
 
 
 def test_report_names_the_code_sets(scrubbed):

@@ -91,7 +91,8 @@ def test_explain_prints_docs_with_source_and_map_sources():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for text in ("## What it does", "## Why is this bad", "Source: ICD-10-CM tabular FY2026",
-                 "maps/backpain/excludes1.toml", "simple-icd-10-cm", "lumbago with sciatica (M54.4-)"):
+                 "maps/backpain/excludes1.toml", "simple-icd-10-cm", "lumbago with sciatica (M54.4-)",
+                 "effective 2024-10-01..2027-09-30", "CMS FY2027 tabular XML", "FY2025 is assumed unchanged"):
         assert text in out, text
     result = run_cli("rules", "--explain", "px002")
     assert result.returncode == 0, result.stderr

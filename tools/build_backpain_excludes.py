@@ -11,22 +11,49 @@ Each note names the excluded code(s) in parentheses: ``lumbago with sciatica (M5
 whose parenthesis holds no code (or a range of categories like ``(A00-B99)``) is kept as a
 category range when it is one, otherwise skipped and listed in the file's header.
 
+FY2027: the package holds the FY2026 tabular only. The notes are checked against the FY2027 tabular
+through a comparison file (``../shared/codesets/icd10cm/excludes1_backpain_fy2026_vs_fy2027.tsv`` by
+default, ``--compare FILE`` otherwise): one row per Excludes1 note of the elements it read, marked
+``yes`` per year. Every note emitted must be there with ``yes`` in both years; the file then runs to
+2027-09-30 and its header names the comparison (sha256) and the FY2027 tabular it read. If one note
+is missing or not ``yes`` for FY2027, the file ends 2026-09-30 (FY2027 not checked) and the header
+lists the notes. Elements walked that the comparison did not read are listed as not checked for
+notes FY2027 may have added.
+
     python tools/build_backpain_excludes.py            # (re)write maps/backpain/excludes1.toml
     python tools/build_backpain_excludes.py --check    # exit 1 if the shipped file differs
     python tools/build_backpain_excludes.py --stdout   # print it
+    python tools/build_backpain_excludes.py --compare FILE   # another copy of the comparison file
 
-Deterministic: the same package version gives a byte-identical file.
+Deterministic: the same package version and comparison file give a byte-identical file.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "maps" / "backpain" / "excludes1.toml"
+COMPARE = REPO.parent / "shared" / "codesets" / "icd10cm" / "excludes1_backpain_fy2026_vs_fy2027.tsv"
+
+# What the comparison file read (its first header line says so, word for word; if it changes, update
+# the sets below to match before trusting it). Names as simple-icd-10-cm spells them: chapters "13",
+# blocks "M50-M54" (the file writes "section:M50-M54"), categories and subcategories with the dot.
+COMPARE_SCOPE = (
+    "chapter 13 header, sections M40-M43/M45-M49/M50-M54/M99, categories M40-M54 and M99 with all "
+    "subcodes, F45.4/F45.41, M79/M79.1, S33/S33.0/S33.5, S23.3/S23.4."
+)
+_COMPARED_CHAPTERS = frozenset({"13"})
+_COMPARED_BLOCKS = frozenset({"M40-M43", "M45-M49", "M50-M54", "M99"})
+_COMPARED_CATEGORIES = frozenset([f"M{n}" for n in range(40, 55)] + ["M99"])  # with every code below
+_COMPARED_CODES = frozenset({"F45.4", "F45.41", "M79", "M79.1", "S33", "S33.0", "S33.5", "S23.3", "S23.4"})
+FY2027_TO = "2027-09-30"
+FY2026_TO = "2026-09-30"
 
 # The codes whose Excludes1 notes we take (each with all its descendants). The back-pain family of
 # the rules (maps/backpain/groups.toml, group "back_pain_scope") starts from these.
@@ -72,7 +99,62 @@ def _targets(note: str) -> list[str]:
     return out
 
 
-def build() -> tuple[str, int]:
+@dataclass(frozen=True)
+class Comparison:
+    """The FY2026/FY2027 comparison file: its notes, the sources it names, its sha256."""
+
+    name: str
+    sha256: str
+    fy2026: str  # the FY2026 tabular it read
+    fy2027: str  # the FY2027 tabular it read
+    rows: dict  # (element, note) -> (fy2026 mark, fy2027 mark)
+
+
+def read_comparison(path: Path) -> Comparison:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        sys.exit(f"build_backpain_excludes: cannot read the FY2027 comparison {path}: {exc.strerror or exc} "
+                 "(give it with --compare FILE)")
+    text = data.decode("utf-8")
+    header = [line[1:].strip() for line in text.splitlines() if line.startswith("#")]
+    body = [line for line in text.splitlines() if line and not line.startswith("#")]
+    if not header or not header[0].endswith(COMPARE_SCOPE):
+        sys.exit(f"build_backpain_excludes: {path.name}: its first line no longer reads '...{COMPARE_SCOPE}'; "
+                 "check what it compared and update COMPARE_SCOPE and the _COMPARED_ sets")
+    m = re.search(r"fy2026 = (.+?)\. fy2027 = (.+?), read with ", " ".join(header[1:]))
+    if not m:
+        sys.exit(f"build_backpain_excludes: {path.name}: no 'fy2026 = ... fy2027 = ..., read with' sources line")
+    if not body or body[0].split("\t") != ["element", "excludes1_note", "fy2026", "fy2027"]:
+        sys.exit(f"build_backpain_excludes: {path.name}: columns element, excludes1_note, fy2026, fy2027 expected")
+    rows = {}
+    for line in body[1:]:
+        parts = line.split("\t")
+        if len(parts) != 4:
+            sys.exit(f"build_backpain_excludes: {path.name}: not 4 columns: {line[:60]!r}")
+        rows[(parts[0], parts[1])] = (parts[2], parts[3])
+    return Comparison(path.name, hashlib.sha256(data).hexdigest(), m.group(1), m.group(2), rows)
+
+
+def _element(cm, code: str) -> str:
+    """The comparison file's name of a tabular element."""
+    if cm.is_chapter(code):
+        return f"chapter:{code}"
+    if cm.is_block(code) and not cm.is_category(code):
+        return f"section:{code}"
+    return code
+
+
+def _compared(cm, code: str) -> bool:
+    """Did the comparison read this element's Excludes1 notes?"""
+    if cm.is_chapter(code):
+        return code in _COMPARED_CHAPTERS
+    if cm.is_block(code) and not cm.is_category(code):
+        return code in _COMPARED_BLOCKS
+    return code[:3] in _COMPARED_CATEGORIES or code in _COMPARED_CODES
+
+
+def build(compare: Path = COMPARE) -> tuple[str, int]:
     try:
         from importlib.metadata import version
 
@@ -82,13 +164,22 @@ def build() -> tuple[str, int]:
     pkg_version = version("simple-icd-10-cm")
     data_files = sorted(p.name for p in (Path(cm.__file__).parent / "data").iterdir() if p.suffix in (".xml", ".txt"))
 
+    comparison = read_comparison(compare)
+    if f"simple-icd-10-cm {pkg_version} " not in comparison.fy2026 + " ":
+        sys.exit(f"build_backpain_excludes: {comparison.name} compared {comparison.fy2026!r} for FY2026, "
+                 f"not simple-icd-10-cm {pkg_version}")
+
     pairs: dict[tuple[str, str], str] = {}
     skipped: set[str] = set()
+    walked: set[str] = set()  # tabular elements whose notes were read (7th-character codes are none)
+    used: set[tuple[str, str]] = set()  # (element, note) of the notes emitted
     for root in ROOTS:
         codes = [root, *cm.get_descendants(root)]
         for code in codes:
             chain = [code, *cm.get_ancestors(code)]
             for owner in chain:
+                if not cm.is_extended_subcategory(owner):
+                    walked.add(owner)
                 for note in cm.get_excludes1(owner):
                     targets = _targets(note)
                     if not targets:
@@ -100,24 +191,56 @@ def build() -> tuple[str, int]:
                     scope_pat = scope + ("-" if not cm.is_leaf(scope) else "")
                     if scope_pat.endswith("-") and "." not in scope_pat:
                         scope_pat = scope + ".-"
+                    used.add((_element(cm, owner), note))
                     for t in targets:
                         pairs.setdefault((scope_pat, t), note)
+    unconfirmed = sorted(k for k in used if comparison.rows.get(k) != ("yes", "yes"))
+    unread = sorted((c for c in walked if not _compared(cm, c)), key=_order)
+    fy2027 = not unconfirmed
+    if unconfirmed:
+        print(f"build_backpain_excludes: {len(unconfirmed)} note(s) not marked the same in FY2027 by "
+              f"{comparison.name}: the file ends {FY2026_TO}", file=sys.stderr)
+    fy2027_sources = (
+        f"FY2027: each note compared with the CMS FY2027 tabular XML ({comparison.fy2027}) in "
+        f"{comparison.name} (sha256 {comparison.sha256[:16]})"
+    )
     lines = [HEADER]
     lines.append("[meta]")
     lines.append('title = "ICD-10-CM Excludes1 pairs of the back-pain codes"')
-    lines.append(
-        f'source = "ICD-10-CM tabular FY2026 (CMS/NCHS), April 2026 update, as packaged in simple-icd-10-cm '
-        f'{pkg_version} ({", ".join(data_files)}); notes walked up the ancestors (not inherited in the package)"'
+    source = (
+        f"ICD-10-CM tabular FY2026 (CMS/NCHS), April 2026 update, as packaged in simple-icd-10-cm "
+        f"{pkg_version} ({', '.join(data_files)}); notes walked up the ancestors (not inherited in the package)"
     )
+    source += f"; {fy2027_sources}: all the same" if fy2027 else f"; FY2027 not checked ({len(unconfirmed)} note(s) not confirmed)"
+    lines.append(f"source = {_q(source)}")
     lines.append('generator = "tools/build_backpain_excludes.py"')
     lines.append(f'simple_icd_10_cm = "{pkg_version}"')
     lines.append(f"roots = [{', '.join(_q(r) for r in ROOTS)}]")
     lines.append("effective_from = 2024-10-01")
-    lines.append("effective_to = 2026-09-30")
+    lines.append(f"effective_to = {FY2027_TO if fy2027 else FY2026_TO}")
+    notes = len({note for _, note in used})
+    if fy2027:
+        fy2027_note = (
+            f"FY2027 (2026-10-01..2027-09-30): each of the {notes} notes used is in {comparison.name} and marked the "
+            f"same in the FY2026 and the FY2027 tabular. The elements walked that it did not read ({', '.join(unread)}) "
+            f"have no Excludes1 note in FY2026; notes FY2027 may have added to them were not checked."
+        )
+    else:
+        fy2027_note = (
+            f"FY2027 not checked: {len(unconfirmed)} note(s) used are not marked the same in FY2027 by {comparison.name} "
+            f"(listed in the header), so the file ends {FY2026_TO}."
+        )
     lines.append(
-        'coverage_note = "FY2026 notes. Applied to FY2025 dates (2024-10-01..2025-09-30) as well: the FY2025 tabular '
-        'was not available to this build, so FY2025 is assumed unchanged for these codes (not verified)."'
+        f'coverage_note = "FY2026 notes. {fy2027_note} Applied to FY2025 dates (2024-10-01..2025-09-30) as well: the '
+        f'FY2025 tabular was not available to this build, so FY2025 is assumed unchanged for these codes (not verified)."'
     )
+    lines.append(f"# FY2027 check: {comparison.name} sha256 {comparison.sha256}")
+    lines.append(f"#   FY2026 side: {comparison.fy2026}")
+    lines.append(f"#   FY2027 side: {comparison.fy2027}")
+    if unconfirmed:
+        lines.append("# notes NOT marked the same in FY2027 (so FY2027 is not covered):")
+        lines.extend(f"#   {element}: {note} ({'/'.join(comparison.rows.get((element, note), ('absent',)))})"
+                     for element, note in unconfirmed)
     if skipped:
         lines.append("# notes naming no code (not used):")
         lines.extend(f"#   {s}" for s in sorted(skipped))
@@ -129,6 +252,11 @@ def build() -> tuple[str, int]:
         lines.append(f"note = {_q(note)}")
         lines.append("")
     return "\n".join(lines), len(pairs)
+
+
+def _order(code: str) -> tuple:
+    """Chapters first (by number), then blocks and codes alphabetically."""
+    return (0, int(code), "") if code.isdigit() else (1, 0, code)
 
 
 def _within_roots(code: str) -> bool:
@@ -143,8 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 if the shipped file differs from a fresh build")
     ap.add_argument("--stdout", action="store_true", help="print instead of writing")
+    ap.add_argument("--compare", type=Path, default=COMPARE,
+                    help="the FY2026/FY2027 Excludes1 comparison (default: ../shared/codesets/icd10cm/...)")
     args = ap.parse_args(argv)
-    text, n = build()
+    text, n = build(args.compare)
     if args.stdout:
         sys.stdout.write(text)
         return 0

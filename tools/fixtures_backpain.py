@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write fixtures/edi/backpain.837: failing and passing claims for the back-pain rules (issue 4).
+"""Write fixtures/edi/backpain.837: failing and passing claims for the back-pain rules.
 
 BP001-BP003 (specificity, sequencing, Excludes1), PX001-PX002 (pointed diagnosis supports the
 procedure; Medicare chiropractic subluxation), NC001-NC004 (NCCI pairs, MUE, 8-minute rule).

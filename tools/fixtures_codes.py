@@ -13,7 +13,7 @@ builders, with a per-claim edit of the generated segments where a fault cannot b
 | `codes.837` | 2025-06-01 | HI format, ICD-10-CM validity, balancing, dates, identifiers, timely filing (dates March 2025) |
 | `codes_fy2022.837` | 2022-03-01 | FY2021/FY2022 boundary: M54.5 and M54.50 on 2021-09-30 and 2021-10-01; POS 10 before 2022 |
 | `codes_fy2019.837` | 2019-03-01 | FY2018/FY2019 boundary: M79.1 on 2018-09-30 and 2018-10-01 |
-| `codes_outside.837` | 2026-11-01 | dates of service outside the loaded ICD-10-CM years (FY2027, before 2015-10-01) |
+| `codes_outside.837` | 2027-11-01 | dates of service outside the loaded ICD-10-CM years (FY2028, before 2015-10-01) |
 | `codes_envelope.837` | 2025-06-01 | wrong SE01 and GE02 (EN101, EN102 warnings; the outputs recount) |
 
 Each claim's CLM01 names its case (`DX102-FAIL`, `DX102-PASS` ...); ``CASES`` below says what it is.

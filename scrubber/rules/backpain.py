@@ -305,7 +305,7 @@ class BackPainExcludes1(BackpainRule):
     ancestors) has an Excludes1 note naming the other: M54.5- with M54.4- or S39.012-; M54.6 with
     M51.-; M54.2 with M50.-; M54.1- with M51.1- or M47.2-; M54.- with F45.41 ... The pairs are in
     `maps/backpain/excludes1.toml`, generated from the FY2026 tabular by
-    `tools/build_backpain_excludes.py`.
+    `tools/build_backpain_excludes.py`, each note compared unchanged in the FY2027 tabular.
 
     ## Why is this bad
     Excludes1 means "not coded here": the two conditions cannot occur together, or one is
@@ -326,7 +326,7 @@ class BackPainExcludes1(BackpainRule):
     code = "BP003"
     name = "backpain-excludes1"
     summary = "two diagnoses that an ICD-10-CM Excludes1 note forbids together"
-    source = "ICD-10-CM tabular FY2026 Excludes1 notes; Official Guidelines sec. I.A.12.a; maps/backpain/excludes1.toml"
+    source = "ICD-10-CM tabular FY2026 Excludes1 notes (the same in FY2027); Official Guidelines sec. I.A.12.a; maps/backpain/excludes1.toml"
     map_files = ("excludes1.toml",)
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:

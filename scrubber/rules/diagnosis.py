@@ -667,10 +667,10 @@ class CodeSetNotCovering(_IcdRule):
     covered instead of passing them silently.
 
     ## Example
-    `DTP*472*D8*20261005~` (FY2027) with code sets FY2016-FY2026 loaded.
+    `DTP*472*D8*20271005~` (FY2028) with code sets FY2016-FY2027 loaded.
 
     ## Use instead
-    Add the newer CMS order file: `scrubber codesets add icd10cm_order_2027.txt`.
+    Add the newer CMS order file: `scrubber codesets add icd10cm_order_2028.txt`.
 
     ## References
     maps/icd10cm/SOURCE.md; README "Code sets".
