@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write fixtures/edi/backpain.837: failing and passing claims for the back-pain rules (issue 4).
+"""Write fixtures/edi/backpain.837: failing and passing claims for the back-pain rules.
 
 BP001-BP003 (specificity, sequencing, Excludes1), PX001-PX002 (pointed diagnosis supports the
 procedure; Medicare chiropractic subluxation), NC001-NC004 (NCCI pairs, MUE, 8-minute rule).
@@ -148,17 +148,25 @@ def commercial_claims() -> list[mf.Claim]:
         # NC001 indicator-0 pair
         C("NC001-FAIL", ["M9903", "M9902", "M9901"], [L("98941", "55", "1:2:3", dos=DOS), L("98940", "45", "1", dos=DOS)],
           "NC001: 98941 and 98940 on the same date (modifier indicator 0)"),
+        C("NC001-FAIL-EVAL", ["M9903", "M5450"], [L("98940", "45", "1", dos=DOS), L("97161", "120", "2", dos=DOS)],
+          "NC001: manipulation 98940 and a therapy evaluation 97161 on the same date (modifier indicator 0)"),
         C("NC001-PASS", ["M9903", "M9902", "M9901"], [L("98941", "55", "1:2:3", dos=DOS)],
           "valid: one manipulation level"),
         # NC002 indicator-1 pair
         C("NC002-FAIL", ["M9903", "M5450"], [L("98940", "45", "1", dos=DOS), L("97140", "40", "2", dos=DOS)],
           "NC002: 98940 and 97140 on the same date, 97140 without 59/XS"),
-        C("NC002-FAIL-97530", ["M5450"], [L("97530", "50", "1", dos=DOS), L("97140", "40", "1", dos=DOS)],
-          "NC002: 97530 and 97140 on the same date without modifier"),
+        C("NC002-FAIL-TRACTION", ["M5450"], [L("97012", "40", "1", dos=DOS), L("97140", "40", "1", dos=DOS)],
+          "NC002: traction 97012 (column 1) and 97140 on the same date, 97140 without modifier"),
+        C("NC002-FAIL-EM", ["M9903", "M5450"], [L("98940", "45", "1", dos=DOS), L("99213", "100", "2", dos=DOS)],
+          "NC002: 98940 and office visit 99213 on the same date, 99213 without modifier 25"),
         C("NC002-PASS", ["M9903", "M542"], [L("98940", "45", "1", dos=DOS), L("97140", "40", "2", dos=DOS, modifiers=("XS",))],
           "valid: 97140 with XS (a different region) on the date of 98940"),
-        C("NC002-PASS-59", ["M5450"], [L("97140", "40", "1", dos=DOS), L("97012", "40", "1", dos=DOS, modifiers=("59",))],
-          "valid: traction 97012 with 59 on the date of 97140"),
+        C("NC002-PASS-59", ["M5450"], [L("97012", "40", "1", dos=DOS), L("97140", "40", "1", dos=DOS, modifiers=("59",))],
+          "valid: 97140 with 59 on the date of traction 97012"),
+        C("NC002-PASS-25", ["M9903", "M5450"], [L("98940", "45", "1", dos=DOS), L("99213", "100", "2", dos=DOS, modifiers=("25",))],
+          "valid: office visit 99213 with modifier 25 on the date of 98940"),
+        C("NC002-PASS-97530", ["M5450"], [L("97530", "50", "1", dos=DOS), L("97140", "40", "1", dos=DOS)],
+          "valid: 97530 and 97140 on the same date (their NCCI edit was deleted on 2019-12-31)"),
         C("NC002-PASS-DATES", ["M9903", "M5450"], [L("98940", "45", "1", dos=DOS), L("97140", "40", "2", dos="20250311")],
           "valid: 98940 and 97140 on different dates"),
         # NC003 MUE
