@@ -1,8 +1,9 @@
 """The back-pain maps (``maps/backpain/*.toml``): loading, strict validation and lookup indexes.
 
 The rules in :mod:`scrubber.rules.backpain` and :mod:`scrubber.rules.procedures` hold no clinical
-content: code groups, region requirements, sequencing, Excludes1 pairs, NCCI pairs, MUE values and
-timed codes are all read from these files. Each file has a ``[meta]`` table (title, source,
+content: code groups, region requirements, sequencing, Excludes1 pairs and timed codes are all read
+from these files (the NCCI edits are the CMS tables of ``maps/ncci/``, see
+:mod:`scrubber.codesets.ncci`). Each file has a ``[meta]`` table (title, source,
 effective_from, effective_to) and arrays of entries, each with its own ``source``; an entry with
 ``public_source = false`` says no public source was found (or checked) for it, and its findings are
 warnings whatever the rule's default.
@@ -26,12 +27,11 @@ from .mapsdir import map_path
 
 MAP_NAME = "backpain"
 ENV_DIR = "SCRUBBER_BACKPAIN_MAPS"  # a folder to read the back-pain maps from instead of maps/backpain
-FILES = ("groups.toml", "specificity.toml", "sequencing.toml", "excludes1.toml", "procedures.toml", "ncci.toml", "timed.toml")
+FILES = ("groups.toml", "specificity.toml", "sequencing.toml", "excludes1.toml", "procedures.toml", "timed.toml")
 
 _ICD_PATTERN = re.compile(r"^([A-Z][0-9][0-9A-Z])(?:\.([0-9A-Z]{1,4}))?(\.?-)?$")
 _CATEGORY_RANGE = re.compile(r"^([A-Z])([0-9]{2})-\1([0-9]{2})$")  # M00-M99: every category between
 _PROCEDURE = re.compile(r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
-_MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -122,11 +122,6 @@ class BackpainMaps:
     support: dict[str, tuple[CodeSet, str, Entry]] = field(default_factory=dict)
     # PX002: procedure -> (claim filing codes, requires CodeSet, group labels, entry)
     first_pointer: dict[str, tuple[frozenset[str], CodeSet, str, Entry]] = field(default_factory=dict)
-    # NC001/NC002: column-2 code -> [(column-1 codes, indicator, entry)]
-    ptp: dict[str, list[tuple[frozenset[str], int, Entry]]] = field(default_factory=dict)
-    bypass_modifiers: frozenset[str] = frozenset()
-    # NC003: code -> (units, entry)
-    mue: dict[str, tuple[int, Entry]] = field(default_factory=dict)
     # NC004: timed code -> entry
     timed: dict[str, Entry] = field(default_factory=dict)
     minutes_per_unit: int = 15
@@ -163,11 +158,6 @@ class BackpainMaps:
             add(e)
         for *_, e in self.first_pointer.values():
             add(e)
-        for lst in self.ptp.values():
-            for *_, e in lst:
-                add(e)
-        for _, e in self.mue.values():
-            add(e)
         for e in self.timed.values():
             add(e)
         return [seen[k] for k in sorted(seen)]
@@ -175,7 +165,7 @@ class BackpainMaps:
 
 # --- the schema ----------------------------------------------------------------------------------
 # type names: str, bool, int, date, codes (ICD pattern list), code (one ICD pattern), procs
-# (procedure code list), proc, groups (names of groups), names (str list), modifiers.
+# (procedure code list), proc, groups (names of groups), names (str list), units, filing.
 
 _META = {"title": ("str", True), "source": ("str", True), "effective_from": ("date", True), "effective_to": ("date", True)}
 _ENTRY_COMMON = {
@@ -198,10 +188,6 @@ SCHEMA: dict[str, tuple[dict, str, dict]] = {
     "procedures.toml": ({"scope": ("group", True)}, ("support", "first_pointer"), {
         "support": {"procedures": ("procs", True), "requires": ("groups", True)},
         "first_pointer": {"procedures": ("procs", True), "requires": ("groups", True), "claim_filing": ("filing", True)},
-    }),
-    "ncci.toml": ({"bypass_modifiers": ("modifiers", True)}, ("ptp", "mue"), {
-        "ptp": {"column1": ("procs", True), "column2": ("proc", True), "modifier_indicator": ("indicator", True)},
-        "mue": {"codes": ("procs", True), "units": ("units", True)},
     }),
     "timed.toml": ({"minutes_per_unit": ("units", True), "minimum_minutes": ("units", True)}, "timed", {"codes": ("procs", True)}),
 }
@@ -263,13 +249,11 @@ class _Checker:
             if not isinstance(value, bool):
                 raise bad("must be true or false")
             return value
-        if kind in ("units", "indicator"):
+        if kind == "units":
             if not isinstance(value, int) or isinstance(value, bool):
                 raise bad("must be a whole number")
-            if kind == "units" and value < 1:
+            if value < 1:
                 raise bad("must be 1 or more")
-            if kind == "indicator" and value not in (0, 1):
-                raise bad(f"modifier indicator {value} is not 0 or 1 (9 means the edit is deleted: leave the pair out)")
             return value
         if kind == "date":
             if not isinstance(value, date) or hasattr(value, "hour"):
@@ -294,11 +278,6 @@ class _Checker:
             return [self.value("proc", v, where, line, groups) for v in value]
         if kind == "groups":
             return [self.value("group", v, where, line, groups) for v in value]
-        if kind == "modifiers":
-            for v in value:
-                if not isinstance(v, str) or not _MODIFIER.match(v):
-                    raise bad(f"{v!r} is not a 2-character modifier")
-            return value
         if kind == "filing":
             for v in value:
                 if not isinstance(v, str) or not re.match(r"^[0-9A-Z]{1,2}$", v):
@@ -426,8 +405,6 @@ def load_backpain_maps(directory: Path | str | None = None) -> BackpainMaps:
                     raise checker.fail(line, f"{where}: effective_from is after effective_to")
                 _index(maps, table, entry, e, checker, line, where, mf)
     maps.scope = maps.groups[raw["procedures.toml"][2].meta["scope"]][0]
-    ncci = raw["ncci.toml"][2].meta
-    maps.bypass_modifiers = frozenset(ncci["bypass_modifiers"])
     timed = raw["timed.toml"][2].meta
     maps.minutes_per_unit, maps.minimum_minutes = timed["minutes_per_unit"], timed["minimum_minutes"]
     return maps
@@ -435,7 +412,7 @@ def load_backpain_maps(directory: Path | str | None = None) -> BackpainMaps:
 
 def _ident(item) -> str:
     if isinstance(item, dict):
-        for key in ("name", "code", "column2", "procedures", "codes", "label"):
+        for key in ("name", "code", "procedures", "codes", "label"):
             v = item.get(key)
             if isinstance(v, str):
                 return f" ({v})"
@@ -484,16 +461,6 @@ def _index(maps: BackpainMaps, table: str, entry: dict, e: Entry, checker: _Chec
                 raise dup(f"procedure {p}")
             maps.first_pointer[p] = (frozenset(entry["claim_filing"]), _groups_codeset(maps, entry["requires"]),
                                      _labels(maps, entry["requires"]), e)
-    elif table == "ptp":
-        col2 = entry["column2"]
-        if col2 in entry["column1"]:
-            raise checker.fail(line, f"{where}: {col2} is in both columns")
-        maps.ptp.setdefault(col2, []).append((frozenset(entry["column1"]), entry["modifier_indicator"], e))
-    elif table == "mue":
-        for c in entry["codes"]:
-            if c in maps.mue:
-                raise dup(f"code {c}")
-            maps.mue[c] = (entry["units"], e)
     elif table == "timed":
         for c in entry["codes"]:
             if c in maps.timed:

@@ -229,6 +229,13 @@ def _warm(config: Config, as_of: date, structure: bool | None = None) -> Engine:
         preload(engine)
     except (MapError, OSError, ValueError):  # reported by the worker that needs the map, as without --jobs
         pass
+    if any(getattr(rule, "uses_ncci", False) for rule in engine.rules):
+        from .codesets.ncci import NcciError, load_ncci
+
+        try:
+            load_ncci()  # cached in this process: forked workers inherit the tables
+        except NcciError:  # the rules report it (not_checked), as without --jobs
+            pass
     if structure is not False and config.options.get("structure_validator", "compiled") == "compiled":
         try:
             from .structure.compiled import compiled_maps

@@ -4,8 +4,8 @@
 * a malformed map fails with one line naming file, line and problem (in-process and from the CLI,
   exit 2, no traceback);
 * excludes1.toml is what tools/build_backpain_excludes.py produces (skipped without simple-icd-10-cm);
-* an entry with a checked public source gives the rule's default severity (error for NC001/NC003),
-  one without gives a warning;
+* an entry with a checked public source gives the rule's default severity (error for PX002), one
+  without gives a warning;
 * the codes of fixtures/edi/backpain.837 are billable on their dates of service.
 """
 
@@ -70,9 +70,8 @@ def test_shipped_maps_load_and_are_indexed(maps):
     assert maps.groups["musculoskeletal"][0].match("M25511")  # M00-M99 range
     assert maps.support["72146"][0].match("M546") and not maps.support["72148"][0].match("M546")
     assert "98940" in maps.first_pointer and maps.first_pointer["98940"][0] == {"MB"}
-    assert {ind for lst in maps.ptp.values() for _, ind, _ in lst} == {0, 1}
-    assert maps.mue["98941"][0] == 1 and "97110" in maps.timed and "97012" not in maps.timed
-    assert maps.bypass_modifiers == {"59", "XE", "XS", "XP", "XU"}
+    assert "97110" in maps.timed and "97012" not in maps.timed
+    assert "ncci.toml" not in FILES  # the NCCI edits are the CMS tables of maps/ncci/
     # Excludes1 pairs the issue names
     pairs = {(owner, excl) for owner, lst in maps.excludes1.items() for excl, _ in lst}
     for pair in [("M545", "M544"), ("M545", "S39012"), ("M546", "M51"), ("M542", "M50"), ("M541", "M511"),
@@ -118,12 +117,12 @@ def test_map_codes_are_icd10cm_codes(maps):
 
 
 def test_toml_syntax_error_names_file_and_line(copy):
-    line = _line_of(copy, "ncci.toml", "modifier_indicator = 1")
-    _edit(copy, "ncci.toml", "modifier_indicator = 1", "modifier_indicator = = 1")
+    line = _line_of(copy, "timed.toml", "minutes_per_unit = 15")
+    _edit(copy, "timed.toml", "minutes_per_unit = 15", "minutes_per_unit = = 15")
     with pytest.raises(MapError) as err:
         load_backpain_maps(copy)
     msg = str(err.value)
-    assert "ncci.toml" in msg and f"line {line}:" in msg and "not valid TOML" in msg and "\n" not in msg
+    assert "timed.toml" in msg and f"line {line}:" in msg and "not valid TOML" in msg and "\n" not in msg
 
 
 @pytest.mark.parametrize(
@@ -131,9 +130,9 @@ def test_toml_syntax_error_names_file_and_line(copy):
     [
         ("groups.toml", '"M54.6",', '"M54X6",', "is not an ICD-10-CM code or pattern"),
         ("procedures.toml", 'requires = ["lumbar"]', 'requires = ["lumber"]', "'lumber' is not a group"),
-        ("ncci.toml", "modifier_indicator = 0", "modifier_indicator = 9", "modifier indicator 9 is not 0 or 1"),
-        ("ncci.toml", "units = 1", 'units = "1"', "must be a whole number"),
-        ("ncci.toml", 'column2 = "97140"', 'column2 = "9714"', "is not a CPT/HCPCS code"),
+        ("timed.toml", "minutes_per_unit = 15", 'minutes_per_unit = "15"', "must be a whole number"),
+        ("timed.toml", "minimum_minutes = 8", "minimum_minutes = 0", "must be 1 or more"),
+        ("procedures.toml", 'procedures = ["97012"]', 'procedures = ["9701"]', "is not a CPT/HCPCS code"),
         ("sequencing.toml", 'label = "scoliosis"', 'label = "scoliosis"\nseverity = "error"', "unknown key 'severity'"),
         ("specificity.toml", "public_source = true", "", None),  # optional key: still loads
         ("timed.toml", 'source = "CMS Pub. 100-04 ch. 5 sec. 20.2; CMS therapy code list (timed codes)"\n', "", "missing key 'source'"),
@@ -247,31 +246,29 @@ def test_excludes1_build_refuses_a_comparison_of_other_elements(tmp_path):
 # --- severity of entries with and without a checked public source ---------------------------------
 
 
-def test_checked_entries_give_the_rule_default_severity(copy, tmp_path):
-    # Mark the CMT level pair and the CMT MUE as checked: NC001 and NC003 become errors (their default).
-    text = (copy / "ncci.toml").read_text(encoding="utf-8")
-    text = text.replace("public_source = false", "public_source = true")
-    (copy / "ncci.toml").write_text(text, encoding="utf-8")
+def test_checked_entries_give_the_rule_default_severity(scrubbed):
+    # The Medicare chiropractic entry has a checked public source: PX002 gives its default, error.
+    _, report, _ = scrubbed("backpain.837")
+    claims = claims_by_id(report)
+    for claim_id in ("PX002-FAIL", "PX002-FAIL-NOSUB"):
+        f = next(f for f in claims[claim_id]["findings"] if f["rule"] == "PX002")
+        assert f["severity"] == "error" and claims[claim_id]["status"] == "rejected", claim_id
+
+
+def test_unchecked_entries_are_warnings(copy, tmp_path):
+    # The same entry marked as not checked against a public source: PX002 only warns.
+    text = (copy / "procedures.toml").read_text(encoding="utf-8")
+    start = text.index("[[first_pointer]]")
+    (copy / "procedures.toml").write_text(
+        text[:start] + text[start:].replace("public_source = true", "public_source = false", 1), encoding="utf-8")
     engine = Engine(None, AS_OF)
     engine.context.maps["backpain"] = load_backpain_maps(copy)
     outcome = scrub_file(fixture("backpain.837"), tmp_path, engine)
     import json
 
     claims = claims_by_id(json.loads(Path(outcome.report_path).read_text()))
-    for claim_id, rule in (("NC001-FAIL", "NC001"), ("NC003-FAIL", "NC003")):
-        f = next(f for f in claims[claim_id]["findings"] if f["rule"] == rule)
-        assert f["severity"] == "error" and claims[claim_id]["status"] == "rejected", claim_id
-    # NC002 stays a warning: its default is warning.
-    f = next(f for f in claims["NC002-FAIL"]["findings"] if f["rule"] == "NC002")
-    assert f["severity"] == "warning"
-
-
-def test_unchecked_entries_are_warnings(scrubbed):
-    _, report, _ = scrubbed("backpain.837")
-    claims = claims_by_id(report)
-    for claim_id, rule in (("NC001-FAIL", "NC001"), ("NC003-FAIL", "NC003")):
-        f = next(f for f in claims[claim_id]["findings"] if f["rule"] == rule)
-        assert f["severity"] == "warning" and claims[claim_id]["status"] == "accepted"
+    f = next(f for f in claims["PX002-FAIL"]["findings"] if f["rule"] == "PX002")
+    assert f["severity"] == "warning" and claims["PX002-FAIL"]["status"] == "accepted"
 
 
 # --- the fixture --------------------------------------------------------------------------------------
@@ -307,4 +304,6 @@ def test_fixture_codes_are_billable_on_their_dates():
 def test_full_scrub_of_the_fixture(tmp_path):
     _, report = scrub(fixture("backpain.837"), tmp_path)
     rejected = sorted(c["claim_id"] for c in report["claims"] if c["status"] == "rejected")
-    assert rejected == ["PX002-FAIL", "PX002-FAIL-NOSUB"]  # the only error-level back-pain rule with checked entries
+    # PX002 (checked Medicare entries) and the CMS NCCI tables' errors: indicator-0 pairs, MUEs.
+    assert rejected == ["NC001-FAIL", "NC001-FAIL-EVAL", "NC003-FAIL", "NC003-FAIL-SPLIT", "PX002-FAIL",
+                        "PX002-FAIL-NOSUB"]

@@ -181,7 +181,7 @@ def test_installed_package_runs_outside_the_checkout(tmp_path):
     assert (tmp_path / "out" / "sample.clean.837").exists()
     where = subprocess.run([sys.executable, "-c", "import scrubber, scrubber.mapsdir as m; print(m.maps_dir())"],
                            capture_output=True, text=True, cwd=tmp_path)
-    assert (Path(where.stdout.strip()) / "backpain" / "ncci.toml").is_file()
+    assert (Path(where.stdout.strip()) / "backpain" / "timed.toml").is_file()
 
 
 def test_every_package_and_map_folder_ships():

@@ -41,7 +41,10 @@ def test_config_turns_the_medicare_error_into_a_warning(tmp_path):
     code, claims = _scrub(tmp_path, '[rules.severity]\nPX002 = "warning"\nPX = "warning"\n')
     assert _finding(claims["PX002-FAIL"], "PX002")["severity"] == "warning"
     assert claims["PX002-FAIL"]["status"] == "accepted"
-    assert code == 0  # no claim rejected any more
+    # No claim is rejected for PX any more; what is left are the NCCI errors (CMS tables).
+    rejected = sorted(cid for cid, c in claims.items() if c["status"] == "rejected")
+    assert rejected == ["NC001-FAIL", "NC001-FAIL-EVAL", "NC003-FAIL", "NC003-FAIL-SPLIT"]
+    assert code == 1
 
 
 def test_prefix_severity_covers_the_family(tmp_path):
@@ -98,4 +101,12 @@ def test_explain_prints_docs_with_source_and_map_sources():
     assert result.returncode == 0, result.stderr
     assert "CMS Pub. 100-04" in result.stdout and "maps/backpain/procedures.toml" in result.stdout
     result = run_cli("rules", "--explain", "NC001")
-    assert "[no public source checked: warning only]" in result.stdout
+    assert result.returncode == 0, result.stderr
+    for text in ("## What it does", "Source: CMS Medicare NCCI PTP edits, practitioner services",
+                 "maps/ncci/ptp_practitioner.tsv", "quarter 2024-07-01", "ptp_practitioner_2024-07-01_backpain.tsv",
+                 "maps/ncci/modifiers.toml", "no end date"):
+        assert text in result.stdout, text
+    result = run_cli("rules", "--explain", "NC003")
+    assert result.returncode == 0, result.stderr
+    for text in ("maps/ncci/mue_practitioner.tsv", "quarter 2024-07-01", "MAI"):
+        assert text in result.stdout, text

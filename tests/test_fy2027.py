@@ -177,8 +177,7 @@ def test_checked_maps_cover_fy2027_and_say_against_what():
 # --- claims dated in FY2027 -----------------------------------------------------------------------
 
 NOV, SEP = "20261115", "20260915"
-# maps/backpain/ncci.toml (NC001-NC003) is not part of the FY2027 update: it still ends 2026-09-30,
-# so its rules say not_checked on these claims.
+# The NCCI edits (maps/ncci/) have no end date: FY2027 claims are checked against the newest quarter.
 NCCI = ("NC001", "NC002", "NC003")
 
 
@@ -304,9 +303,7 @@ def test_no_not_checked_on_fy2027_claims_where_fy2027_was_checked(fy2027):
             if f["severity"] != "not_checked":
                 continue
             assert not f["rule"].startswith(("DX", "BP", "PX")), (claim_id, f)
-            if f["rule"] in NCCI:
-                assert "maps/backpain/ncci.toml covers 2024-10-01 to 2026-09-30" in f["message"], f
-                continue
+            assert f["rule"] not in NCCI, (claim_id, f)
             # timed.toml was not checked for FY2027 (maps/backpain/SOURCE.md): a timed line with minutes
             # is not checked, and says why.
             assert f["rule"] == "NC004" and claim_id == "FY27-NC004-MINUTES", (claim_id, f)

@@ -86,7 +86,7 @@ class Facts:
     the rules one after the other on the same claim; only the latest claim is kept)."""
 
     __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "in_scope", "lines", "procedures",
-                 "by_date", "_pointed")
+                 "_pointed")
 
     def __init__(self, claim: Claim, maps: BackpainMaps):
         self.claim = claim
@@ -129,7 +129,6 @@ class Facts:
             dates.append(d)
         self.lines = lines  # (line, procedure, date of service)
         self.procedures = procedures
-        self.by_date = None  # filled by the NCCI rules (scrubber.rules.procedures._dated)
         self.dates = dates or [claim.claim_dates()[0]]
         known = [d for d in self.dates if d is not None]
         self.first_date = min(known) if known else None

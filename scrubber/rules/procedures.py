@@ -1,9 +1,11 @@
-"""Procedure against diagnosis and procedure against procedure for back-pain claims (PX, NC).
+"""Procedure against diagnosis and procedure against procedure (PX, NC).
 
-PX001-PX002: the pointed diagnosis supports the procedure (region maps; Medicare chiropractic
-subluxation). NC001-NC004: NCCI procedure-to-procedure pairs (modifier indicator 0 and 1),
-medically unlikely units per code per day, timed therapy units against the minutes given (8-minute
-rule). All content is data in ``maps/backpain/`` (procedures.toml, ncci.toml, timed.toml).
+PX001-PX002 (back-pain claims): the pointed diagnosis supports the procedure (region maps;
+Medicare chiropractic subluxation), from ``maps/backpain/procedures.toml``. NC001-NC003 (any
+claim): NCCI procedure-to-procedure edits with modifier indicator 0 and 1, and medically unlikely
+edits, from the CMS practitioner tables in ``maps/ncci/`` (:mod:`scrubber.codesets.ncci`, loaded
+when a claim first needs them). NC004: timed therapy units against the minutes given (8-minute
+rule), from ``maps/backpain/timed.toml``.
 """
 
 from __future__ import annotations
@@ -13,11 +15,25 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import ClassVar
 
+from ..backpain_maps import MapError
+from ..codesets.ncci import (
+    MODIFIERS_NAME,
+    MUE_NAME,
+    MUE_TITLE,
+    PTP_NAME,
+    PTP_TITLE,
+    Mue,
+    Ncci,
+    NcciError,
+    load_ncci,
+    quarter_age,
+)
 from ..findings import Finding
 from ..model import Claim, ServiceLine
 from .backpain import BackpainRule, dot, facts
-from .base import Context
+from .base import Context, Rule
 
 _MINUTES_NOTE = re.compile(r"^\s*(?:TIMED\s+)?MIN(?:UTES|S)?\s*[:=]?\s*(\d{1,4})\b", re.IGNORECASE)
 
@@ -178,201 +194,360 @@ class MedicareChiropracticSubluxation(BackpainRule):
             )
 
 
-def _by_date(lines) -> dict[date | None, list[tuple[ServiceLine, str]]]:
-    out: defaultdict[date | None, list[tuple[ServiceLine, str]]] = defaultdict(list)
-    for line, proc, d in lines:
-        if proc:
-            out[d].append((line, proc))
-    return out
+# --- NCCI (NC001-NC003): the CMS practitioner PTP and MUE tables of maps/ncci/, for any claim -----
 
 
-def _dated(f) -> list[tuple[date | None, list[tuple[ServiceLine, str]], set[str]]]:
-    """The claim's lines by date of service, with each date's procedures (once per claim)."""
-    if f.by_date is None:
-        f.by_date = [(d, lines, {proc for _, proc in lines}) for d, lines in _by_date(f.lines).items()]
-    return f.by_date
+class _NcciLines:
+    """A claim's service lines as the NCCI rules read them, computed once for the three rules: each
+    line with its procedure and date of service (the line's DTP*472, else the claim's), and the dates
+    that carry two or more different procedures (where a PTP pair can occur). ``pairs`` is filled
+    on first use by NC001 or NC002 (see :meth:`ptp_hits`), for both."""
+
+    __slots__ = ("claim", "lines", "multi", "pairs")
+
+    def __init__(self, claim: Claim):
+        self.claim = claim
+        self.pairs: list | None = None
+        claim_date = None
+        lines: list[tuple[ServiceLine, str, date | None]] = []
+        by_date: defaultdict[date | None, list[tuple[ServiceLine, str]]] = defaultdict(list)
+        for line in claim.lines:
+            proc = line.procedure
+            if line.sv1 is None or not proc:
+                continue
+            d = line.service_date
+            if d is None:
+                if claim_date is None:
+                    claim_date = claim.claim_dates()[0] or False
+                d = claim_date or None
+            lines.append((line, proc, d))
+            by_date[d].append((line, proc))
+        self.lines = lines
+        self.multi = []
+        for d, items in by_date.items():
+            procedures = sorted({proc for _, proc in items})
+            if len(procedures) > 1:
+                self.multi.append((d, items, procedures))
+
+    def ptp_hits(self, n: Ncci) -> list[tuple[ServiceLine, date | None, tuple | None, tuple | None]]:
+        """Per column-2 line with an edit in force on its date: (line, date, first indicator-0 edit,
+        first indicator-1 edit), each edit ``(column 1, rationale)`` or None (column 1 in code order)."""
+        if self.pairs is None:
+            pairs = []
+            in_column2, edit_of = n.in_column2, n.ptp_edit_ymd
+            for d, items, procedures in self.multi:
+                ymd = n.ymd(d)
+                for line, proc in items:
+                    if not in_column2(proc):
+                        continue
+                    first = [None, None]
+                    for column1 in procedures:
+                        if column1 != proc:
+                            edit = edit_of(column1, proc, ymd)
+                            if edit is not None and first[edit[0]] is None:
+                                first[edit[0]] = (column1, edit[1])
+                    if first[0] is not None or first[1] is not None:
+                        pairs.append((line, d, first[0], first[1]))
+            self.pairs = pairs
+        return self.pairs
 
 
-class _PtpRule(BackpainRule):
-    map_files = ("ncci.toml",)
-    indicator = 0
+def _ncci_lines(claim: Claim, ctx: Context) -> _NcciLines:
+    cached = ctx.maps.get("ncci.lines")
+    if cached is not None and cached.claim is claim:
+        return cached
+    found = ctx.maps["ncci.lines"] = _NcciLines(claim)
+    return found
+
+
+def _plain(value: Decimal) -> str:
+    """``Decimal("10")`` -> ``"10"``, ``Decimal("1.50")`` -> ``"1.5"`` (no exponent)."""
+    return format(value.normalize(), "f")
+
+
+class _NcciRule(Rule):
+    """Shared plumbing of the NCCI rules (not itself a rule): the tables, loaded on first use."""
+
+    uses_ncci: ClassVar[bool] = True
+    table_kind: ClassVar[str] = "PTP"
+    map_files: ClassVar[tuple[str, ...]] = (f"ncci/{PTP_NAME}", f"ncci/{MODIFIERS_NAME}")
+
+    @staticmethod
+    def ncci(ctx: Context) -> Ncci | NcciError:
+        """The NCCI tables (loaded once per run), or the error that keeps them from loading."""
+        table = ctx.maps.get("ncci")
+        if table is None:
+            try:
+                table = load_ncci()
+            except NcciError as exc:
+                table = exc
+            ctx.maps["ncci"] = table
+        return table
+
+    def unreadable(self, claim: Claim, exc: NcciError) -> Finding:
+        return self.finding(claim.clm, f"Claim {claim.claim_id}: {self.code} not checked: {exc}",
+                            element="CLM01", severity="not_checked")
+
+    @classmethod
+    def explain_sources(cls) -> str:
+        """The CMS table and quarter this rule reads (for --explain)."""
+        try:
+            n = load_ncci()
+        except NcciError as exc:
+            raise MapError(str(exc)) from None
+        today = date.today()
+
+        def age(quarter: date) -> str:
+            k = quarter_age(quarter, today)
+            return f" ({k} quarter{'s' if k != 1 else ''} old on {today.isoformat()})" if k else ""
+
+        if cls.table_kind == "PTP":
+            out = [
+                f"Data: maps/ncci/{PTP_NAME} ({n.ptp_path})",
+                f"  {PTP_TITLE}, quarter {n.ptp_quarter.isoformat()}{age(n.ptp_quarter)}: {n.ptp_rows:,} edits "
+                f"with modifier indicator 0 or 1, {n.ptp_active:,} active pairs",
+                f"  source: {n.ptp_source}",
+                f"  inputs: {'; '.join(i.split(' sha256=')[0] for i in n.ptp_inputs)}",
+            ]
+        else:
+            out = [
+                f"Data: maps/ncci/{MUE_NAME} ({n.mue_path})",
+                f"  {MUE_TITLE}, quarter {n.mue_quarter.isoformat()}{age(n.mue_quarter)}: {n.mue_rows:,} codes",
+                f"  source: {n.mue_source}",
+                f"  inputs: {'; '.join(i.split(' sha256=')[0] for i in n.mue_inputs)}",
+            ]
+        out.append("  NCCI quarters replace each other and have no end date: a later date of service is checked "
+                   "against the newest quarter loaded (maps/ncci/SOURCE.md says how to load a newer one).")
+        if cls.table_kind == "PTP":
+            b = n.bypass
+            out.append(f"Data: maps/ncci/{MODIFIERS_NAME} ({b.path}): {b.title}; from {b.effective_from.isoformat()}")
+            out.append(f"  source: {b.source}")
+            for rule in b.rules:
+                where = f"a column-2 line {rule.low}-{rule.high}" if rule.low else "any column-2 line"
+                out.append(f"  - {', '.join(sorted(rule.modifiers))} on {where}: {rule.label} ({rule.source})")
+        return "\n".join(out)
+
+
+class _PtpRule(_NcciRule):
+    indicator: ClassVar[int] = 0
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        f = facts(claim, ctx)
-        maps = f.maps
-        ptp = maps.ptp
-        if ptp.keys().isdisjoint(f.procedures):
+        found = _ncci_lines(claim, ctx)
+        if not found.multi:
+            return  # no date with two different procedures: no pair to look up
+        n = self.ncci(ctx)
+        if isinstance(n, NcciError):
+            yield self.unreadable(claim, n)
             return
-        checked = False
-        for d, lines, procedures in _dated(f):
-            for line, proc in lines:
-                for column1, indicator, entry in ptp.get(proc, ()):
-                    if indicator != self.indicator or not (column1 & procedures):
-                        continue
-                    if not checked:
-                        checked = True
-                        missing = self.not_covered(claim, ctx, [d])
-                        if missing:
-                            yield missing
-                            return
-                    if d is not None and not entry.in_effect(d):
-                        continue
-                    col1 = min(column1 & procedures)
-                    finding = self.pair_finding(line, col1, entry, maps.bypass_modifiers)
-                    if finding is not None:
-                        yield finding
-                    break
+        wanted = self.indicator + 2  # index in the hit tuple
+        # One finding per column-2 line and indicator (the bypass modifiers depend on the line alone).
+        for hit in found.ptp_hits(n):
+            edit = hit[wanted]
+            if edit is not None:
+                finding = self.pair_finding(hit[0], edit[0], hit[1], edit[1], n, ctx)
+                if finding is not None:
+                    yield finding
 
-    def pair_finding(self, line, col1, entry, bypass) -> Finding | None:  # pragma: no cover - interface
+    def pair_finding(self, line: ServiceLine, column1: str, d: date | None, rationale: str, n: Ncci,
+                     ctx: Context) -> Finding | None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
+def _either(modifiers) -> str:
+    """``{"XS", "59", "XE"}`` -> ``"59, XE or XS"``."""
+    items = sorted(set(modifiers))
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def _when(d: date | None) -> str:
+    return d.isoformat() if d is not None else "the claim's date"
+
+
 class NcciPairNoModifier(_PtpRule):
-    """NCCI procedure-to-procedure pair with modifier indicator 0 on one date (never payable together).
+    """NCCI procedure-to-procedure edit with modifier indicator 0 on one date (never payable together).
 
     ## What it does
-    Flags the column-2 line of an NCCI PTP pair (maps/backpain/ncci.toml, modifier indicator 0)
-    when its column-1 code is billed on the same date of service, for example two spinal
-    manipulation levels (98941 and 98940). No modifier bypasses these pairs.
+    On any claim, flags a service line whose procedure is the column-2 code of an NCCI PTP edit with
+    modifier indicator 0 when the edit's column-1 code is billed on the same date of service. The
+    edits are the CMS Medicare NCCI PTP table for practitioner services (`maps/ncci/`, one quarter;
+    a later date of service is checked against the newest quarter loaded, and a deleted edit only
+    counts up to its deletion date). Examples: chiropractic manipulation 98940-98942 with a
+    physical therapy evaluation 97161-97164, two manipulation levels (98941 with 98940), two
+    evaluation levels. The finding names the quarter checked against and its age.
 
     ## Why is this bad
-    The column-2 line is denied whatever modifier it carries: the two services are mutually
-    exclusive or one includes the other. Default severity error: no documentation can fix it,
-    the line must go (entries not checked against the CMS quarterly file give warnings only).
+    The column-2 line is denied whatever modifier it carries: CMS considers the two services
+    mutually exclusive, or one part of the other. No documentation makes it payable, so the claim
+    is held back (error) until the line is removed or corrected.
 
     ## Example
-    `SV1*HC:98941*55*UN*1***1~` and `SV1*HC:98940*45*UN*1***1~` on the same date
+    `SV1*HC:98940*45*UN*1***1~` and `SV1*HC:97161*120*UN*1***1~` on the same date
 
     ## Use instead
-    Bill the one manipulation level that counts every region treated: `SV1*HC:98941*55*UN*1***1~`.
+    Bill the service that was performed (the manipulation, or the evaluation on another date):
+    `SV1*HC:98940*45*UN*1***1~` alone.
 
     ## References
-    CMS NCCI Policy Manual ch. 1 and ch. 11; Medicare NCCI PTP edits (practitioner), quarterly.
+    CMS NCCI Policy Manual for Medicare Services ch. 1 sec. E and ch. 11; CMS Medicare NCCI PTP edits,
+    practitioner services (quarterly): maps/ncci/ptp_practitioner.tsv, see maps/ncci/SOURCE.md.
     """
 
     code = "NC001"
     name = "ncci-ptp-indicator-0"
     summary = "NCCI PTP pair with modifier indicator 0 billed on one date"
     severity = "error"
-    source = "CMS NCCI PTP edits (practitioner); maps/backpain/ncci.toml"
+    source = "CMS Medicare NCCI PTP edits, practitioner services (quarterly table, maps/ncci/ptp_practitioner.tsv)"
     indicator = 0
 
-    def pair_finding(self, line, col1, entry, bypass) -> Finding | None:
+    def pair_finding(self, line, column1, d, rationale, n, ctx) -> Finding | None:
         return self.finding(
             line.sv1,
-            f"Service line {line.number} ({line.procedure}) is billed on the same date as {col1}: an NCCI pair "
-            f"with modifier indicator 0 ({entry.label}); no modifier makes it payable, remove the line.",
-            element="SV101-2", value=line.procedure, severity=self.severity_for(entry),
+            f"Service line {line.number} ({line.procedure}) is billed on {_when(d)} with {column1}: an NCCI PTP edit "
+            f"with modifier indicator 0 ({rationale}) denies it whatever its modifiers; remove or correct the line "
+            f"{n.note('PTP', ctx.as_of)}.",
+            element="SV101-2", value=line.procedure,
         )
 
 
 class NcciPairModifierMissing(_PtpRule):
-    """NCCI procedure-to-procedure pair with modifier indicator 1 whose column-2 line has no 59/X{EPSU}.
+    """NCCI procedure-to-procedure edit with modifier indicator 1 whose column-2 line has no bypass modifier.
 
     ## What it does
-    Flags the column-2 line of an NCCI PTP pair (maps/backpain/ncci.toml, modifier indicator 1)
-    billed on the same date as its column-1 code when the column-2 line carries none of the
-    NCCI-associated modifiers 59, XE, XS, XP, XU: for example manual therapy 97140 with
-    chiropractic manipulation 98940-98942, 97140 with therapeutic activities 97530, traction 97012
-    with 97140.
+    On any claim, flags a service line whose procedure is the column-2 code of an NCCI PTP edit with
+    modifier indicator 1 when the edit's column-1 code is billed on the same date of service and the
+    line carries no modifier that bypasses the edit: 59, XE, XS, XP or XU on any line, and also 25
+    on an E/M line (99202-99499), as listed in `maps/ncci/modifiers.toml`. The edits are the CMS
+    Medicare NCCI PTP table for practitioner services (`maps/ncci/`), as for NC001. Examples:
+    manual therapy 97140 with manipulation 98940-98942 or with traction 97012 (column 1); an office
+    visit 99202-99215 with manipulation 98940-98942 or with a therapy evaluation 97161-97164.
 
     ## Why is this bad
-    Without the modifier the column-2 line is denied as bundled. The modifier is allowed only when
-    the record shows a distinct service (another region, another session), which only the
-    provider can say: hence a warning.
+    Without the modifier the column-2 line is denied as bundled into the column-1 service. The
+    modifier is allowed only when the record shows a distinct service (another region, encounter
+    or session) or, for an E/M visit, a significant, separately identifiable evaluation beyond the
+    usual one of the procedure. Only the provider can say so: hence a warning.
 
     ## Example
-    `SV1*HC:98940*45*UN*1***1~` and `SV1*HC:97140*40*UN*1***1~` on the same date
+    `SV1*HC:98940*45*UN*1***1~` and `SV1*HC:99213*100*UN*1***1~` on the same date
 
     ## Use instead
-    `SV1*HC:97140:XS*40*UN*1***2~` when manual therapy treated a different region, or drop 97140.
+    `SV1*HC:99213:25*100*UN*1***1~` when the visit was a separately identifiable E/M service, or
+    `SV1*HC:97140:XS*40*UN*1***1~` (with 98940) when manual therapy treated another region; else
+    drop the column-2 line.
 
     ## References
-    CMS NCCI Policy Manual ch. 1 sec. E (modifiers 59 and X{EPSU}); Medicare NCCI PTP edits.
+    CMS NCCI Policy Manual for Medicare Services ch. 1 sec. E (modifiers 59, XE, XS, XP, XU, 25) and
+    ch. 11; CMS Medicare NCCI PTP edits, practitioner services: maps/ncci/ptp_practitioner.tsv,
+    maps/ncci/modifiers.toml, see maps/ncci/SOURCE.md.
     """
 
     code = "NC002"
     name = "ncci-ptp-modifier-missing"
-    summary = "NCCI PTP pair with modifier indicator 1: column-2 line lacks 59/XE/XS/XP/XU"
-    source = "CMS NCCI PTP edits (practitioner); NCCI Policy Manual ch. 1; maps/backpain/ncci.toml"
+    summary = "NCCI PTP pair with modifier indicator 1: column-2 line lacks 59/XE/XS/XP/XU (25 on E/M)"
+    severity = "warning"
+    source = ("CMS Medicare NCCI PTP edits, practitioner services (quarterly table, maps/ncci/ptp_practitioner.tsv); "
+              "NCCI Policy Manual ch. 1 sec. E and ch. 11 (maps/ncci/modifiers.toml)")
     indicator = 1
 
-    def pair_finding(self, line, col1, entry, bypass) -> Finding | None:
-        if bypass & set(line.modifiers):
+    def pair_finding(self, line, column1, d, rationale, n, ctx) -> Finding | None:
+        proc = line.procedure
+        bypass = n.bypass.for_code(proc)
+        if not bypass.isdisjoint(line.modifiers):
             return None
+        special = [f"{_either(r.modifiers)} ({r.label})" for r in n.bypass.rules if r.low and r.covers(proc)]
+        plain = _either(m for r in n.bypass.rules if not r.low for m in r.modifiers)
+        ways = (f"{'; or '.join(special)}; or {plain} (a distinct service)" if special
+                else f"{plain}, when the record shows a distinct service")
         return self.finding(
             line.sv1,
-            f"Service line {line.number} ({line.procedure}) is billed on the same date as {col1}: an NCCI pair "
-            f"({entry.label}); payable only with modifier {', '.join(sorted(bypass))} on this line when the record "
-            f"shows a distinct service.",
-            element="SV101-3", value=line.procedure, severity=self.severity_for(entry),
+            f"Service line {line.number} ({proc}) is billed on {_when(d)} with {column1}: an NCCI PTP edit with "
+            f"modifier indicator 1 ({rationale}); the line is payable only with modifier {ways} "
+            f"{n.note('PTP', ctx.as_of)}.",
+            element="SV101-3", value=proc,
         )
 
 
-class MedicallyUnlikelyUnits(BackpainRule):
-    """More units of a code on one date than its medically unlikely edit (MUE) allows.
+class MedicallyUnlikelyUnits(_NcciRule):
+    """More units of a code than its medically unlikely edit (MUE) allows, per line or per date.
 
     ## What it does
-    Adds the units (SV104, unit basis UN) of each code in `maps/backpain/ncci.toml` ([[mue]]) per
-    date of service over the claim's lines and flags the code when the total exceeds its MUE
-    value: e.g. more than 1 unit of 98940-98942, of a therapy evaluation 97161-97164, of a spine
-    MRI (72141, 72146, 72148) or of traction 97012 on one date.
+    On any claim, compares the units billed (SV104 with SV103 = UN) of each code with its MUE in
+    the CMS Medicare NCCI MUE table for practitioner services (`maps/ncci/`, one quarter; a later
+    date of service is checked against it). MUE adjudication indicator (MAI) 1 is a per-line edit:
+    each line's units are compared. MAI 2 and 3 are per date of service: the units of the code on
+    all the claim's lines of one date are added up. An MUE value of 0 means no unit is payable.
+    Examples: 97110, 97140 and 97530 allow 6 units a day, 97112 4, 98940-98942 and the therapy
+    evaluations 97161-97164 1. The finding names the quarter checked against and its age.
 
     ## Why is this bad
-    Units above the MUE are denied (date-of-service MUEs deny the whole code for the day).
-    It is almost always a keying error (units for minutes, a duplicated line). Default severity
-    error; entries not checked against the CMS quarterly MUE file give warnings only.
+    Units above the MUE are denied (a date-of-service MUE denies all the code's units of the day).
+    It is almost always a keying error: minutes sent as units, a line sent twice. Hence an error.
 
     ## Example
-    `SV1*HC:98941*55*UN*2***1~`
+    `SV1*HC:97110*320*UN*8***1~` (8 units on one date; the MUE is 6)
 
     ## Use instead
-    `SV1*HC:98941*55*UN*1***1~`
+    `SV1*HC:97110*240*UN*6***1~`, the units the record supports (15-minute units, see NC004)
 
     ## References
-    CMS Medically Unlikely Edits, practitioner services table (quarterly); NCCI Policy Manual ch. 1.
+    CMS Medicare NCCI medically unlikely edits, practitioner services (quarterly): maps/ncci/mue_practitioner.tsv,
+    see maps/ncci/SOURCE.md; CMS NCCI Policy Manual ch. 1.
     """
 
     code = "NC003"
     name = "mue-units"
-    summary = "units of a code on one date above its medically unlikely edit"
+    summary = "units of a code above its medically unlikely edit (per line, or per date of service)"
     severity = "error"
-    source = "CMS Medically Unlikely Edits (practitioner); maps/backpain/ncci.toml"
-    map_files = ("ncci.toml",)
+    source = "CMS Medicare NCCI MUE table, practitioner services (quarterly table, maps/ncci/mue_practitioner.tsv)"
+    table_kind = "MUE"
+    map_files = (f"ncci/{MUE_NAME}",)
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        f = facts(claim, ctx)
-        maps = f.maps
-        mue = maps.mue
-        lines = [item for item in f.lines if item[1] in mue]
-        if not lines:
+        found = _ncci_lines(claim, ctx)
+        if not found.lines:
             return
-        missing = self.not_covered(claim, ctx, [d for _, _, d in lines])
-        if missing:
-            yield missing
+        n = self.ncci(ctx)
+        if isinstance(n, NcciError):
+            yield self.unreadable(claim, n)
             return
-        totals: dict[tuple[str, date | None], tuple[Decimal, ServiceLine]] = {}
-        for line, proc, d in lines:
-            if line.sv1.el(3) not in ("UN", ""):
+        mue_of = n.mue_raw
+        totals: dict[tuple[str, date | None], tuple[Decimal, ServiceLine, Mue]] = {}
+        for line, proc, d in found.lines:
+            raw = mue_of(proc)
+            if raw is None:
                 continue
+            if line.sv1.el(3) not in ("UN", ""):
+                continue  # minutes (MJ): NC004 speaks for them
+            mue = Mue(proc, *raw)
             units = _units(line)
             if units is None:
+                continue  # not a number: ID004 speaks for it
+            if mue.per_line:
+                if units > mue.value:
+                    yield self.units_finding(line, units, mue, d, ctx, n, per_line=True)
                 continue
             key = (proc, d)
-            total = totals[key][0] + units if key in totals else units
-            totals[key] = (total, line)
-        for (procedure, d), (total, line) in totals.items():
-            limit, entry = mue[procedure]
-            if d is not None and not entry.in_effect(d):
-                continue
-            if total > limit:
-                when = d.isoformat() if d else "one date"
-                yield self.finding(
-                    line.sv1,
-                    f"{procedure} ({entry.label}) is billed for {total.normalize()} units on {when}; its medically "
-                    f"unlikely edit allows {limit}.",
-                    element="SV104", value=str(total.normalize()), severity=self.severity_for(entry),
-                )
+            if key in totals:
+                totals[key] = (totals[key][0] + units, line, mue)
+            else:
+                totals[key] = (units, line, mue)
+        for (_, d), (total, line, mue) in totals.items():
+            if total > mue.value:
+                yield self.units_finding(line, total, mue, d, ctx, n, per_line=False)
+
+    def units_finding(self, line: ServiceLine, units: Decimal, mue: Mue, d: date | None, ctx: Context, n: Ncci,
+                      per_line: bool) -> Finding:
+        count = f"{_plain(units)} unit{'s' if units != 1 else ''}"
+        allows = (f"is 0: no unit of it is payable" if mue.value == 0 else
+                  f"allows {mue.value} {'per line' if per_line else 'per date of service'}")
+        what = (f"Service line {line.number} ({mue.code}) is billed for {count}" if per_line else
+                f"{mue.code} is billed for {count} on {_when(d)}")
+        return self.finding(
+            line.sv1,
+            f"{what}; its medically unlikely edit {allows} (MAI {mue.mai}, {mue.rationale or 'no rationale given'}) "
+            f"{n.note('MUE', ctx.as_of)}.",
+            element="SV104", value=_plain(units),
+        )
 
 
 def _minutes(line: ServiceLine) -> int | None:
