@@ -155,8 +155,8 @@ def codesets(ctx: click.Context, table_path: Path | None, as_of: str | None, con
                    f"({quarter_age(loaded.ptp_quarter, when)}), MUE quarter {loaded.mue_quarter.isoformat()} "
                    f"({quarter_age(loaded.mue_quarter, when)}); no end date: each quarter replaces the last, and "
                    f"claims after it are checked against it")
-        for line in ncci_module.describe():
-            click.echo(f"         {line}")
+        for line in ncci_module.describe():  # (each table's lines start with the table's key)
+            click.echo(f"         {line[9:]}" if line.startswith("ncci     ") else line)
     try:
         pos = load_pos()
     except (OSError, ValueError) as exc:

@@ -307,3 +307,54 @@ def test_text_summary_counts_the_checks_not_run(tmp_path):
     unchecked = sum(1 for c in report["claims"] if any(f["severity"] == "not_checked" for f in c["findings"]))
     assert report["summary"]["not_checked"] == unchecked > 0
     assert f"not checked: {unchecked} claims" in line
+
+
+# --- NCCI quarters through the command line ------------------------------------------------------
+
+
+def test_codesets_add_ncci_quarter_into_the_data_folder(tmp_path):
+    """A newer CMS PTP and MUE quarter, loaded with `codesets add`, is what `codesets`, the warning
+    line, the report's code_sets and the NCCI findings name from then on."""
+    from test_ncci import cms_mue, cms_ptp
+
+    data = tmp_path / "data"
+    ptp = cms_ptp(tmp_path / "PTP_Practitioner_Eff_10-01-2026_f1.txt", [
+        "98940\t97161\t\t20200101\t*\t0\tStandards of medical/surgical practice",
+        "97012\t97140\t*\t19960101\t*\t1\tMutually exclusive procedures",
+    ])
+    mue = cms_mue(tmp_path / "MCR_MUE_PractitionerServices_Eff_10-01-2026.csv", [
+        '"97110","6","3 Date of Service Edit: Clinical","Clinical: Data"',
+    ])
+    for f in (ptp, mue):
+        r = run_cli("codesets", "add", f, "--data-dir", data)
+        assert r.returncode == 0, r.stderr
+        assert "2026-10-01" in r.stdout and str(data) in r.stdout
+    assert (data / "ncci").is_dir()
+    shown = run_cli("codesets", "--data-dir", data, "--as-of", "2026-12-01")
+    assert shown.returncode == 0, shown.stderr
+    assert "PTP quarter 2026-10-01 (current)" in shown.stdout and "MUE quarter 2026-10-01 (current)" in shown.stdout
+    assert "NCCI" not in shown.stdout.splitlines()[0]  # the first line no longer names NCCI
+    # An older quarter than the one loaded is refused: one line, exit 2, nothing changed.
+    before = sorted((p.name, p.read_bytes()) for p in (data / "ncci").iterdir())
+    old = cms_ptp(tmp_path / "PTP_Practitioner_Eff_07-01-2026_f1.txt", ["97012\t97140\t*\t19960101\t*\t1\tx"])
+    r = run_cli("codesets", "add", old, "--data-dir", data)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert sorted((p.name, p.read_bytes()) for p in (data / "ncci").iterdir()) == before
+    # A file that is neither ICD-10-CM nor NCCI: one line, exit 2.
+    junk = tmp_path / "notes.txt"
+    junk.write_text("hello\n")
+    r = run_cli("codesets", "add", junk, "--data-dir", data)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    # A scrub with that data folder: the report and the findings name the new quarter.
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "scrubber", "scrub", fixture("backpain.837"), "--out-dir", out,
+                        "--as-of", "2026-12-01", "--format", "json", "--no-structure"],
+                       capture_output=True, text=True, env=write_env(tmp_path, data))
+    assert r.returncode in (0, 1), r.stderr
+    import json
+
+    report = json.loads(r.stdout)
+    assert report["code_sets"]["ncci"] == {"ptp": "2026-10-01", "mue": "2026-10-01", "quarters_old": 0}
+    assert not any("NCCI" in ln for ln in r.stderr.splitlines())
+    messages = [f["message"] for c in report["claims"] for f in c["findings"] if f["rule"] in ("NC001", "NC002", "NC003")]
+    assert messages and all("2026-10-01" in m for m in messages), messages[:3]
