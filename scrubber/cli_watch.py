@@ -70,7 +70,7 @@ def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> 
 
     stale = stale_reasons(as_of_date or date.today())
     if stale:  # said at start; each report's code_sets names the NCCI quarter and its age too
-        get_logger("scrubber.watch").warning("code sets out of date", tables="; ".join(stale))
+        get_logger("scrubber.watch").warning("code sets out of date", code_sets="; ".join(stale))
     try:
         code = run_watch(settings, config, json_lines=json_lines)
     except WatchError as exc:

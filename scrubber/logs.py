@@ -38,6 +38,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LEVEL = re.compile(r"[a-z]{1,10}")
 _TIME = re.compile(r"[0-9T:.+Z-]{10,40}")
 _LOGGER = re.compile(r"[a-z][a-z0-9_.]{0,40}")
+_CODESETS = re.compile(r"[A-Za-z0-9 .,;:()/_-]{1,400}")  # which code sets are out of date (table names, dates)
 
 _INT_KEYS = (
     "claims", "accepted", "rejected", "errors", "warnings", "bytes", "workers", "attempts", "attempt",
@@ -66,6 +67,7 @@ _SHAPES: dict[str, re.Pattern] = {
     "inbox": _PATH,
     "out_dir": _PATH,
     "mode": _ENUM,
+    "code_sets": _CODESETS,
 }
 SHA_PREFIX = 12  # log lines carry the first 12 hex digits of a file's sha256
 

@@ -377,8 +377,12 @@ def test_settings_from_config_watch_section(tmp_path):
                                  "--as-of", AS_OF], stderr=err, stdout=subprocess.DEVNULL, timeout=60)
     assert result.returncode == 0, log.read_text()
     assert (tmp_path / "result" / "archive" / "c.837").is_file()
-    started = json.loads(log.read_text().splitlines()[0])
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    started = next(e for e in events if e["event"] == "watcher started")
     assert started["workers"] == 2 and started["settle"] == 0
+    # The shipped NCCI quarter is older than the as-of date's: said once at start, naming it.
+    stale = [e for e in events if e["event"] == "code sets out of date"]
+    assert len(stale) == 1 and "NCCI PTP quarter 2024-07-01" in stale[0]["code_sets"], stale
 
     bad = tmp_path / "bad.toml"
     bad.write_text('[watch]\nsettle = "soon"\n')
