@@ -76,10 +76,6 @@ def masked_values(seg: Segment) -> list[str]:
     return [v if i == 0 or i not in hide or not v else MASK for i, v in enumerate(seg.elements)]
 
 
-def masked_raw(seg: Segment) -> str:
-    return seg.delims.element.join(masked_values(seg))
-
-
 # ---- element names ---------------------------------------------------------------------------
 
 

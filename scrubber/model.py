@@ -20,7 +20,6 @@ from datetime import date
 
 from .reader import ISA_LENGTH, Delimiters, Segment, UnusableInput
 
-SUPPORTED_VERSION = "005010X222A1"
 ACCEPTED_VERSIONS = {"005010X222A1", "005010X222", "005010X222A2"}
 
 # NM101 entity codes that open a subloop, by the loop they are in.
@@ -182,12 +181,6 @@ class Claim:
     @property
     def payer_id(self) -> str:
         return self.subscriber.payer_id if self.subscriber is not None else ""
-
-    def diagnosis_at(self, position: int) -> Diagnosis | None:
-        for dx in self.diagnoses:
-            if dx.position == position:
-                return dx
-        return None
 
     def claim_dates(self) -> tuple[date | None, date | None]:
         """The claim-level service period (DTP*472 in 2300), if any."""

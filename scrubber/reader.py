@@ -21,7 +21,7 @@ from pathlib import Path
 
 CHUNK = 1 << 20
 ISA_LENGTH = 106  # ISA with its terminator, as the standard fixes it
-DEFAULT_MAX_SEGMENT = 1 << 20  # a segment longer than this is not X12 (issue 9 makes it configurable)
+DEFAULT_MAX_SEGMENT = 1 << 20  # a segment longer than this is not X12 ([limits] segment_bytes lowers it)
 _BLANKS = "\r\n\t "
 
 
@@ -332,9 +332,3 @@ def _regular_split(batch: str, delims: Delimiters, limit: int) -> list[str] | No
     if max(map(len, islice(pieces, 1, None)), default=0) + len(suffix) > limit:
         return None
     return pieces
-
-
-def segment_text(seg: Segment) -> str:
-    """The segment as it came in, with its terminator and line break."""
-    d = seg.delims
-    return seg.raw + d.segment + d.suffix

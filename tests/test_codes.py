@@ -1,4 +1,4 @@
-"""Issue 3 beyond the rule cases: FY boundaries, code sets in the report, privacy of birth dates,
+"""Diagnosis codes and claim data beyond the rule cases: FY boundaries, code sets in the report, privacy of birth dates,
 envelope balancing (EN101/EN102), timely-filing option, NPI check digit, fixtures up to date."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Structural conformance (issue 5) over the public corpus in ../shared/corpus (skipped where absent).
+"""Structural conformance over the public corpus in ../shared/corpus (skipped where absent).
 
 1. ``imsweb__x12-parser/EXPECTED_STRUCTURE.tsv``: each structural problem imsweb's own suite
    expects must be among the scrubber's findings at that loop and segment. How a row matches

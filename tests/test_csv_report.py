@@ -1,4 +1,4 @@
-"""`scrub --format csv`: one row per finding, the columns, escaping (issue 7)."""
+"""`scrub --format csv`: one row per finding, the columns, escaping."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`scrubber explain`: a claim as the guide sees it, pointers, diagnosis status, masking (issue 7)."""
+"""`scrubber explain`: a claim as the guide sees it, pointers, diagnosis status, masking."""
 
 from __future__ import annotations
 

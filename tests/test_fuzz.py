@@ -1,4 +1,4 @@
-"""Hostile and broken input: whatever arrives ends in a clear result (issue 9).
+"""Hostile and broken input: whatever arrives ends in a clear result.
 
 A short budget runs here; `python tools/fuzz.py --seconds 600` runs the long one.
 """

@@ -1,4 +1,4 @@
-"""`scrub --format html`: a self-contained page, rendered in a real headless browser (issue 7).
+"""`scrub --format html`: a self-contained page, rendered in a real headless browser.
 
 The browser test needs Debian's chromium (`.ci/run` installs it); it skips with a reason where
 /usr/bin/chromium is absent.

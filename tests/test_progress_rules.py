@@ -1,4 +1,4 @@
-"""The progress bar on standard error, and `scrubber rules` as a table (issue 7)."""
+"""The progress bar on standard error, and `scrubber rules` as a table."""
 
 from __future__ import annotations
 

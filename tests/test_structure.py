@@ -1,4 +1,4 @@
-"""The structural pass (issue 5): pyx12 fed the scrubber's segments, findings placed on claims."""
+"""The structural pass: pyx12 fed the scrubber's segments, findings placed on claims."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The watched drop folder (issue 6): ``scrubber watch`` as a real subprocess on temporary folders.
+"""The watched drop folder: ``scrubber watch`` as a real subprocess on temporary folders.
 
 Every watcher here runs with ``[rules] select = ["DP"]`` so that what it decides for a fixture
 does not move when other rule families change; the watcher, not the rules, is under test. Each

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write fixtures/edi/analyst.837: claims for the analyst views (explain, HTML, CSV) of issue 7.
+"""Write fixtures/edi/analyst.837: claims for the analyst views (explain, HTML, CSV).
 
 Synthetic only (TESTPATIENT / SAMPLEPERSON, member ids ZZM...); built with tools/make_fixtures.py's
 builders. Deterministic: running it twice gives byte-identical files.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write fixtures/edi/codes*.837: failing and passing claims for the DX, BL, DT, ID and TF rules (issue 3).
+"""Write fixtures/edi/codes*.837: failing and passing claims for the DX, BL, DT, ID and TF rules.
 
 Synthetic only (TESTPATIENT / SAMPLEPERSON, member ids ZZM...); built with tools/make_fixtures.py's
 builders, with a per-claim edit of the generated segments where a fault cannot be expressed with

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write fixtures/edi/structure*.837: claims with structural errors for the SX rules (issue 5).
+"""Write fixtures/edi/structure*.837: claims with structural errors for the SX rules.
 
 Synthetic only (TESTPATIENT / SAMPLEPERSON, member ids ZZM...), built with tools/make_fixtures.py's
 builders and per-case edits of the generated segments. Deterministic.

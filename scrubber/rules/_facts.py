@@ -1,4 +1,4 @@
-"""Per-claim facts shared by several rule families, computed once per claim (issue 3 rules).
+"""Per-claim facts shared by several rule families, computed once per claim.
 
 The engine runs every rule on one claim before the next claim, so the facts of the last claim
 are kept in the context (``ctx.maps``) and reused by the following rules; only one claim's facts

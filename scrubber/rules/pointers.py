@@ -82,7 +82,7 @@ class PointerUnfilled(Rule):
         count = len(filled)
         for line in claim.lines:
             for index, raw in enumerate(line.pointers, start=1):
-                pointer = _POINTERS.get(raw)  # _pointer_value, inlined
+                pointer = _POINTERS.get(raw)  # the HI position a pointer names (1-12), or None
                 if pointer is None or pointer in filled:
                     continue
                 yield self.finding(
@@ -129,7 +129,7 @@ class PointerInvalid(Rule):
             for index, raw in enumerate(line.pointers, start=1):
                 if index == 1 and not raw:
                     continue  # DP001 speaks for a missing first pointer
-                if raw and raw in _POINTERS:  # a valid pointer (_pointer_value)
+                if raw and raw in _POINTERS:  # a valid pointer (1-12)
                     continue
                 what = "is empty" if not raw else f"is {raw!r}"
                 yield self.finding(
@@ -212,7 +212,7 @@ class PointerRepeated(Rule):
                 continue  # nothing to repeat
             seen: set[int] = set()
             for index, raw in enumerate(line.pointers, start=1):
-                pointer = _POINTERS.get(raw)  # _pointer_value, inlined
+                pointer = _POINTERS.get(raw)  # the HI position a pointer names (1-12), or None
                 if pointer is None:
                     continue
                 if pointer in seen:
@@ -312,11 +312,6 @@ class ServiceLineMissing(Rule):
 
 
 _POINTERS = {**{str(i): i for i in range(1, 13)}, **{f"{i:02d}": i for i in range(1, 10)}}
-
-
-def _pointer_value(raw: str) -> int | None:
-    """The HI position a pointer names (1-12), or None when it is not a valid pointer."""
-    return _POINTERS.get(raw)
 
 
 def _positions(filled: set[int]) -> str:

@@ -1,4 +1,4 @@
-"""The acknowledgment formatters for ``scrubber scrub --ack 999 --ack 277ca`` (issue 5)."""
+"""The acknowledgment formatters for ``scrubber scrub --ack 999 --ack 277ca``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from pathlib import Path
 
 from .ack277ca import Ack277CA
 from .ack999 import Ack999
-
-ACK_KINDS = ("999", "277ca")
 
 
 def ack_writers(kinds: Iterable[str], out_dir: Path, stem: str, structure, as_of: date) -> list:
