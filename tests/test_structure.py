@@ -260,3 +260,18 @@ def test_structure_fixtures_are_up_to_date():
     tool = Path(__file__).resolve().parents[1] / "tools" / "fixtures_structure.py"
     r = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_structure_pass_keeps_why_the_validation_failed(monkeypatch):
+    """A validator that raises gives SX099 and the pass remembers why (the claim pass still runs)."""
+    import scrubber.structure as structure
+    from scrubber.engine import Engine
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("map unreadable")
+
+    monkeypatch.setattr(structure, "validate_structure", broken)
+    sx = structure.StructurePass(Engine(), fixture("sample.837"))
+    assert sx.failed == "RuntimeError: map unreadable"
+    assert sx.index is not None and sx.index.incomplete == sx.failed
+    assert sx.index.incomplete_at is not None and sx.index.incomplete_at.rule == "SX099"

@@ -394,6 +394,7 @@ class StructurePass:
                  max_segment: int = DEFAULT_MAX_SEGMENT):
         self.engine = engine
         self.index: StructureIndex | None = None
+        self.failed: str | None = None  # why the validation stopped, when it did
         limits = getattr(engine, "limits", None)
         if validate and path is not None and limits is not None:
             try:  # an input the claim pass refuses for its size (EN012) is not validated either
@@ -412,7 +413,6 @@ class StructurePass:
                 self.index = StructureIndex([], [], self.failed, note)
         self._ordinal = -1
         self.current: TransactionStructure | None = None
-        self.failed: str | None = None
 
     def transaction(self, tx: Transaction) -> TransactionStructure:
         """Call on each Transaction event, in file order."""
