@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -200,14 +201,22 @@ def _print_json(reports: list[Path]) -> None:
 @click.option("--explain", "explain", metavar="CODE", help="Print one rule's documentation.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Show the effective severity under this configuration.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: a table (or the documentation with --explain); json: an array of every rule "
+                   "(one object with --explain) with its documentation.")
 @data_dir_option
-def rules(explain: str | None, config_path: Path | None) -> None:
+def rules(explain: str | None, config_path: Path | None, fmt: str = "text") -> None:
     """List the rules with their code, effective severity and summary."""
     config = load_config(config_path, known_codes())
+    from .cli_explain import rule_json, rules_table
+
     if explain:
         rule = REGISTRY.get(explain.upper())
         if rule is None:
             _fail(f"no rule {explain!r}; `scrubber rules` lists them")
+        if fmt == "json":
+            click.echo(json.dumps(rule_json(rule, config), indent=2, ensure_ascii=False))
+            return
         severity = config.severity(rule.code, rule.severity)
         click.echo(f"{rule.code} {rule.name} ({severity}{', ack ' + rule.ack if rule.ack else ''})")
         click.echo(f"{rule.summary}\n")
@@ -217,8 +226,10 @@ def rules(explain: str | None, config_path: Path | None) -> None:
         if hasattr(rule, "explain_sources"):  # map-driven rules: the maps' and entries' sources
             click.echo(f"\n{rule.explain_sources()}")  # (a MapError: one line, exit status 2)
         return
-    from .cli_explain import rules_table  # issue 7: wrapped to the terminal, with scope and ack
-
+    if fmt == "json":
+        listing = [rule_json(rule, config) for _, rule in sorted(REGISTRY.items())]
+        click.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
     for text in rules_table(REGISTRY, config):
         click.echo(text)
 
