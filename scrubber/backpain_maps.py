@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from .errors import ScrubberError
 from .mapsdir import map_path
 
 MAP_NAME = "backpain"
@@ -35,7 +36,7 @@ _PROCEDURE = re.compile(r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class MapError(Exception):
+class MapError(ScrubberError):
     """A malformed map: ``str(exc)`` is one line naming file, line and problem."""
 
 

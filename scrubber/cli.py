@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -11,10 +12,10 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .backpain_maps import MapError
 from .backpain_maps import preload as preload_backpain_maps
 from .cli_common import data_dir_option
-from .config import STRUCTURE_VALIDATORS, ConfigError, load_config
+from .config import STRUCTURE_VALIDATORS, load_config
+from .errors import ScrubberError
 from .logs import configure_logging
 from .engine import Engine, known_codes
 from .pipeline import output_names, output_stem, scrub_file
@@ -93,10 +94,7 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
     if not structure and any(a.lower() == "999" for a in acks):  # the 999 reports the structural pass
         _fail("--ack 999 needs the structural validation; drop --no-structure")
     analyst = AnalystOutputs(fmt, out_dir, as_of_date, len(files))  # csv, html, progress (issue 7)
-    try:
-        config = load_config(config_path, known_codes())
-    except ConfigError as exc:
-        _fail(str(exc))
+    config = load_config(config_path, known_codes())  # a ConfigError: one line and exit status 2 (main)
     if validator:
         config.options["structure_validator"] = validator
     stems: dict[str, Path] = {}
@@ -116,10 +114,7 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
         _fail(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
 
     engine = Engine(config, as_of_date)
-    try:  # the back-pain maps: a malformed map stops the run here, before any output
-        preload_backpain_maps(engine)
-    except MapError as exc:
-        _fail(str(exc))
+    preload_backpain_maps(engine)  # a malformed map (MapError) stops the run here, before any output
     from .codesets.coverage import warning_line
 
     stale = warning_line(as_of_date)  # a table that does not cover the as-of date: said on every run
@@ -206,17 +201,22 @@ def _print_json(reports: list[Path]) -> None:
 @click.option("--explain", "explain", metavar="CODE", help="Print one rule's documentation.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Show the effective severity under this configuration.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: a table (or the documentation with --explain); json: an array of every rule "
+                   "(one object with --explain) with its documentation.")
 @data_dir_option
-def rules(explain: str | None, config_path: Path | None) -> None:
+def rules(explain: str | None, config_path: Path | None, fmt: str = "text") -> None:
     """List the rules with their code, effective severity and summary."""
-    try:
-        config = load_config(config_path, known_codes())
-    except ConfigError as exc:
-        _fail(str(exc))
+    config = load_config(config_path, known_codes())
+    from .cli_explain import rule_json, rules_table
+
     if explain:
         rule = REGISTRY.get(explain.upper())
         if rule is None:
             _fail(f"no rule {explain!r}; `scrubber rules` lists them")
+        if fmt == "json":
+            click.echo(json.dumps(rule_json(rule, config), indent=2, ensure_ascii=False))
+            return
         severity = config.severity(rule.code, rule.severity)
         click.echo(f"{rule.code} {rule.name} ({severity}{', ack ' + rule.ack if rule.ack else ''})")
         click.echo(f"{rule.summary}\n")
@@ -224,13 +224,12 @@ def rules(explain: str | None, config_path: Path | None) -> None:
         if rule.source:
             click.echo(f"\nSource: {rule.source}")
         if hasattr(rule, "explain_sources"):  # map-driven rules: the maps' and entries' sources
-            try:
-                click.echo(f"\n{rule.explain_sources()}")
-            except MapError as exc:
-                _fail(str(exc))
+            click.echo(f"\n{rule.explain_sources()}")  # (a MapError: one line, exit status 2)
         return
-    from .cli_explain import rules_table  # issue 7: wrapped to the terminal, with scope and ack
-
+    if fmt == "json":
+        listing = [rule_json(rule, config) for _, rule in sorted(REGISTRY.items())]
+        click.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
     for text in rules_table(REGISTRY, config):
         click.echo(text)
 
@@ -246,8 +245,13 @@ __import__("scrubber.cli_watch", fromlist=["register"]).register(cli)  # scrubbe
 
 
 def main() -> None:
+    """The ``scrubber`` command. A :class:`~scrubber.errors.ScrubberError` from any command ends
+    it here: ``scrubber: MESSAGE`` on standard error, exit status the error's ``exit_code``."""
     try:
         cli.main(prog_name="scrubber", standalone_mode=True)
+    except ScrubberError as exc:
+        click.echo(f"scrubber: {exc}", err=True)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:  # pragma: no cover
         click.echo("scrubber: interrupted", err=True)
         sys.exit(130)

@@ -170,3 +170,21 @@ def rules_table(registry: dict, config, width: int | None = None) -> list[str]:
         else:
             out.append(row + rule.summary)
     return out
+
+
+def rule_json(rule, config) -> dict:
+    """One rule for ``scrubber rules --format json``: its code, name and summary, the default
+    severity and the effective one under ``config`` ("off" when not enabled), scope, 277CA code
+    (or None), source (or None) and the documentation text."""
+    on = config.rules.enabled(rule.code)
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "summary": rule.summary,
+        "default_severity": rule.severity,
+        "effective_severity": config.severity(rule.code, rule.severity) if on else "off",
+        "scope": rule.scope,
+        "ack": rule.ack or None,
+        "source": rule.source or None,
+        "docs": rule.docs(),
+    }

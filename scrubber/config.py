@@ -30,12 +30,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import ScrubberError
 from .findings import SEVERITIES
 from .limits import Limits, LimitsError
 
 
-class ConfigError(Exception):
-    pass
+class ConfigError(ScrubberError):
+    """A configuration that cannot be used: ``str(exc)`` is one line naming the file and key."""
 
 
 OPTIONS = {"timely_filing_days": int, "structure_validator": str, "data_dir": Path}  # [options], with their type

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from .errors import ScrubberError
 
-class LimitsError(ValueError):
-    pass
+
+class LimitsError(ScrubberError, ValueError):
+    """A ``[limits]`` value that cannot be used: ``str(exc)`` is one line."""
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .config import Config
+from .errors import ScrubberError
 from .logs import configure_logging, get_logger
 from .pipeline import file_digest, output_stem, scrub_file
 from .reader import detect_delimiters
@@ -81,12 +82,16 @@ OUTCOMES = ("processing", "clean", "rejections", "unusable", "failed", "duplicat
 log = get_logger("scrubber.watch")
 
 
-class WatchError(Exception):
+class WatchError(ScrubberError):
     """The watcher cannot start (exit code 2) or must stop (1): one line for the operator."""
 
     def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code)
+
+    @property
+    def code(self) -> int:
+        """The exit status (the same as ``exit_code``)."""
+        return self.exit_code
 
 
 def ignored(name: str) -> bool:

@@ -208,3 +208,38 @@ def test_closed_stdout_is_not_an_unusable_input():
     err = proc.stderr.read().decode()
     proc.wait(timeout=120)
     assert "unusable" not in err and "Traceback" not in err, err
+
+
+def test_rules_json_lists_every_rule_once(tmp_path):
+    from scrubber.rules import REGISTRY
+
+    result = run_cli("rules", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    listing = json.loads(result.stdout)
+    codes = [r["code"] for r in listing]
+    assert sorted(codes) == sorted(REGISTRY) and len(codes) == len(set(codes))
+    keys = {"code", "name", "summary", "default_severity", "effective_severity", "scope", "ack", "source", "docs"}
+    assert all(set(r) == keys for r in listing)
+    by_code = {r["code"]: r for r in listing}
+    dp002 = by_code["DP002"]
+    assert dp002["default_severity"] == dp002["effective_severity"] == "error"
+    assert dp002["ack"] == "A7:477" and dp002["scope"] == "claim" and dp002["source"]
+    assert "## What it does" in dp002["docs"] and dp002["docs"] == REGISTRY["DP002"].docs()
+    assert by_code["EN001"]["ack"] is None and by_code["EN001"]["scope"] == "file"
+    assert run_cli("rules").stdout.splitlines()[0].split()[0] == "CODE"  # text stays the default
+
+
+def test_rules_json_under_a_config(tmp_path):
+    cfg = tmp_path / "scrubber.toml"
+    cfg.write_text('[rules]\nignore = ["DP005"]\n\n[rules.severity]\nDP004 = "warning"\n')
+    result = run_cli("rules", "--format", "json", "--config", cfg)
+    assert result.returncode == 0, result.stderr
+    by_code = {r["code"]: r for r in json.loads(result.stdout)}
+    assert by_code["DP005"]["effective_severity"] == "off" and by_code["DP005"]["default_severity"] == "error"
+    assert by_code["DP004"]["effective_severity"] == "warning" and by_code["DP004"]["default_severity"] == "error"
+    assert by_code["DP002"]["effective_severity"] == "error"
+    one = run_cli("rules", "--format", "json", "--config", cfg, "--explain", "dp004")
+    assert one.returncode == 0 and json.loads(one.stdout) == by_code["DP004"]
+    text = run_cli("rules", "--config", cfg, "--format", "text").stdout
+    assert text == run_cli("rules", "--config", cfg).stdout
+    assert next(line for line in text.splitlines() if line.startswith("DP005")).split()[2] == "off"

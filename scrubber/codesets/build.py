@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ScrubberError
+
 __all__ = ["BuildError", "Table", "add", "build", "read_order_file", "read_table", "render_table", "write_table"]
 
 FORMAT = "icd10cm-table 1"
@@ -37,8 +39,8 @@ _CODE_RE = re.compile(r"[A-Z][0-9A-Z]{2,6}")
 _BODY_RE = re.compile(r"([A-Z][0-9A-Z]{2,6})\t([0-9a-f]+)\t([0-9a-f]+)\t([^\t]*)")
 
 
-class BuildError(Exception):
-    pass
+class BuildError(ScrubberError):
+    """A code-set input or table that cannot be used: ``str(exc)`` is one line."""
 
 
 @dataclass

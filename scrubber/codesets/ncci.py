@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from scrubber.errors import ScrubberError
 from scrubber.mapsdir import on_change, overlay_path, shipped_path
 
 __all__ = [
@@ -72,7 +73,7 @@ _NO_DELETION = "99999999"
 _RATIONALE_CHARS = [chr(c) for c in range(33, 127)]  # 94 distinct rationale texts at most
 
 
-class NcciError(Exception):
+class NcciError(ScrubberError):
     """A problem with an NCCI table or a CMS input file: ``str(exc)`` is one line."""
 
     def __init__(self, message: str):

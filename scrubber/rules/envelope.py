@@ -1,8 +1,9 @@
 """File-level rules: raised by the reader and the claim model, not by a claim check.
 
 They are listed here so that ``scrubber rules`` documents every code a report can carry. The
-EN00x rules make an input unusable (exit status 2, no clean file); EN1xx are warnings about
-trailers that the outputs recompute.
+EN00x rules make an input unusable (exit status 2, no clean file), except EN011 raised on one
+claim, which rejects that claim only; EN1xx are warnings about trailers that the outputs
+recompute.
 """
 
 from __future__ import annotations
@@ -185,19 +186,36 @@ class NoClaims(_FileRule):
 
 
 class InternalError(_FileRule):
-    """The scrubber itself failed on this input (a bug): the input is left untouched.
+    """The scrubber itself failed (a bug): on one claim, or on the whole input.
 
     ## What it does
-    Catches any unexpected failure while scrubbing one input, reports it in one line and goes on
-    with the next input. No clean file is written for it.
+    When a claim rule fails on a claim, rejects that claim with one EN011 error at its CLM
+    (CLM01) naming the rule and the type of the failure; the rule's findings on that claim are
+    dropped, and the other rules and the other claims are checked as usual, so the clean file
+    holds the other accepted claims and the rejected 837 holds this one. A failure anywhere
+    else while scrubbing an input (reading it, the structural pass, writing the outputs) makes
+    the input unusable instead: no clean file is written for it, and the next input goes on.
+    EN011 is always an error; the configuration does not change it.
+
+    ## Why is this bad
+    A claim that a rule could not check is not known to be clean, so it is not submitted.
+
+    ## Example
+    `internal error in rule DP002 (KeyError); the claim was not fully checked; please report it`:
+    the message names the rule and the exception's type only, never its text (which could quote
+    the claim).
 
     ## Use instead
-    Report the problem with the input's report.json (it carries no patient data).
+    Report the problem with the input's report.json (it carries no patient data). Once fixed,
+    scrub the rejected 837 again.
+
+    ## References
+    SECURITY.md ("What it never shows": messages and log lines carry no patient data).
     """
 
     code = "EN011"
     name = "internal-error"
-    summary = "the scrubber failed on this input (please report)"
+    summary = "the scrubber failed on a claim or on the input (please report)"
 
 
 class TrailerCount(_FileRule):
