@@ -93,7 +93,7 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
     configure_logging(level="warning")  # only problems of the scrubber itself, redacted, on stderr
     if not structure and any(a.lower() == "999" for a in acks):  # the 999 reports the structural pass
         _fail("--ack 999 needs the structural validation; drop --no-structure")
-    analyst = AnalystOutputs(fmt, out_dir, as_of_date, len(files))  # csv, html, progress (issue 7)
+    analyst = AnalystOutputs(fmt, out_dir, as_of_date, len(files))  # csv, html, progress
     config = load_config(config_path, known_codes())  # a ConfigError: one line and exit status 2 (main)
     if validator:
         config.options["structure_validator"] = validator
@@ -129,7 +129,7 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
 
         jobs = auto_jobs(existing) if can_split else 1
     if jobs > 1 and can_split:
-        from .parallel import scrub_parallel, scrub_split  # issue 8: --jobs
+        from .parallel import scrub_parallel, scrub_split  # --jobs
         from .writers.progress import bytes_progress_for
 
         for f in files:
@@ -234,14 +234,14 @@ def rules(explain: str | None, config_path: Path | None, fmt: str = "text") -> N
         click.echo(text)
 
 
-from .cli_explain import explain as _explain  # noqa: E402 - `scrubber explain` (issue 7)
+from .cli_explain import explain as _explain  # noqa: E402 - `scrubber explain`
 
 cli.add_command(_explain)
-from .cli_codesets import codesets as _codesets  # noqa: E402 - `scrubber codesets [add FILE]` (issue 3)
+from .cli_codesets import codesets as _codesets  # noqa: E402 - `scrubber codesets [add FILE]`
 cli.add_command(_codesets)
 
 
-__import__("scrubber.cli_watch", fromlist=["register"]).register(cli)  # scrubber watch, scrubber status (issue 6)
+__import__("scrubber.cli_watch", fromlist=["register"]).register(cli)  # scrubber watch, scrubber status
 
 
 def main() -> None:

@@ -111,7 +111,7 @@ def scrub_file(
     """Scrub one input. ``formatters`` get start(outcome) -> claim(ClaimOutcome)... -> finish(outcome);
     ``text_out`` is a shortcut for the text summary formatter on that stream.
     ``structure``: run the structural pass (pyx12, SX rules) first; ``acks``: "999" and/or "277ca"
-    to write NAME.999 / NAME.277ca.edi (issue 5)."""
+    to write NAME.999 / NAME.277ca.edi."""
     path = Path(path)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -124,7 +124,7 @@ def scrub_file(
     clean = EdiWriter(out_dir / f"{stem}.clean.837")
     rejected = EdiWriter(out_dir / f"{stem}.rejected.837")
     writers = (clean, rejected)
-    # Issue 5: the structural pass (a separate pass over the file, before the claim pass) and
+    # The structural pass (a separate pass over the file, before the claim pass) and
     # the acknowledgment writers, which are formatters (start/claim/finish).
     sx = StructurePass(engine, path, validate=structure, max_segment=max_segment)
     sx_tx = None

@@ -41,7 +41,7 @@ def test_json_format_is_the_report(tmp_path):
     assert set(report) == {"schema", "input", "as_of", "status", "outputs", "code_sets", "summary", "findings", "claims"}
     assert report["input"]["name"] == "sample.837" and len(report["input"]["sha256"]) == 64
     assert report["input"]["bytes"] == fixture("sample.837").stat().st_size
-    # 3 errors: DP002, DP001 and SX006 (issue 5: pyx12's 837P map requires SV107, which SAMPLE-NOPTR lacks)
+    # 3 errors: DP002, DP001 and SX006 (pyx12's 837P map requires SV107, which SAMPLE-NOPTR lacks)
     assert report["summary"] == {"claims": 5, "accepted": 3, "rejected": 2, "errors": 3, "warnings": 0, "not_checked": 0}
     claim = next(c for c in report["claims"] if c["claim_id"] == "SAMPLE-BADPTR")
     assert set(claim) == {"claim_id", "status", "interchange", "group", "transaction", "charge", "service_lines", "findings"}
@@ -91,7 +91,7 @@ def test_same_output_names_refused(tmp_path):
 
 def test_config_changes_severity(tmp_path):
     cfg = tmp_path / "scrubber.toml"
-    # SX006: issue 5's structural finding on SAMPLE-NOPTR's missing SV107 (pyx12's map requires it)
+    # SX006: the structural finding on SAMPLE-NOPTR's missing SV107 (pyx12's map requires it)
     cfg.write_text('[rules.severity]\nDP002 = "warning"\nDP001 = "warning"\nSX006 = "warning"\n')
     result = run_cli("scrub", fixture("sample.837"), "--out-dir", tmp_path / "o", "--as-of", "2025-06-01",
                      "--config", cfg, "--format", "json")
