@@ -6,14 +6,13 @@ import json
 import os
 import shutil
 import sys
-from datetime import date, datetime
 from pathlib import Path
 
 import click
 
 from . import __version__
 from .backpain_maps import preload as preload_backpain_maps
-from .cli_common import data_dir_option
+from .cli_common import data_dir_option, parse_as_of
 from .config import STRUCTURE_VALIDATORS, load_config
 from .errors import ScrubberError
 from .logs import configure_logging
@@ -46,13 +45,6 @@ class JobsType(click.ParamType):
         self.fail(f"{value!r} is not 'auto' or a number of processes from 1 to 64", param, ctx)
 
 
-def _parse_as_of(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,7 +81,7 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
 
     Exit status: 0 every claim accepted; 1 a claim rejected; 2 an input unusable or a usage error.
     """
-    as_of_date = _parse_as_of(as_of)
+    as_of_date = parse_as_of(as_of)
     configure_logging(level="warning")  # only problems of the scrubber itself, redacted, on stderr
     if not structure and any(a.lower() == "999" for a in acks):  # the 999 reports the structural pass
         _fail("--ack 999 needs the structural validation; drop --no-structure")

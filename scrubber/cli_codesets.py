@@ -18,12 +18,11 @@ names an ICD-10-CM table to change in place instead (the build script's use).
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from pathlib import Path
 
 import click
 
-from .cli_common import data_dir_option, fail
+from .cli_common import data_dir_option, fail, parse_as_of
 
 
 def _counts(icd) -> list[tuple[str, int, int]]:
@@ -46,13 +45,6 @@ def _counts(icd) -> list[tuple[str, int, int]]:
     return sorted(out, key=lambda row: order[row[0]])
 
 
-def _as_of(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD", param_hint="--as-of") from None
 
 
 def _where(path: Path | None) -> str:
@@ -96,7 +88,7 @@ def codesets(ctx: click.Context, table_path: Path | None, as_of: str | None, con
     from .mapsdir import data_dir, data_dir_origin
 
     _load_config(config_path)
-    when = _as_of(as_of)
+    when = parse_as_of(as_of, "--as-of")
     path = table_path or default_table_path()
     try:
         icd = load_icd10cm(path)
@@ -184,16 +176,16 @@ def add(file: Path, fy: int | None, april: bool | None, table_path: Path | None,
         add_addenda,
         fiscal_year_from_name,
         is_addenda,
+        is_order_file,
         write_table,
     )
-    from .codesets.build import _NAME_RE as ORDER_NAME
     from .mapsdir import data_dir
 
     _load_config(config_path)
     if not file.is_file():
         fail(f"{file}: no such file")
     addenda = is_addenda(file)
-    if not addenda and not ORDER_NAME.search(file.name) and fy is None:
+    if not addenda and not is_order_file(file) and fy is None:
         if table_path is not None:
             fail(f"{file}: not an ICD-10-CM order file or addenda by its name; pass --fy YEAR for an order file")
         _add_ncci(file, data_dir())

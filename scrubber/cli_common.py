@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -12,6 +13,16 @@ def fail(message: str) -> None:
     """One line on standard error, exit status 2 (unusable input or usage error)."""
     click.echo(f"scrubber: {message}", err=True)
     sys.exit(2)
+
+
+def parse_as_of(value: str | None, param_hint: str | None = None) -> date:
+    """``--as-of YYYY-MM-DD`` (today when absent); a usage error (exit 2) when it is not such a date."""
+    if value is None:
+        return date.today()
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD", param_hint=param_hint) from None
 
 
 def _set_data_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:

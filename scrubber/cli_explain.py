@@ -7,12 +7,12 @@ claim asked for is printed as soon as it has been checked.
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
 
-from .cli_common import data_dir_option
+from .cli_common import data_dir_option, parse_as_of
 
 from .config import ConfigError, load_config
 from .engine import Engine, known_codes
@@ -24,13 +24,6 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def _as_of(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD", param_hint="--as-of") from None
 
 
 class _Explainer:
@@ -115,7 +108,7 @@ def explain(file: Path, claim_ids: tuple[str, ...], show_all: bool, only_rejecte
 
     from .pipeline import scrub_file
 
-    as_of_date = _as_of(as_of)
+    as_of_date = parse_as_of(as_of, "--as-of")
     try:
         config = load_config(config_path, known_codes())
     except ConfigError as exc:

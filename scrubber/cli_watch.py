@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli_common import data_dir_option
+from .cli_common import data_dir_option, parse_as_of
 from .config import ConfigError, load_config
 from .engine import Engine, known_codes
 from .logs import configure_logging, get_logger
@@ -43,10 +43,9 @@ def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> 
     Exit status: 0 stopped normally (or --once done); 1 stopped by an error while running (the
     file in progress stays in OUT/work/ and is scrubbed again at the next start); 2 cannot start.
     """
-    from .cli import _parse_as_of
     from .watch import WatchError, run_watch, settings_from
 
-    as_of_date = _parse_as_of(as_of) if as_of else None
+    as_of_date = parse_as_of(as_of) if as_of else None
     try:
         config = load_config(config_path, known_codes())
     except ConfigError as exc:

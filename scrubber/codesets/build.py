@@ -96,6 +96,11 @@ class Table:
         return {code: (y[fy], self.titles[code][1]) for code, y in years.items() if fy in y}
 
 
+def is_order_file(path: Path) -> bool:
+    """Named as a CMS order file (``icd10cm_order_YYYY.txt``, or ``.txt.gz``)."""
+    return bool(_NAME_RE.search(path.name))
+
+
 def fiscal_year_from_name(path: Path) -> int:
     m = _NAME_RE.search(path.name)
     if not m:
@@ -248,11 +253,10 @@ def render_table(table: Table) -> bytes:
 
 
 def write_table(table: Table, out: Path) -> int:
+    from ..atomic import write_bytes_atomic
+
     data = render_table(table)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)
+    write_bytes_atomic(out, data)
     return len(data)
 
 

@@ -28,23 +28,14 @@ class Coverage:
     stale: str | None  # why it does not cover the as-of date, or None
 
 
-def quarter_start(d: date) -> date:
-    return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
-
-
-def quarters_between(older: date, newer: date) -> int:
-    """Whole calendar quarters from the quarter of ``older`` to that of ``newer`` (0 = the same)."""
-    return (newer.year * 4 + (newer.month - 1) // 3) - (older.year * 4 + (older.month - 1) // 3)
-
-
 def quarter_age(quarter: date, as_of: date) -> str:
-    """``"current"`` or ``"9 quarters old"`` (or ``"newer than --as-of"``)."""
-    n = quarters_between(quarter, as_of)
-    if n == 0:
-        return "current"
-    if n < 0:
+    """``"current"`` or ``"9 quarters old"`` (or ``"newer than the as-of date"``)."""
+    from .ncci import quarter_age as quarters_old
+
+    if quarter > as_of:
         return "newer than the as-of date"
-    return f"{n} quarter{'s' if n != 1 else ''} old"
+    n = quarters_old(quarter, as_of)
+    return "current" if n == 0 else f"{n} quarter{'s' if n != 1 else ''} old"
 
 
 def coverage(as_of: date) -> list[Coverage]:
@@ -78,24 +69,26 @@ def coverage(as_of: date) -> list[Coverage]:
             if not mf.covers(as_of):
                 stale = f"back-pain map {name} covers {mf.effective_from.isoformat()} to {mf.effective_to.isoformat()}"
             out.append(Coverage(f"backpain/{name}", f"back-pain map {name}", mf.effective_from, mf.effective_to, stale))
-    ncci = _ncci()
-    if ncci is not None:
-        for key, label, quarter in (("ncci_ptp", "NCCI PTP", ncci.ptp_quarter), ("ncci_mue", "NCCI MUE", ncci.mue_quarter)):
+    quarters = _ncci_quarters()
+    if quarters is not None:
+        from .ncci import quarter_age as quarters_old
+
+        for key, label, quarter in (("ncci_ptp", "NCCI PTP", quarters[0]), ("ncci_mue", "NCCI MUE", quarters[1])):
             stale = None
-            if quarter_start(as_of) > quarter:
+            if quarters_old(quarter, as_of) > 0:
                 stale = f"{label} quarter {quarter.isoformat()} ({quarter_age(quarter, as_of)})"
             out.append(Coverage(key, label, quarter, None, stale))
     return out
 
 
-def _ncci():
+def _ncci_quarters() -> tuple[date, date] | None:
+    """The NCCI quarters in use, read from the tables' headers (the tables themselves load when a
+    claim needs them); None when a table is missing or broken (the run that loads it says why)."""
+    from .ncci import NcciError, quarters
+
     try:
-        from .ncci import load_ncci
-    except ImportError:
-        return None
-    try:
-        return load_ncci()
-    except Exception:  # noqa: BLE001 - a broken NCCI table is reported by the run that loads it
+        return quarters()
+    except (NcciError, OSError, ValueError):
         return None
 
 
@@ -137,10 +130,12 @@ def code_sets_used(as_of: date | None = None) -> dict:
         out["icd10cm"] = load_icd10cm().releases
     except (OSError, ValueError):
         pass
-    ncci = _ncci()
-    if ncci is not None:
-        entry = {"ptp": ncci.ptp_quarter.isoformat(), "mue": ncci.mue_quarter.isoformat()}
+    quarters = _ncci_quarters()
+    if quarters is not None:
+        from .ncci import quarter_age as quarters_old
+
+        entry = {"ptp": quarters[0].isoformat(), "mue": quarters[1].isoformat()}
         if as_of is not None:
-            entry["quarters_old"] = max(0, quarters_between(min(ncci.ptp_quarter, ncci.mue_quarter), as_of))
+            entry["quarters_old"] = quarters_old(min(quarters), as_of)
         out["ncci"] = entry
     return out

@@ -26,16 +26,15 @@ import csv
 import datetime
 import hashlib
 import io
-import os
 import re
 import sys
-import tempfile
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from scrubber.atomic import write_bytes_atomic
 from scrubber.errors import ScrubberError
 from scrubber.mapsdir import on_change, overlay_path, shipped_path
 
@@ -575,6 +574,15 @@ def reset() -> None:
     _load_default.cache_clear()
 
 
+def quarters() -> tuple[datetime.date, datetime.date]:
+    """(PTP quarter, MUE quarter) of the tables in use, from their headers only (no table loaded)."""
+    ptp = _peek_quarter(table_path(PTP_NAME), PTP_FORMAT)
+    mue = _peek_quarter(table_path(MUE_NAME), MUE_FORMAT)
+    if ptp is None or mue is None:
+        raise NcciError(f"NCCI table missing: {table_path(PTP_NAME if ptp is None else MUE_NAME)}")
+    return ptp, mue
+
+
 def describe() -> list[str]:
     """Lines for ``scrubber codesets``: per table its title, quarter, counts, source and path."""
     n = load_ncci()
@@ -916,50 +924,48 @@ def _active(rows: Iterable[str], quarter: datetime.date) -> int:
     return len(pairs)
 
 
-def render_ptp(rows: list[str], quarter: datetime.date, inputs: list[tuple[str, str, str]]) -> bytes:
-    """The PTP table file: header, then ``rows`` (canonical lines, sorted). ``inputs``: (name, sha256, note)."""
+def _render(fmt: str, title: str, source: str, quarter: datetime.date, inputs: list[tuple[str, str, str]],
+            notes: list[str], rows: list[str]) -> bytes:
+    """A table file: the common header (format, title, source, quarter, inputs), ``notes`` (header
+    lines of the table's own), then ``rows``."""
     out = io.StringIO()
     w = out.write
-    w(f"# format: {PTP_FORMAT}\n")
-    w(f"# title: {PTP_TITLE}\n")
-    w(f"# source: {PTP_SOURCE}\n")
+    w(f"# format: {fmt}\n")
+    w(f"# title: {title}\n")
+    w(f"# source: {source}\n")
     w(f"# quarter: {quarter.isoformat()}\n")
     for name, digest, _ in inputs:
         w(f"# input: {name} sha256={digest}\n")
     for name, _, note in inputs:
         if note:
             w(f"# input_note: {name}: {note}\n")
-    w("# kept: edits with modifier indicator 0 and 1, deleted ones with their deletion date; indicator 9 rows "
-      "(not edits) left out\n")
-    w("# columns: column1, column2, modifier_indicator (0 never together, 1 allowed with a bypass modifier), "
-      "effective (YYYYMMDD, * = not in the input), deletion (YYYYMMDD, * = none), rationale (CMS's); tab-separated, sorted by column 2 then column 1\n")
-    w(f"# rows: {len(rows)}\n")
-    w(f"# active_pairs: {_active(rows, quarter)} (not deleted before the quarter)\n")
+    for note in notes:
+        w(f"# {note}\n")
     for r in rows:
         w(r)
         w("\n")
     return out.getvalue().encode("utf-8")
+
+
+def render_ptp(rows: list[str], quarter: datetime.date, inputs: list[tuple[str, str, str]]) -> bytes:
+    """The PTP table file: header, then ``rows`` (canonical lines, sorted). ``inputs``: (name, sha256, note)."""
+    return _render(PTP_FORMAT, PTP_TITLE, PTP_SOURCE, quarter, inputs, [
+        "kept: edits with modifier indicator 0 and 1, deleted ones with their deletion date; indicator 9 rows "
+        "(not edits) left out",
+        "columns: column1, column2, modifier_indicator (0 never together, 1 allowed with a bypass modifier), "
+        "effective (YYYYMMDD, * = not in the input), deletion (YYYYMMDD, * = none), rationale (CMS's); "
+        "tab-separated, sorted by column 2 then column 1",
+        f"rows: {len(rows)}",
+        f"active_pairs: {_active(rows, quarter)} (not deleted before the quarter)",
+    ], rows)
 
 
 def render_mue(rows: list[str], quarter: datetime.date, inputs: list[tuple[str, str, str]]) -> bytes:
-    out = io.StringIO()
-    w = out.write
-    w(f"# format: {MUE_FORMAT}\n")
-    w(f"# title: {MUE_TITLE}\n")
-    w(f"# source: {MUE_SOURCE}\n")
-    w(f"# quarter: {quarter.isoformat()}\n")
-    for name, digest, _ in inputs:
-        w(f"# input: {name} sha256={digest}\n")
-    for name, _, note in inputs:
-        if note:
-            w(f"# input_note: {name}: {note}\n")
-    w("# columns: code, mue (most units payable; 0 = none), mai (MUE adjudication indicator: 1 per line, "
-      "2 per date of service (policy), 3 per date of service (clinical)), rationale (CMS's); tab-separated, sorted\n")
-    w(f"# rows: {len(rows)}\n")
-    for r in rows:
-        w(r)
-        w("\n")
-    return out.getvalue().encode("utf-8")
+    return _render(MUE_FORMAT, MUE_TITLE, MUE_SOURCE, quarter, inputs, [
+        "columns: code, mue (most units payable; 0 = none), mai (MUE adjudication indicator: 1 per line, "
+        "2 per date of service (policy), 3 per date of service (clinical)), rationale (CMS's); tab-separated, sorted",
+        f"rows: {len(rows)}",
+    ], rows)
 
 
 def build(sources: list[Source]) -> dict[str, bytes]:
@@ -986,24 +992,6 @@ def build(sources: list[Source]) -> dict[str, bytes]:
             rows = [merged[c] for c in sorted(merged)]
         out[name] = render(rows, quarters.pop(), [(s.name, s.sha256, s.note) for s in mine])
     return out
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a table is not
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _table_rows(path: Path, fmt: str) -> tuple[datetime.date, list[tuple[str, str, str]], list[str]]:
@@ -1061,7 +1049,7 @@ def add_file(src: Path, data_dir: Path, quarter: datetime.date | None = None) ->
         inputs = sorted(others + inputs)
     data = render(rows, source.quarter, inputs)
     try:
-        _write_atomic(target, data)
+        write_bytes_atomic(target, data)
     except OSError as exc:
         raise NcciError(f"{target}: cannot write: {exc.strerror or exc}") from None
     reset()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..model import Claim, parse_date_period
+from ..model import Claim, ServiceLine, parse_date_period
 from ..reader import Segment
 from .base import Context
 
@@ -67,3 +67,25 @@ def claim_dates(claim: Claim, ctx: Context) -> ClaimDates:
     dates = ClaimDates(claim)
     ctx.maps["claim-dates"] = (claim, dates)  # only the last claim is kept
     return dates
+
+
+def dated_lines(claim: Claim, ctx: Context) -> list[tuple[ServiceLine, str, date | None]]:
+    """Each service line with an SV1 as ``(line, procedure, date of service)``: the line's DTP*472,
+    else the claim's (None when neither). Read once per claim for every rule family that needs it
+    (only the last claim is kept)."""
+    slot = ctx.maps.get("dated-lines")
+    if slot is not None and slot[0] is claim:
+        return slot[1]
+    claim_date = None
+    lines: list[tuple[ServiceLine, str, date | None]] = []
+    for line in claim.lines:
+        if line.sv1 is None:
+            continue
+        d = line.service_date
+        if d is None:
+            if claim_date is None:
+                claim_date = claim.claim_dates()[0] or False
+            d = claim_date or None
+        lines.append((line, line.procedure, d))
+    ctx.maps["dated-lines"] = (claim, lines)
+    return lines

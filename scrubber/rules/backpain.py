@@ -22,6 +22,7 @@ from ..codesets.icd10cm import format_code as dot
 from ..codesets.icd10cm import normalize_code as norm
 from ..findings import Finding
 from ..model import Claim, Diagnosis, ServiceLine
+from ._facts import dated_lines
 from .base import Context, Rule
 
 
@@ -88,7 +89,7 @@ class Facts:
     __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "in_scope", "lines", "procedures",
                  "_pointed")
 
-    def __init__(self, claim: Claim, maps: BackpainMaps):
+    def __init__(self, claim: Claim, maps: BackpainMaps, lines: list[tuple[ServiceLine, str, date | None]]):
         self.claim = claim
         self.maps = maps  # the back-pain maps the facts were read with
         normalized = maps.memo_of("norm")
@@ -111,24 +112,9 @@ class Facts:
         self.code_at = code_at
         self.in_scope = in_scope
         self._pointed: dict[int, list[tuple[int, Diagnosis, str]]] = {}
-        claim_date = None
-        lines = []
-        procedures = set()
-        dates = []
-        for line in claim.lines:
-            if line.sv1 is None:
-                continue
-            d = line.service_date
-            if d is None:
-                if claim_date is None:
-                    claim_date = claim.claim_dates()[0] or False
-                d = claim_date or None
-            proc = line.procedure
-            lines.append((line, proc, d))
-            procedures.add(proc)
-            dates.append(d)
         self.lines = lines  # (line, procedure, date of service)
-        self.procedures = procedures
+        self.procedures = {proc for _, proc, _ in lines}
+        dates = [d for _, _, d in lines]
         self.dates = dates or [claim.claim_dates()[0]]
         known = [d for d in self.dates if d is not None]
         self.first_date = min(known) if known else None
@@ -154,7 +140,7 @@ def facts(claim: Claim, ctx: Context) -> Facts:
     cached = ctx.maps.get("backpain.facts")
     if cached is not None and cached.claim is claim:
         return cached
-    f = ctx.maps["backpain.facts"] = Facts(claim, BackpainRule.maps(ctx))
+    f = ctx.maps["backpain.facts"] = Facts(claim, BackpainRule.maps(ctx), dated_lines(claim, ctx))
     return f
 
 

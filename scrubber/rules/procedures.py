@@ -32,6 +32,7 @@ from ..codesets.ncci import (
 )
 from ..findings import Finding
 from ..model import Claim, ServiceLine
+from ._facts import dated_lines
 from .backpain import BackpainRule, dot, facts
 from .base import Context, Rule
 
@@ -205,22 +206,12 @@ class _NcciLines:
 
     __slots__ = ("claim", "lines", "multi", "pairs")
 
-    def __init__(self, claim: Claim):
+    def __init__(self, claim: Claim, dated: list[tuple[ServiceLine, str, date | None]]):
         self.claim = claim
         self.pairs: list | None = None
-        claim_date = None
-        lines: list[tuple[ServiceLine, str, date | None]] = []
+        lines = [item for item in dated if item[1]]
         by_date: defaultdict[date | None, list[tuple[ServiceLine, str]]] = defaultdict(list)
-        for line in claim.lines:
-            proc = line.procedure
-            if line.sv1 is None or not proc:
-                continue
-            d = line.service_date
-            if d is None:
-                if claim_date is None:
-                    claim_date = claim.claim_dates()[0] or False
-                d = claim_date or None
-            lines.append((line, proc, d))
+        for line, proc, d in lines:
             by_date[d].append((line, proc))
         self.lines = lines
         self.multi = []
@@ -256,7 +247,7 @@ def _ncci_lines(claim: Claim, ctx: Context) -> _NcciLines:
     cached = ctx.maps.get("ncci.lines")
     if cached is not None and cached.claim is claim:
         return cached
-    found = ctx.maps["ncci.lines"] = _NcciLines(claim)
+    found = ctx.maps["ncci.lines"] = _NcciLines(claim, dated_lines(claim, ctx))
     return found
 
 
@@ -538,7 +529,7 @@ class MedicallyUnlikelyUnits(_NcciRule):
     def units_finding(self, line: ServiceLine, units: Decimal, mue: Mue, d: date | None, ctx: Context, n: Ncci,
                       per_line: bool) -> Finding:
         count = f"{_plain(units)} unit{'s' if units != 1 else ''}"
-        allows = (f"is 0: no unit of it is payable" if mue.value == 0 else
+        allows = ("is 0: no unit of it is payable" if mue.value == 0 else
                   f"allows {mue.value} {'per line' if per_line else 'per date of service'}")
         what = (f"Service line {line.number} ({mue.code}) is billed for {count}" if per_line else
                 f"{mue.code} is billed for {count} on {_when(d)}")
