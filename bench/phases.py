@@ -35,11 +35,11 @@ sys.path.insert(0, str(HERE.parent))
 
 from run import PYX12, run  # noqa: E402
 
-from scrubber.engine import Engine  # noqa: E402
-from scrubber.model import Claim, walk  # noqa: E402
-from scrubber.pipeline import scrub_file  # noqa: E402
-from scrubber.reader import read_segments  # noqa: E402
-from scrubber.structure import validate_structure  # noqa: E402
+from scrubber.check.engine import Engine  # noqa: E402
+from scrubber.x12.model import Claim, walk  # noqa: E402
+from scrubber.run.pipeline import scrub_file  # noqa: E402
+from scrubber.x12.reader import read_segments  # noqa: E402
+from scrubber.check.structure import validate_structure  # noqa: E402
 
 AS_OF = date(2025, 6, 1)
 

@@ -37,7 +37,7 @@ def peak_mb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-from scrubber.cli import main
+from scrubber.cli.app import main
 sys.stdout = open(os.devnull, "w")
 t = time.perf_counter()
 try:

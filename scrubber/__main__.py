@@ -1,3 +1,3 @@
-from .cli import main
+from scrubber.cli.app import main
 
 main()

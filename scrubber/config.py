@@ -20,7 +20,7 @@
 
     [limits]                     # input limits (scrubber.limits)
 
-    [watch]                      # the drop-folder watcher (scrubber.watch): inbox, out_dir,
+    [watch]                      # the drop-folder watcher (scrubber.run.watch): inbox, out_dir,
     settle = 5                   # settle, rescan, workers
 """
 
@@ -30,9 +30,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ScrubberError
-from .findings import SEVERITIES
-from .limits import Limits, LimitsError
+from scrubber.errors import ScrubberError
+from scrubber.findings import SEVERITIES
+from scrubber.limits import Limits, LimitsError
 
 
 class ConfigError(ScrubberError):
@@ -68,7 +68,7 @@ class Config:
     path: str | None = None
     options: dict = field(default_factory=dict)  # [options]: rule options (e.g. timely_filing_days)
     limits: dict = field(default_factory=dict)  # [limits]: input limits (see scrubber.limits)
-    watch: dict = field(default_factory=dict)  # [watch]: the drop-folder watcher (see scrubber.watch)
+    watch: dict = field(default_factory=dict)  # [watch]: the drop-folder watcher (see scrubber.run.watch)
 
     def enabled(self, code: str, payer: str = "") -> bool:
         on = self.rules.enabled(code)
@@ -187,7 +187,7 @@ def load_config(path: str | Path | None, known: set[str]) -> Config:
     if data_dir:  # relative to the configuration file's folder
         data_dir = Path(data_dir).expanduser()
         config.options["data_dir"] = str(data_dir if data_dir.is_absolute() else candidate.parent / data_dir)
-    from .mapsdir import set_config_data_dir
+    from scrubber.mapsdir import set_config_data_dir
 
     set_config_data_dir(config.options.get("data_dir"))
     return config

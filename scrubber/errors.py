@@ -2,7 +2,7 @@
 
 Every error the scrubber raises on purpose (a bad configuration, a malformed map or code-set
 table, a watcher that cannot start) is a :class:`ScrubberError`. The command line catches it
-once, in :func:`scrubber.cli.main`, and prints ``scrubber: MESSAGE`` on standard error with the
+once, in :func:`scrubber.cli.app.main`, and prints ``scrubber: MESSAGE`` on standard error with the
 error's ``exit_code`` (2 unless the error says otherwise). Other exceptions are bugs.
 """
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .reader import Segment
+if TYPE_CHECKING:
+    from scrubber.x12.reader import Segment
 
 SEVERITIES = ("error", "warning", "info", "not_checked")
 SEVERITY_ORDER = {name: i for i, name in enumerate(SEVERITIES)}
@@ -62,6 +63,10 @@ class Finding:
         if seg is None:
             return cls(rule, severity, message, element=element, value=value, ack=ack)
         return cls(rule, severity, message, seg.loop or None, seg.id, seg.position, element, value, ack, seg.offset)
+
+    def replace_severity(self, severity: str) -> Finding:
+        return Finding(self.rule, severity, self.message, self.loop, self.segment, self.position, self.element,
+                       self.value, self.ack, self.offset)
 
     def sort_key(self) -> tuple:
         return (self.position if self.position is not None else -1, SEVERITY_ORDER.get(self.severity, 9), self.rule)

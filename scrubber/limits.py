@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from .errors import ScrubberError
+from scrubber.errors import ScrubberError
 
 
 class LimitsError(ScrubberError, ValueError):

@@ -56,8 +56,8 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 def scrub(path: Path, out_dir: Path, as_of: date = AS_OF, config=None):
     """Scrub in-process; return (outcome, report dict)."""
-    from scrubber.engine import Engine
-    from scrubber.pipeline import scrub_file
+    from scrubber.check.engine import Engine
+    from scrubber.run.pipeline import scrub_file
 
     outcome = scrub_file(path, out_dir, Engine(config, as_of))
     report = json.loads(Path(outcome.report_path).read_text(encoding="utf-8"))
@@ -77,7 +77,7 @@ def scrubbed(tmp_path_factory):
         key = (name, as_of or AS_OF, json.dumps(config, sort_keys=True, default=str))
         if key not in cache:
             from scrubber.config import parse_config
-            from scrubber.engine import known_codes
+            from scrubber.check.engine import known_codes
 
             cfg = parse_config(config, known_codes()) if config else None
             out = tmp_path_factory.mktemp(name.replace(".", "_"))

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from conftest import AS_OF, claims_by_id, fixture, run_cli, scrub, problem_lines
 
-from scrubber.backpain_maps import ENV_DIR, FILES, MapError, load_backpain_maps
+from scrubber.codesets.backpain import ENV_DIR, FILES, MapError, load_backpain_maps
 from scrubber.codesets.icd10cm import load_icd10cm
-from scrubber.engine import Engine
+from scrubber.check.engine import Engine
 from scrubber.mapsdir import map_path
-from scrubber.pipeline import scrub_file
+from scrubber.run.pipeline import scrub_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = map_path("backpain")
@@ -281,8 +281,8 @@ def test_fixture_is_up_to_date():
 
 
 def test_fixture_codes_are_billable_on_their_dates():
-    from scrubber.model import Claim, walk
-    from scrubber.reader import read_segments
+    from scrubber.x12.model import Claim, walk
+    from scrubber.x12.reader import read_segments
 
     icd = load_icd10cm()
     seen = 0

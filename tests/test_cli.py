@@ -112,8 +112,8 @@ def test_config_payer_override_applies_to_that_payer_only(tmp_path):
     report = json.loads(result.stdout)
     default = json.loads(run_cli("scrub", fixture("multi.837"), "--out-dir", tmp_path / "d",
                                  "--as-of", "2025-06-01", "--format", "json").stdout)
-    from scrubber.model import Claim, walk
-    from scrubber.reader import read_segments
+    from scrubber.x12.model import Claim, walk
+    from scrubber.x12.reader import read_segments
 
     payer = {e.claim_id: e.payer_id for e in walk(read_segments(fixture("multi.837"))) if isinstance(e, Claim)}
     rejected_before = {c["claim_id"] for c in default["claims"] if c["status"] == "rejected"}

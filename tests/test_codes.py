@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from conftest import ROOT, claims_by_id, fixture, make_fixtures, run_cli, scrub, write_837
-from scrubber.reader import read_segments
+from scrubber.x12.reader import read_segments
 from scrubber.rules.claim_data import luhn_npi_ok
 
 

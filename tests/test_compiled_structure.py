@@ -1,6 +1,6 @@
 """The compiled structural validator against pyx12: the same errors, on real and mutated files.
 
-Each comparison runs pyx12's ``x12n_document`` (through :mod:`scrubber.structure.pyx12run`, which
+Each comparison runs pyx12's ``x12n_document`` (through :mod:`scrubber.check.structure.pyx12run`, which
 records every error pyx12 reports) and the compiled validator on the same normalised input and
 compares the whole records: level, code, line, segment, loop, element, data element number,
 IK4 position, names, values and pyx12's text.
@@ -27,12 +27,14 @@ import pytest
 from pyx12.rawx12file import RawX12File
 
 from scrubber.config import ConfigError, load_config
-from scrubber.structure import validate_structure
-from scrubber.structure.compiled import Unsupported, run_compiled
-from scrubber.structure.normalize import normalized
-from scrubber.structure.pyx12run import run_pyx12
+from scrubber.check.structure import validate_structure
+from scrubber.check.structure.compiled import Unsupported, run_compiled
+from scrubber.check.structure.normalize import normalized
+from scrubber.check.structure.pyx12run import run_pyx12
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import make_golden as mg  # noqa: E402 - the golden copies' clock normalisation
 FIXTURES = sorted((ROOT / "fixtures" / "edi").glob("*.837"))
 CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -221,14 +223,14 @@ def test_scrub_outputs_identical_with_either_validator(name, tmp_path):
     assert outs["compiled"][0] == outs["pyx12"][0]
     assert outs["compiled"][1] == outs["pyx12"][1]
     assert outs["compiled"][2].keys() == outs["pyx12"][2].keys()
-    for fname, data in outs["compiled"][2].items():
-        assert data == outs["pyx12"][2][fname], fname
+    for fname, data in outs["compiled"][2].items():  # (the 999's time of day is the clock's)
+        assert mg.normalise(fname, data) == mg.normalise(fname, outs["pyx12"][2][fname]), fname
 
 
 def test_caches_keep_no_long_values(tmp_path):
     """Hostile input (thousands of distinct 5,000-character segments) does not fill memory: the
     validator's caches remember short texts and values only, and stay within their budgets."""
-    from scrubber.structure import compiled
+    from scrubber.check.structure import compiled
 
     text = (ROOT / "fixtures" / "edi" / "sample.837").read_text()
     at = text.index("~", text.index("CLM*")) + 1  # after the first CLM

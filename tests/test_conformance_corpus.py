@@ -176,7 +176,7 @@ def _known(local_name: str) -> set:
 @pytest.mark.parametrize("row", VALID or [None], ids=[r["local_name"].split("/")[-1][-50:] for r in VALID] or ["absent"])
 def test_valid_files_have_only_their_documented_structural_findings(row):
     need_corpus()
-    from scrubber.structure import validate_structure
+    from scrubber.check.structure import validate_structure
 
     index = validate_structure(CORPUS / row["local_name"])
     assert index.incomplete is None, index.incomplete

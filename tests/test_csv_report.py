@@ -8,7 +8,7 @@ import json
 
 from conftest import fixture, run_cli
 
-from scrubber.writers.csv_report import COLUMNS
+from scrubber.report.csv_report import COLUMNS
 
 AS_OF = "2025-06-01"
 ESCAPE_ID = 'CSV,"Q"<b>&-1'

@@ -6,14 +6,14 @@ import sys
 
 import pytest
 
-import scrubber.cli
-from scrubber.backpain_maps import MapError
+import scrubber.cli.app
+from scrubber.codesets.backpain import MapError
 from scrubber.codesets.build import BuildError
 from scrubber.codesets.ncci import NcciError
 from scrubber.config import ConfigError
 from scrubber.errors import ScrubberError
 from scrubber.limits import LimitsError
-from scrubber.watch import WatchError
+from scrubber.run.watch import WatchError
 
 
 @pytest.mark.parametrize("cls", [ConfigError, MapError, NcciError, BuildError, LimitsError])
@@ -45,7 +45,7 @@ def test_str_is_one_line():
 def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["scrubber", *args])
     with pytest.raises(SystemExit) as stop:
-        scrubber.cli.main()
+        scrubber.cli.app.main()
     out, err = capsys.readouterr()
     return stop.value.code, out, err
 
@@ -57,7 +57,7 @@ def test_a_scrubber_error_in_a_command_is_one_line_with_its_exit_code(monkeypatc
     def failing(*args, **kwargs):
         raise exc
 
-    monkeypatch.setattr(scrubber.cli, "load_config", failing)  # the first thing `scrubber rules` calls
+    monkeypatch.setattr(scrubber.cli.app, "load_config", failing)  # the first thing `scrubber rules` calls
     code, out, err = run_main(monkeypatch, capsys, "rules")
     assert code == exc.exit_code
     assert out == ""

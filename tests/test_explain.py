@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, fixture, run_cli
 
-from scrubber.cli import cli
-from scrubber.explain import MASK, element_names, masked_values, parse_ref
-from scrubber.reader import read_segments
+from scrubber.cli.app import cli
+from scrubber.report.explain import MASK, element_names, masked_values, parse_ref
+from scrubber.x12.reader import read_segments
 
 AS_OF = "2025-06-01"
 

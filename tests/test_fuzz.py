@@ -17,8 +17,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import fuzz  # noqa: E402
 
-from scrubber.engine import Engine  # noqa: E402
-from scrubber.pipeline import scrub_file  # noqa: E402
+from scrubber.check.engine import Engine  # noqa: E402
+from scrubber.run.pipeline import scrub_file  # noqa: E402
 
 ENGINE = Engine(None, date(2025, 6, 1))
 ISA = (ROOT / "fixtures" / "edi" / "clean_single.837").read_bytes()[:106]

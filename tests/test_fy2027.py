@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED, claims_by_id, make_fixtures, scrub, write_837
 
-from scrubber.backpain_maps import load_backpain_maps
+from scrubber.codesets.backpain import load_backpain_maps
 from scrubber.mapsdir import map_path
 
 AS_OF = date(2026, 12, 1)

@@ -19,12 +19,12 @@ import pytest
 from conftest import fixture, run_cli
 from test_explain import personal_values
 
-from scrubber.engine import Engine, claim_status
-from scrubber.explain import element_names, load_icd
-from scrubber.model import Claim, walk
-from scrubber.outcome import ClaimOutcome, FileOutcome
-from scrubber.reader import read_segments
-from scrubber.writers.html import HtmlReport
+from scrubber.check.engine import Engine, claim_status
+from scrubber.report.explain import element_names, load_icd
+from scrubber.x12.model import Claim, walk
+from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.x12.reader import read_segments
+from scrubber.report.html import HtmlReport
 
 AS_OF = "2025-06-01"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -168,7 +168,7 @@ def test_html_memory_does_not_grow_with_claims(tmp_path):
 
 
 def test_sections_beyond_the_limit_are_listed(tmp_path):
-    from scrubber.writers import html as html_writer
+    from scrubber.report import html as html_writer
 
     engine = Engine(None, date(2025, 6, 1))
     outcome = FileOutcome(name="sample.837")

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import claims_by_id, fixture, scrub
 from pyx12check import pyx12_errors
-from scrubber.reader import read_segments
+from scrubber.x12.reader import read_segments
 
 MULTI_CLAIM = ["sample.837", "multi.837", "delims_pipe.837", "delims_tilde.837", "delims_newline.837",
                "delims_cr.837", "delims_bom.837", "pointers.837"]

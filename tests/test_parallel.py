@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from conftest import fixture, run_cli
-from scrubber import parallel
+from scrubber.run import parallel
 from scrubber.config import Config
-from scrubber.engine import Engine
-from scrubber.pipeline import scrub_file
+from scrubber.check.engine import Engine
+from scrubber.run.pipeline import scrub_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from gen837 import generate  # noqa: E402
@@ -131,7 +131,7 @@ class _Tty(io.StringIO):
 
 def test_split_draws_a_bar_on_a_terminal(tmp_path, monkeypatch):
     """--jobs on a terminal: the bar advances as units finish and ends at 100%."""
-    from scrubber.writers.progress import bytes_progress_for
+    from scrubber.report.progress import bytes_progress_for
 
     monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", 0)
     src = fixture("multi.837")
@@ -168,7 +168,7 @@ def test_plan_scans_in_windows_with_the_same_result(tmp_path, monkeypatch):
 def test_join_reports_copies_claims_as_bytes(tmp_path):
     """Joining unit reports gives the bytes write_report gives for all their claims (parts with
     no claim, one claim, several; and no claim at all)."""
-    from scrubber.writers.report import join_reports, write_report
+    from scrubber.report.jsonreport import join_reports, write_report
 
     head = {"schema": "x", "input": {"name": "a\u00e9.837"}, "findings": []}
     parts_lines = [[], ['{"claim_id": "A1"}'], ['{"claim_id": "B1"}', '{"claim_id": "B2", "v": "\u00e9"}'], []]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import FIXTURES, run_cli
-from scrubber.reader import UnusableInput, read_segments
+from scrubber.x12.reader import UnusableInput, read_segments
 
 PERSON_LOOPS = {"2010BA", "2010CA", "2330A"}
 

@@ -9,10 +9,10 @@ from datetime import date
 from conftest import fixture, run_cli, problem_lines
 
 from scrubber.config import Config
-from scrubber.engine import Engine
-from scrubber.pipeline import scrub_file
+from scrubber.check.engine import Engine
+from scrubber.run.pipeline import scrub_file
 from scrubber.rules import REGISTRY
-from scrubber.writers.progress import MIN_BYTES, Progress, progress_for
+from scrubber.report.progress import MIN_BYTES, Progress, progress_for
 
 
 class FakeTty(io.StringIO):
@@ -50,7 +50,7 @@ def test_scrub_piped_stderr_stays_quiet(tmp_path):
 
 
 def test_rules_table_has_scope_and_ack_and_wraps():
-    from scrubber.cli_explain import rules_table
+    from scrubber.cli.explain import rules_table
 
     lines = rules_table(REGISTRY, Config(), width=110)
     assert lines[0].split() == ["CODE", "NAME", "SEVERITY", "SCOPE", "ACK", "SUMMARY"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import fixture, scrub
-from scrubber.model import Claim, walk
-from scrubber.reader import CHUNK, ReaderNote, UnusableInput, read_segments
+from scrubber.x12.model import Claim, walk
+from scrubber.x12.reader import CHUNK, ReaderNote, UnusableInput, read_segments
 
 VARIANTS = {
     "delims_pipe.837": ("|", ">", "^", "~", "\r\n"),

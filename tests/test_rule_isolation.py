@@ -15,12 +15,12 @@ import pytest
 import structlog
 
 from conftest import ROOT, claims_by_id, fixture
-from scrubber import engine as engine_module
-from scrubber import parallel
+from scrubber.check import engine as engine_module
+from scrubber.run import parallel
 from scrubber.config import Config, parse_config
-from scrubber.engine import Engine, known_codes
+from scrubber.check.engine import Engine, known_codes
 from scrubber.logs import configure_logging
-from scrubber.pipeline import scrub_file
+from scrubber.run.pipeline import scrub_file
 from scrubber.rules import Rule
 
 AS_OF = date(2025, 6, 1)
@@ -28,7 +28,7 @@ REGISTERED = engine_module.claim_rules  # the registered claim rules, without th
 SECRET = "QUOTED-PATIENT-TEXT"  # what the exception's message carries; never to be seen anywhere
 
 
-class Explodes(Rule):
+class Explodes(Rule, register=False):
     """A throwaway rule with a bug: on one claim it yields a finding, then raises."""
 
     code = "ZZ901"
@@ -190,11 +190,11 @@ def test_parallel_inputs_isolate_the_same(bad_rule, tmp_path):
 CLI = f"""
 import sys
 sys.path.insert(0, {str(ROOT / "tests")!r})
-import scrubber.engine
+import scrubber.check.engine
 from test_rule_isolation import Explodes
-real = scrubber.engine.claim_rules
-scrubber.engine.claim_rules = lambda: [*real(), Explodes]
-from scrubber.cli import main
+real = scrubber.check.engine.claim_rules
+scrubber.check.engine.claim_rules = lambda: [*real(), Explodes]
+from scrubber.cli.app import main
 sys.argv = ["scrubber", *sys.argv[1:]]
 main()
 """
@@ -221,7 +221,7 @@ def test_command_line_exit_status_and_outputs(tmp_path, jobs):
 def test_a_malformed_map_still_holds_the_input(bad_rule, tmp_path, monkeypatch):
     """A ScrubberError from a rule (a malformed map or table) is the same for every claim, not a
     rule's bug: the input is held as unusable, as before."""
-    from scrubber.backpain_maps import MapError
+    from scrubber.codesets.backpain import MapError
 
     def check(self, claim, ctx):
         raise MapError("maps/backpain/excludes1.toml line 3: malformed entry")

@@ -22,8 +22,8 @@ def peak_mb():
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 from datetime import date
-from scrubber.engine import Engine
-from scrubber.pipeline import scrub_file
+from scrubber.check.engine import Engine
+from scrubber.run.pipeline import scrub_file
 t = time.perf_counter()
 # structure=False: this measures the claim pass; pyx12's structural pass takes minutes on
 # 100,000 claims and is measured in tests/test_structure.py (test_structural_pass_memory_is_flat).
@@ -65,8 +65,8 @@ def test_claim_model_keeps_a_bounded_number_of_hierarchical_levels(tmp_path):
     keeps the last few billing providers and subscribers, not every loop of the set."""
     import gc
 
-    from scrubber.model import _RECENT_PARENTS, Claim, HLNode, walk
-    from scrubber.reader import read_segments
+    from scrubber.x12.model import _RECENT_PARENTS, Claim, HLNode, walk
+    from scrubber.x12.reader import read_segments
 
     path = tmp_path / "one_st.837"
     generate(path, 3000, per_st=3000, seed=7)

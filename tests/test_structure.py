@@ -10,9 +10,9 @@ import pytest
 from conftest import CORPUS, claims_by_id, fixture, run_cli, scrub, problem_lines
 from pyx12check import pyx12_errors
 from scrubber.config import parse_config
-from scrubber.engine import known_codes
-from scrubber.structure import validate_structure
-from scrubber.structure.normalize import normalized
+from scrubber.check.engine import known_codes
+from scrubber.check.structure import validate_structure
+from scrubber.check.structure.normalize import normalized
 
 SX_LOOP_RULES = {"SX001", "SX002", "SX003", "SX004", "SX005"}
 
@@ -226,7 +226,7 @@ def test_index_and_stream_memory_is_bounded(tmp_path):
 
 PROBE = """
 import json, resource, sys
-from scrubber.structure import validate_structure
+from scrubber.check.structure import validate_structure
 index = validate_structure(sys.argv[1])
 print(json.dumps({"errors": index.count(), "lines": index.state.lines,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -264,8 +264,8 @@ def test_structure_fixtures_are_up_to_date():
 
 def test_structure_pass_keeps_why_the_validation_failed(monkeypatch):
     """A validator that raises gives SX099 and the pass remembers why (the claim pass still runs)."""
-    import scrubber.structure as structure
-    from scrubber.engine import Engine
+    import scrubber.check.structure as structure
+    from scrubber.check.engine import Engine
 
     def broken(*args, **kwargs):
         raise RuntimeError("map unreadable")

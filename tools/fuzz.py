@@ -101,8 +101,8 @@ def mutate(data: bytes, rnd: random.Random) -> bytes:
 
 def run_one(data: bytes, workdir: Path, structure: bool):
     """Scrub ``data``; return (status, internal_error_message or None, seconds)."""
-    from scrubber.engine import Engine
-    from scrubber.pipeline import scrub_file
+    from scrubber.check.engine import Engine
+    from scrubber.run.pipeline import scrub_file
 
     path = workdir / "fuzz.837"
     path.write_bytes(data)

@@ -189,8 +189,8 @@ def scrub(case: Case, work: Path) -> tuple[int, dict[str, bytes]]:
     """Run the command on ``case`` in the empty folder ``work``: (exit status, {output name: bytes})."""
     from click.testing import CliRunner
 
-    from scrubber.cli import cli
-    from scrubber.pipeline import output_stem
+    from scrubber.cli.app import cli
+    from scrubber.run.pipeline import output_stem
 
     work.mkdir(parents=True, exist_ok=True)
     if any(work.iterdir()):

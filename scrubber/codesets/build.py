@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ScrubberError
+from scrubber.errors import ScrubberError
 
 __all__ = ["BuildError", "Table", "add", "build", "read_order_file", "read_table", "render_table", "write_table"]
 
@@ -253,7 +253,7 @@ def render_table(table: Table) -> bytes:
 
 
 def write_table(table: Table, out: Path) -> int:
-    from ..atomic import write_bytes_atomic
+    from scrubber.atomic import write_bytes_atomic
 
     data = render_table(table)
     write_bytes_atomic(out, data)

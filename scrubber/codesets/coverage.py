@@ -30,7 +30,7 @@ class Coverage:
 
 def quarter_age(quarter: date, as_of: date) -> str:
     """``"current"`` or ``"9 quarters old"`` (or ``"newer than the as-of date"``)."""
-    from .ncci import quarter_age as quarters_old
+    from scrubber.codesets.ncci import quarter_age as quarters_old
 
     if quarter > as_of:
         return "newer than the as-of date"
@@ -43,7 +43,7 @@ def coverage(as_of: date) -> list[Coverage]:
     (the run that needs it says why)."""
     out: list[Coverage] = []
     try:
-        from .icd10cm import load_icd10cm
+        from scrubber.codesets.icd10cm import load_icd10cm
 
         icd = load_icd10cm()
     except (OSError, ValueError):
@@ -58,7 +58,7 @@ def coverage(as_of: date) -> list[Coverage]:
             stale = f"ICD-10-CM starts {start.isoformat()}"
         out.append(Coverage("icd10cm", "ICD-10-CM", start, end, stale))
     try:
-        from ..backpain_maps import MapError, load_backpain_maps
+        from scrubber.codesets.backpain import MapError, load_backpain_maps
 
         maps = load_backpain_maps()
     except (ImportError, MapError, OSError):
@@ -71,7 +71,7 @@ def coverage(as_of: date) -> list[Coverage]:
             out.append(Coverage(f"backpain/{name}", f"back-pain map {name}", mf.effective_from, mf.effective_to, stale))
     quarters = _ncci_quarters()
     if quarters is not None:
-        from .ncci import quarter_age as quarters_old
+        from scrubber.codesets.ncci import quarter_age as quarters_old
 
         for key, label, quarter in (("ncci_ptp", "NCCI PTP", quarters[0]), ("ncci_mue", "NCCI MUE", quarters[1])):
             stale = None
@@ -84,7 +84,7 @@ def coverage(as_of: date) -> list[Coverage]:
 def _ncci_quarters() -> tuple[date, date] | None:
     """The NCCI quarters in use, read from the tables' headers (the tables themselves load when a
     claim needs them); None when a table is missing or broken (the run that loads it says why)."""
-    from .ncci import NcciError, quarters
+    from scrubber.codesets.ncci import NcciError, quarters
 
     try:
         return quarters()
@@ -125,14 +125,14 @@ def code_sets_used(as_of: date | None = None) -> dict:
     """The report's ``code_sets``: ICD-10-CM releases, and the NCCI quarters with their age."""
     out: dict = {}
     try:
-        from .icd10cm import load_icd10cm
+        from scrubber.codesets.icd10cm import load_icd10cm
 
         out["icd10cm"] = load_icd10cm().releases
     except (OSError, ValueError):
         pass
     quarters = _ncci_quarters()
     if quarters is not None:
-        from .ncci import quarter_age as quarters_old
+        from scrubber.codesets.ncci import quarter_age as quarters_old
 
         entry = {"ptp": quarters[0].isoformat(), "mue": quarters[1].isoformat()}
         if as_of is not None:

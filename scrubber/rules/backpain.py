@@ -1,7 +1,7 @@
 """Back-pain diagnosis coding: specificity (M54.9), sequencing, Excludes1 (BP001-BP003).
 
 The rules are generic; what they know about back pain is data in ``maps/backpain/`` (see
-:mod:`scrubber.backpain_maps`). They assume the codes themselves are valid ICD-10-CM codes for the
+:mod:`scrubber.codesets.backpain`). They assume the codes themselves are valid ICD-10-CM codes for the
 date of service (the DX rules check that) and look at the coding logic between them.
 """
 
@@ -11,19 +11,18 @@ from collections.abc import Iterator
 from datetime import date
 from typing import ClassVar
 
-from ..backpain_maps import (
+from scrubber.codesets.backpain import (
     MAP_NAME,
     BackpainMaps,
     Entry,
     describe_sources,
     load_backpain_maps,
 )
-from ..codesets.icd10cm import format_code as dot
-from ..codesets.icd10cm import normalize_code as norm
-from ..findings import Finding
-from ..model import Claim, Diagnosis, ServiceLine
-from ._facts import dated_lines
-from .base import Context, Rule
+from scrubber.codesets.icd10cm import format_code as dot
+from scrubber.codesets.icd10cm import normalize_code as norm
+from scrubber.findings import Finding
+from scrubber.x12.model import Claim, Diagnosis, ServiceLine
+from scrubber.rules.base import Context, Rule
 
 
 class BackpainRule(Rule):
@@ -32,12 +31,22 @@ class BackpainRule(Rule):
     uses_backpain_maps: ClassVar[bool] = True
     map_files: ClassVar[tuple[str, ...]] = ()
     severity = "warning"
-    _span: tuple | None = None  # (from, to, maps): the dates every map file of the rule covers
 
     @staticmethod
     def maps(ctx: Context) -> BackpainMaps:
         maps = ctx.maps.get(MAP_NAME)  # loaded once per run (asked for by every rule on every claim)
         return maps if maps is not None else ctx.map(MAP_NAME, load_backpain_maps)
+
+    @classmethod
+    def span(cls, maps: BackpainMaps) -> tuple[date, date] | None:
+        """The dates every map file of the rule covers (computed once per maps object)."""
+        key = ("span", cls.code)
+        memo = maps.memo_of("spans")
+        found = memo.get(key, False)
+        if found is False:
+            files = [maps.files[name] for name in cls.map_files]
+            found = memo[key] = (max(mf.effective_from for mf in files), min(mf.effective_to for mf in files)) if files else None
+        return found
 
     @classmethod
     def explain_sources(cls) -> str:
@@ -52,13 +61,10 @@ class BackpainRule(Rule):
         """A not_checked finding when a date of service is outside a map file this rule reads."""
         maps = self.maps(ctx)
         # Fast path: every date inside the span all of this rule's map files cover.
-        span = self._span
-        if span is None or span[2] is not maps:
-            files = [maps.files[name] for name in self.map_files]
-            if not files:
-                return None
-            span = self._span = (max(mf.effective_from for mf in files), min(mf.effective_to for mf in files), maps)
-        lo, hi, _ = span
+        span = self.span(maps)
+        if span is None:
+            return None
+        lo, hi = span
         for d in dates:
             if d is not None and not lo <= d <= hi:
                 break
@@ -80,68 +86,6 @@ class BackpainRule(Rule):
                         severity="not_checked",
                     )
         return None
-
-
-class Facts:
-    """What the back-pain rules read from one claim, computed once for all of them (the engine runs
-    the rules one after the other on the same claim; only the latest claim is kept)."""
-
-    __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "in_scope", "lines", "procedures",
-                 "_pointed")
-
-    def __init__(self, claim: Claim, maps: BackpainMaps, lines: list[tuple[ServiceLine, str, date | None]]):
-        self.claim = claim
-        self.maps = maps  # the back-pain maps the facts were read with
-        normalized = maps.memo_of("norm")
-        match = maps.scope.match
-        in_scope = False
-        codes = []
-        code_at = {}
-        for dx in claim.diagnoses:
-            code = dx.code
-            if code:
-                c = normalized.get(code)
-                if c is None:
-                    c = normalized[code] = norm(code)
-                item = (dx, c)
-                codes.append(item)
-                code_at[dx.position] = item
-                if not in_scope and match(c):
-                    in_scope = True
-        self.codes = codes
-        self.code_at = code_at
-        self.in_scope = in_scope
-        self._pointed: dict[int, list[tuple[int, Diagnosis, str]]] = {}
-        self.lines = lines  # (line, procedure, date of service)
-        self.procedures = {proc for _, proc, _ in lines}
-        dates = [d for _, _, d in lines]
-        self.dates = dates or [claim.claim_dates()[0]]
-        known = [d for d in self.dates if d is not None]
-        self.first_date = min(known) if known else None
-
-    def pointed(self, line: ServiceLine) -> list[tuple[int, Diagnosis, str]]:
-        """The line's pointed diagnoses: (SV107 component index, diagnosis, normalized code).
-        Computed once per line (several rules ask); do not modify the list."""
-        out = self._pointed.get(line.number)
-        if out is not None:
-            return out
-        out = []
-        code_at = self.code_at
-        for index, raw in enumerate(line.pointers, start=1):
-            if raw.isdigit() and raw.isascii():
-                hit = code_at.get(int(raw))
-                if hit is not None:
-                    out.append((index, hit[0], hit[1]))
-        self._pointed[line.number] = out
-        return out
-
-
-def facts(claim: Claim, ctx: Context) -> Facts:
-    cached = ctx.maps.get("backpain.facts")
-    if cached is not None and cached.claim is claim:
-        return cached
-    f = ctx.maps["backpain.facts"] = Facts(claim, BackpainRule.maps(ctx), dated_lines(claim, ctx))
-    return f
 
 
 class UnspecifiedBackPain(BackpainRule):
@@ -175,7 +119,7 @@ class UnspecifiedBackPain(BackpainRule):
     map_files = ("specificity.toml", "groups.toml")
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        f = facts(claim, ctx)
+        f = ctx.backpain
         maps = f.maps
         codes = f.codes
         hits = [(dx, c) for dx, c in codes if c in maps.unspecified]
@@ -246,7 +190,7 @@ class BackPainSequencing(BackpainRule):
     map_files = ("sequencing.toml",)
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        f = facts(claim, ctx)
+        f = ctx.backpain
         hit = f.code_at.get(1)  # HI01 (diagnosis position 1) with a code
         if hit is None:
             return
@@ -315,7 +259,7 @@ class BackPainExcludes1(BackpainRule):
     map_files = ("excludes1.toml",)
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        f = facts(claim, ctx)
+        f = ctx.backpain
         maps = f.maps
         table = maps.excludes1
         codes = f.codes

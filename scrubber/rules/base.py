@@ -1,24 +1,34 @@
 """What every rule is: a small class with a stable code, a severity, a summary and its docs.
 
-A claim rule is a pure function of a claim (and the maps, through the context): ``check`` yields
-findings with the contract's location fields. Severity and selection are applied by the engine
-from the configuration, so a rule only says what it found and where.
+Defining a class with a ``code`` registers it (:data:`REGISTRY`); a class without one is shared
+plumbing of a family. A claim rule is a pure function of the claim and its shared facts
+(:class:`~scrubber.rules.facts.ClaimFacts`, which also give the as-of date, the options and the
+maps): ``check`` returns or yields findings with the contract's location fields. A rule keeps no
+state between claims. Whether a finding is reported, and how severe, is decided by the engine
+(:mod:`scrubber.check.decide`) from the configuration, so a rule only says what it found and where.
+
+``concerns`` names a boolean fact of :class:`~scrubber.rules.facts.ClaimFacts`: the engine asks
+it once per claim and skips the rules it rules out (e.g. no service line: no pointer to check).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
-from ..findings import Ack, Finding
-from ..limits import Limits
-from ..reader import Segment
+from scrubber.findings import Ack, Finding
+from scrubber.limits import Limits
+from scrubber.x12.reader import Segment
 
 if TYPE_CHECKING:
-    from ..model import Claim
+    from scrubber.rules.facts import ClaimFacts
+    from scrubber.x12.model import Claim
+
+#: Every rule by its stable code, in code order once the rules are loaded (see scrubber.rules).
+REGISTRY: dict[str, type[Rule]] = {}
 
 
 class Rule:
@@ -29,9 +39,23 @@ class Rule:
     ack: ClassVar[str | None] = None  # "A7:477"
     scope: ClassVar[str] = "claim"  # "claim", or "file" for envelope rules raised by the reader
     source: ClassVar[str] = ""  # where the rule comes from (guide section, CMS manual, LCD ...)
+    raised_in: ClassVar[str] = ""  # for codes not raised by a claim rule: the module that raises them
+    concerns: ClassVar[str | None] = None  # a boolean ClaimFacts attribute: False skips the rule
 
-    def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:  # pragma: no cover - interface
-        return iter(())
+    def __init_subclass__(cls, register: bool = True, **kwargs):
+        """Registers the class under its ``code``; ``register=False`` keeps a rule out of the
+        registry (a test's throwaway rule, passed to an engine by hand)."""
+        super().__init_subclass__(**kwargs)
+        code = cls.__dict__.get("code")
+        if not code or not register:
+            return  # shared plumbing of a family, not itself a rule
+        known = REGISTRY.get(code)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise RuntimeError(f"rule code {code} defined twice: {known.__module__} and {cls.__module__}")
+        REGISTRY[code] = cls
+
+    def check(self, claim: Claim, facts: ClaimFacts) -> Iterable[Finding]:  # pragma: no cover - interface
+        return ()
 
     # Helpers for subclasses -------------------------------------------------------------
     def finding(
@@ -69,7 +93,7 @@ class Context:
         """The ICD-10-CM table (scrubber.codesets.icd10cm.Icd10cm)."""
         table = self.maps.get("icd10cm")
         if table is None:
-            from ..codesets.icd10cm import load_icd10cm
+            from scrubber.codesets.icd10cm import load_icd10cm
 
             table = self.maps["icd10cm"] = load_icd10cm()
         return table

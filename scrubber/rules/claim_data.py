@@ -12,12 +12,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import chain
 
-from ..codesets.pos import load_pos
-from ..findings import Finding
-from ..model import Claim, parse_date, parse_date_period
-from ..reader import Segment
-from ._facts import ClaimDates, claim_dates
-from .base import Context, Rule
+from scrubber.codesets.pos import load_pos
+from scrubber.findings import Finding
+from scrubber.x12.model import Claim, parse_date, parse_date_period
+from scrubber.x12.reader import Segment
+from scrubber.rules.facts import ClaimDates
+from scrubber.rules.base import Context, Rule
 
 _AMOUNT_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
 _CPT_RE = re.compile(r"\d{4}[0-9FTU]")  # CPT category I (5 digits), II (F), III (T), PLA (U)
@@ -55,10 +55,6 @@ def _amount(text: str) -> Decimal | None:
         _AMOUNTS.clear()
     _AMOUNTS[text] = value
     return value
-
-
-def _dates(claim: Claim, ctx: Context) -> ClaimDates:
-    return claim_dates(claim, ctx)
 
 
 def _line_of(dates: ClaimDates, seg: Segment) -> str:
@@ -218,7 +214,7 @@ class ServiceDateMissing(Rule):
     source = "005010X222A1 2400 DTP*472"
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        dates = _dates(claim, ctx)
+        dates = ctx.dates
         if dates.claim_level:
             return
         for line in claim.lines:
@@ -258,7 +254,7 @@ class DateImpossible(Rule):
     source = "005010X222A1 DTP02/DTP03"
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        dates = _dates(claim, ctx)
+        dates = ctx.dates
         for seg in dates.dtps:
             fmt, text = seg.el(2), seg.el(3)
             if fmt not in ("D8", "RD8"):
@@ -302,7 +298,7 @@ class ServiceDateFuture(Rule):
     source = "005010X222A1 2400 DTP*472"
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        dates = _dates(claim, ctx)
+        dates = ctx.dates
         for seg, start, end in dates.service:
             last = end or start
             if last is not None and last > ctx.as_of:
@@ -352,7 +348,7 @@ class ServiceBeforeBirth(Rule):
         if born is None:
             return
         loop = "2010CA" if claim.patient is not None else "2010BA"
-        dates = _dates(claim, ctx)
+        dates = ctx.dates
         for seg, start, _ in dates.service:
             if start is not None and start < born:
                 yield self.finding(
@@ -411,15 +407,13 @@ class NpiCheckDigit(Rule):
                 value=npi or None,
             )
 
-    _billing: tuple = (None, ())  # (billing provider HLNode, its NM1*..XX segments): shared by its claims
-
-    def _billing_npis(self, claim: Claim) -> list[Segment] | tuple:
+    @staticmethod
+    def _billing_npis(claim: Claim) -> list[Segment] | tuple:
+        """The billing provider loop's NPIs (NM1 with NM108 XX): that loop is shared by its claims."""
         node = claim.billing
         if node is None:
             return ()
-        if self._billing[0] is not node:
-            self._billing = (node, [seg for seg in node.segments if seg.id == "NM1" and seg.el(8) == "XX"])
-        return self._billing[1]
+        return [seg for seg in node.segments if seg.id == "NM1" and seg.el(8) == "XX"]
 
 
 class ProcedureShape(Rule):
@@ -627,7 +621,7 @@ class PlaceOfService(Rule):
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
         table = ctx.map("pos", load_pos)
-        dates = _dates(claim, ctx)
+        dates = ctx.dates
         problem = _pos_problem(table, claim.clm.comp(5, 1), dates.first, required=True)
         if problem:
             yield self.finding(claim.clm, f"Claim {claim.claim_id} place of service CLM05-1 {problem}.",
@@ -688,7 +682,7 @@ class TimelyFiling(Rule):
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
         limit = _limit(ctx.options.get("timely_filing_days", DEFAULT_TIMELY_FILING_DAYS))
         oldest: tuple[date, Segment] | None = None
-        dates = _dates(claim, ctx)
+        dates = ctx.dates
         for seg, start, end in dates.service:
             last = end or start
             if last is not None and (oldest is None or last < oldest[0]):

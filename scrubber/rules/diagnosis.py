@@ -13,262 +13,27 @@ from collections.abc import Iterator
 import datetime
 from datetime import date
 
-from ..codesets.icd10cm import format_code
-from ..findings import Finding
-from ..model import Claim
-from ..reader import Segment
-from ._facts import claim_dates
-from .base import Context, Rule
+from scrubber.codesets.icd10cm import format_code
+from scrubber.findings import Finding
+from scrubber.x12.model import Claim
+from scrubber.x12.reader import Segment
+from scrubber.rules.facts import HI_QUALIFIERS as _QUALIFIERS
+from scrubber.rules.facts import MAX_CODES as _MAX_CODES
+from scrubber.rules.facts import format_problem as _format_problem
+from scrubber.rules.facts import well_formed as _well_formed
+from scrubber.rules.base import Context, Rule
 
 ICD10_START = date(2015, 10, 1)  # ICD-10-CM replaced ICD-9-CM for dates of service from this day
 _ICD10_QUALIFIERS = ("ABK", "ABF")
 _ICD9_QUALIFIERS = ("BK", "BF")
-_QUALIFIERS = {"ABK", "ABF", "BK", "BF", "APR", "PR", "ABJ", "BJ", "ADD", "DR"}
-_MAX_CODES = 12
-
-
-# --- the HI segment, read once per claim --------------------------------------------------------
-
-
-class _Entry:
-    """One diagnosis composite as sent: ``ref`` is ``HI03`` (its element), ``split`` when the
-    qualifier and code came as two elements (``HI*BK*8901``)."""
-
-    __slots__ = ("number", "seg", "element", "qualifier", "code", "split", "has_qualifier")
-
-    def __init__(self, number: int, seg: Segment, element: int, qualifier: str, code: str, split: bool, has_qualifier: bool):
-        self.number, self.seg, self.element = number, seg, element
-        self.qualifier, self.code, self.split, self.has_qualifier = qualifier, code, split, has_qualifier
-
-    @property
-    def ref(self) -> str:
-        return f"HI{self.element:02d}"
-
-
-def _entries(claim: Claim, ctx: Context) -> list[_Entry]:
-    """The claim's diagnosis composites as sent, read once per claim (shared by DX001-DX006)."""
-    slot = ctx.maps.get("hi-entries")
-    if slot is not None and slot[0] is claim:
-        return slot[1]
-    entries = _read_entries(claim)
-    ctx.maps["hi-entries"] = (claim, entries)  # only the last claim is kept
-    return entries
-
-
-def _read_entries(claim: Claim) -> list[_Entry]:
-    out: list[_Entry] = []
-    number = 0
-    for seg in claim.hi_segments:
-        elements = seg.elements
-        sep = seg.delims.component
-        n = len(elements)
-        i = 1
-        while i < n:
-            value = elements[i]
-            if not value:
-                i += 1
-                continue
-            parts = value.split(sep)
-            number += 1
-            if len(parts) == 1 and parts[0] in _QUALIFIERS and i + 1 < n and elements[i + 1] and sep not in elements[i + 1]:
-                out.append(_Entry(number, seg, i, parts[0], seg.el(i + 1), True, True))
-                i += 2
-                continue
-            if len(parts) == 1:  # a code with no qualifier (or a qualifier with no code)
-                if parts[0] in _QUALIFIERS:
-                    out.append(_Entry(number, seg, i, parts[0], "", False, True))
-                else:
-                    out.append(_Entry(number, seg, i, "", parts[0], False, False))
-            else:
-                out.append(_Entry(number, seg, i, parts[0], parts[1], False, True))
-            i += 1
-    return out
-
-
-_WELL_FORMED: dict[str, bool] = {}  # code -> _format_problem(code) is None (bounded cache)
-
-
-def _well_formed(code: str) -> bool:
-    known = _WELL_FORMED.get(code)
-    if known is None:
-        if len(_WELL_FORMED) >= 8192:
-            _WELL_FORMED.clear()
-        known = _WELL_FORMED[code] = _format_problem(code) is None
-    return known
-
-
-def _format_problem(code: str) -> str | None:
-    """Why a code as sent is not in the X12 form (upper case, no dot, no blanks), or None."""
-    if not code:
-        return "is empty"
-    if "." in code:
-        return f"has a decimal point ({code!r}); X12 carries ICD-10-CM codes without it ({code.replace('.', '').strip().upper()!r})"
-    if code != code.strip() or " " in code:
-        return f"has blanks ({code!r}); send the code alone ({code.replace(' ', '').upper()!r})"
-    if code != code.upper():
-        return f"is in lower case ({code!r}); send it in capitals ({code.upper()!r})"
-    if not code.isascii() or not code.isalnum():
-        return f"has characters other than letters and digits ({code!r})"
-    return None
-
-
-# --- ICD-10-CM validity, computed once per claim and shared by DX101-DX110 -----------------------
-
-
-class _Validity:
-    """Findings (as (rule, seg, message, element, value) tuples) of the ICD-10-CM checks of one claim."""
-
-    __slots__ = ("claim", "items")
-
-    def __init__(self, claim: Claim, items: list[tuple]):
-        self.claim, self.items = claim, items
-
-
-_CACHE_LIMIT = 50_000
-
-
-class _IcdChecker:
-    """Looks up (code, fiscal year) once per run; keeps the last claim's results for the DX1xx rules."""
-
-    def __init__(self) -> None:
-        self.verdicts: dict[tuple[str, int], tuple[str, str] | None] = {}
-        self.last: _Validity | None = None
-
-    def for_claim(self, claim: Claim, ctx: Context) -> list[tuple]:
-        last = self.last
-        if last is not None and last.claim is claim:
-            return last.items
-        items = self._check(claim, ctx)
-        self.last = _Validity(claim, items)
-        return items
-
-    def verdict(self, table, code: str, fy: int) -> tuple[str, str] | None:
-        key = (code, fy)
-        if key in self.verdicts:
-            return self.verdicts[key]
-        if len(self.verdicts) > _CACHE_LIMIT:
-            self.verdicts.clear()
-        self.verdicts[key] = result = _verdict(table, code, fy)
-        return result
-
-    def _check(self, claim: Claim, ctx: Context) -> list[tuple]:
-        if not claim.diagnoses:
-            return []
-        table = ctx.icd10cm
-        oldest, newest = table.fiscal_years[0], table.fiscal_years[-1]
-        dates = claim_dates(claim, ctx)
-        first = dates.first
-        # Which diagnosis positions are checked on which dates.
-        wanted: dict[int, set[date] | tuple[date]] = {}  # (a shared 1-tuple for the first date)
-        fy_of = table.fiscal_year_of
-        several_years = False  # do the dated lines fall in more than one fiscal year?
-        if first is not None:
-            fy_first = fy_of(first)
-            for d in dates.line_dates:
-                if d is not None and fy_of(d) != fy_first:
-                    several_years = True
-                    break
-        if several_years:
-            for line, d in zip(claim.lines, dates.line_dates):
-                if d is None:
-                    continue
-                wanted.setdefault(1, set()).add(d)
-                for raw in line.pointers:
-                    if raw.isdigit() and raw.isascii() and 1 <= int(raw) <= _MAX_CODES:
-                        wanted.setdefault(int(raw), set()).add(d)
-        if first is not None:
-            on_first = (first,)  # (never modified: shared by the positions checked on the first date)
-            for dx in claim.diagnoses:  # one fiscal year, or no (dated) line points at it: the first date
-                if dx.position not in wanted:
-                    wanted[dx.position] = on_first
-        items: list[tuple] = []
-        principal = claim.diagnoses[0]
-        if principal.position == 1 and principal.qualifier == "ABK" and principal.code[:1] in ("V", "W", "X", "Y"):
-            items.append(("DX104", principal.segment, f"Principal diagnosis {format_code(principal.code)} (HI01-2) is "
-                          f"an external cause code (V00-Y99); it can only be a secondary diagnosis (ABF). Put the "
-                          f"injury or condition first.", "HI01-2", principal.code))
-        hi = claim.hi_segments[0] if claim.hi_segments else claim.clm
-        if first is None:
-            items.append(("DX110", hi, f"Claim {claim.claim_id} has no date of service (DTP*472), so its diagnosis "
-                          f"codes were not checked against ICD-10-CM.", "HI01-2", None))
-            return items
-        late: date | None = None
-        early: date | None = None
-        reported: set[tuple[str, int]] = set()
-        for dx in claim.diagnoses:
-            on = wanted.get(dx.position)
-            if not on or dx.qualifier not in _ICD10_QUALIFIERS or not dx.code or not _well_formed(dx.code):
-                continue
-            code = dx.code
-            for d in (on if len(on) == 1 else sorted(on)):
-                fy = fy_of(d)
-                if fy < oldest:
-                    early = early or d
-                    continue
-                if fy > newest:
-                    late = max(late, d) if late else d
-                    fy = newest
-                    release = table.release_of(datetime.date(newest, 9, 30))
-                else:
-                    release = table.release_of(d) if table.april else fy
-                found = self.verdict(table, code, release)
-                if found is None or (found[0], dx.position) in reported:
-                    continue
-                reported.add((found[0], dx.position))
-                rule, why = found
-                items.append((rule, dx.segment, f"Diagnosis {format_code(code)} ({dx.ref}) {why} for the date of "
-                              f"service {d.isoformat()} (ICD-10-CM {table.release_label(release)}).", dx.ref, code))
-        if late is not None:
-            items.append(("DX110", hi, f"Date of service {late.isoformat()} is in FY{table.fiscal_year_of(late)}, past the "
-                          f"newest loaded ICD-10-CM code set (FY{newest}, to {newest}-09-30); its diagnosis codes were "
-                          f"checked against FY{newest}. Add the newer CMS file (scrubber codesets add).", "HI01-2", None))
-        if early is not None:
-            items.append(("DX110", hi, f"Date of service {early.isoformat()} is before the oldest loaded ICD-10-CM code "
-                          f"set (FY{oldest}, from {oldest - 1}-10-01); ICD-10-CM validity was not checked for it.",
-                          "HI01-2", None))
-        return items
-
-
-def _verdict(table, code: str, release: int | tuple[int, int]) -> tuple[str, str] | None:
-    fy = release[0] if isinstance(release, tuple) else release
-    status = table.status(code, release)
-    if status.billable:
-        return None
-    if status.exists:
-        children = table.billable_children(code, release, limit=8)
-        if children:
-            more = table.billable_children(code, release, limit=9)
-            names = ", ".join(format_code(c) for c in children) + (", ..." if len(more) > len(children) else "")
-            return "DX102", f"is a header, not billable: it needs more characters ({names})"
-        return "DX102", "is a header, not billable: it needs more characters"
-    years = table.years_of(code)
-    aprils = table.years_of(code, april=True) if table.april else []
-    if not years and not aprils:
-        return "DX101", "does not exist in ICD-10-CM"
-    if isinstance(release, tuple) and any(y == fy for y, _ in years):
-        return "DX103", f"is no longer valid: the FY{fy} April update (dates from {fy}-04-01) deleted it"
-    if not isinstance(release, tuple) and any(y == fy for y, _ in aprils):
-        return "DX103", f"is not valid yet: it is valid from {fy}-04-01 (the FY{fy} April update)"
-    years = sorted(set(years) | set(aprils))
-    billable = [y for y, b in years if b] or [y for y, _ in years]
-    later = [y for y in billable if y > fy]
-    earlier = [y for y in billable if y < fy]
-    if later:
-        return "DX103", f"is not valid yet: it is valid from FY{later[0]} (dates from {later[0] - 1}-10-01)"
-    return "DX103", f"is no longer valid: its last year was FY{earlier[-1]} (dates to {earlier[-1]}-09-30)"
-
-
-_CHECKER_KEY = "icd10cm-checker"
-
-
-def _validity(claim: Claim, ctx: Context) -> list[tuple]:
-    checker = ctx.maps.get(_CHECKER_KEY) or ctx.map(_CHECKER_KEY, _IcdChecker)
-    return checker.for_claim(claim, ctx)
 
 
 class _IcdRule(Rule):
+    """Shared plumbing of DX101-DX110: the claim's ICD-10-CM verdicts are computed once
+    (:attr:`ClaimFacts.icd_findings`); each rule reports its own."""
+
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        for rule, seg, message, element, value in _validity(claim, ctx):
+        for rule, seg, message, element, value in ctx.icd_findings:
             if rule == self.code:
                 yield self.finding(seg, message, element=element, value=value)
 
@@ -305,7 +70,7 @@ class HiQualifier(Rule):
     source = "005010X222A1 2300 HI01-1, HI02-1..HI12-1"
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        for e in _entries(claim, ctx):
+        for e in ctx.hi_entries:
             expected = "ABK" if e.number == 1 else "ABF"
             q = e.qualifier
             if e.split or q == expected or q in _ICD9_QUALIFIERS:
@@ -349,10 +114,10 @@ class Icd9Qualifier(Rule):
     source = "45 CFR 162.1002; 005010X222A1 2300 HI"
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        entries = [e for e in _entries(claim, ctx) if e.qualifier in _ICD9_QUALIFIERS]
+        entries = [e for e in ctx.hi_entries if e.qualifier in _ICD9_QUALIFIERS]
         if not entries:
             return
-        facts = claim_dates(claim, ctx)
+        facts = ctx.dates
         dates = [d for _, start, end in facts.service for d in (start, end) if d is not None]
         latest = max(dates) if dates else None
         if latest is not None and latest < ICD10_START:
@@ -396,7 +161,7 @@ class TooManyDiagnoses(Rule):
     source = "005010X222A1 2300 HI01-HI12"
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        entries = _entries(claim, ctx)
+        entries = ctx.hi_entries
         if len(entries) > _MAX_CODES:
             e = entries[_MAX_CODES]
             yield self.finding(
@@ -436,7 +201,7 @@ class DiagnosisFormat(Rule):
     source = "005010X222A1 2300 HI01-2..HI12-2"
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        for e in _entries(claim, ctx):
+        for e in ctx.hi_entries:
             if e.split or (not e.has_qualifier and e.code):
                 continue  # DX006 speaks for a split composite, DX001 for a composite without qualifier
             if _well_formed(e.code):
@@ -479,7 +244,7 @@ class DiagnosisRepeated(Rule):
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
         seen: dict[str, _Entry] = {}
-        for e in _entries(claim, ctx):
+        for e in ctx.hi_entries:
             key = e.code.replace(".", "").replace(" ", "").upper()
             if not key:
                 continue
@@ -524,7 +289,7 @@ class SplitComposite(Rule):
     source = "005010X222A1 2300 HI composite C022"
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        for e in _entries(claim, ctx):
+        for e in ctx.hi_entries:
             if e.split:
                 sep = e.seg.delims.component
                 yield self.finding(

@@ -8,7 +8,7 @@ recompute.
 
 from __future__ import annotations
 
-from .base import Rule
+from scrubber.rules.base import Rule
 
 
 class _FileRule(Rule):

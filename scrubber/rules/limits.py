@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import Finding
-from ..model import Claim
-from .base import Context, Rule
+from scrubber.findings import Finding
+from scrubber.x12.model import Claim
+from scrubber.rules.base import Context, Rule
 
 
 class TooManyClaims(Rule):

@@ -17,8 +17,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
-from ..backpain_maps import MapError
-from ..codesets.ncci import (
+from scrubber.codesets.backpain import MapError
+from scrubber.codesets.ncci import (
     MODIFIERS_NAME,
     MUE_NAME,
     MUE_TITLE,
@@ -30,11 +30,10 @@ from ..codesets.ncci import (
     load_ncci,
     quarter_age,
 )
-from ..findings import Finding
-from ..model import Claim, ServiceLine
-from ._facts import dated_lines
-from .backpain import BackpainRule, dot, facts
-from .base import Context, Rule
+from scrubber.findings import Finding
+from scrubber.x12.model import Claim, ServiceLine
+from scrubber.rules.backpain import BackpainRule, dot
+from scrubber.rules.base import Context, Rule
 
 _MINUTES_NOTE = re.compile(r"^\s*(?:TIMED\s+)?MIN(?:UTES|S)?\s*[:=]?\s*(\d{1,4})\b", re.IGNORECASE)
 
@@ -92,7 +91,7 @@ class ProcedureRegionSupport(BackpainRule):
     map_files = ("procedures.toml", "groups.toml")
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        f = facts(claim, ctx)
+        f = ctx.backpain
         if not f.in_scope:
             return
         maps = f.maps
@@ -160,7 +159,7 @@ class MedicareChiropracticSubluxation(BackpainRule):
     map_files = ("procedures.toml", "groups.toml")
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        f = facts(claim, ctx)
+        f = ctx.backpain
         maps = f.maps
         lines = [item for item in f.lines if item[1] in maps.first_pointer]
         if not lines:
@@ -196,59 +195,6 @@ class MedicareChiropracticSubluxation(BackpainRule):
 
 
 # --- NCCI (NC001-NC003): the CMS practitioner PTP and MUE tables of maps/ncci/, for any claim -----
-
-
-class _NcciLines:
-    """A claim's service lines as the NCCI rules read them, computed once for the three rules: each
-    line with its procedure and date of service (the line's DTP*472, else the claim's), and the dates
-    that carry two or more different procedures (where a PTP pair can occur). ``pairs`` is filled
-    on first use by NC001 or NC002 (see :meth:`ptp_hits`), for both."""
-
-    __slots__ = ("claim", "lines", "multi", "pairs")
-
-    def __init__(self, claim: Claim, dated: list[tuple[ServiceLine, str, date | None]]):
-        self.claim = claim
-        self.pairs: list | None = None
-        lines = [item for item in dated if item[1]]
-        by_date: defaultdict[date | None, list[tuple[ServiceLine, str]]] = defaultdict(list)
-        for line, proc, d in lines:
-            by_date[d].append((line, proc))
-        self.lines = lines
-        self.multi = []
-        for d, items in by_date.items():
-            procedures = sorted({proc for _, proc in items})
-            if len(procedures) > 1:
-                self.multi.append((d, items, procedures))
-
-    def ptp_hits(self, n: Ncci) -> list[tuple[ServiceLine, date | None, tuple | None, tuple | None]]:
-        """Per column-2 line with an edit in force on its date: (line, date, first indicator-0 edit,
-        first indicator-1 edit), each edit ``(column 1, rationale)`` or None (column 1 in code order)."""
-        if self.pairs is None:
-            pairs = []
-            in_column2, edit_of = n.in_column2, n.ptp_edit_ymd
-            for d, items, procedures in self.multi:
-                ymd = n.ymd(d)
-                for line, proc in items:
-                    if not in_column2(proc):
-                        continue
-                    first = [None, None]
-                    for column1 in procedures:
-                        if column1 != proc:
-                            edit = edit_of(column1, proc, ymd)
-                            if edit is not None and first[edit[0]] is None:
-                                first[edit[0]] = (column1, edit[1])
-                    if first[0] is not None or first[1] is not None:
-                        pairs.append((line, d, first[0], first[1]))
-            self.pairs = pairs
-        return self.pairs
-
-
-def _ncci_lines(claim: Claim, ctx: Context) -> _NcciLines:
-    cached = ctx.maps.get("ncci.lines")
-    if cached is not None and cached.claim is claim:
-        return cached
-    found = ctx.maps["ncci.lines"] = _NcciLines(claim, dated_lines(claim, ctx))
-    return found
 
 
 def _plain(value: Decimal) -> str:
@@ -323,7 +269,7 @@ class _PtpRule(_NcciRule):
     indicator: ClassVar[int] = 0
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        found = _ncci_lines(claim, ctx)
+        found = ctx.ncci_lines
         if not found.multi:
             return  # no date with two different procedures: no pair to look up
         n = self.ncci(ctx)
@@ -494,7 +440,7 @@ class MedicallyUnlikelyUnits(_NcciRule):
     map_files = (f"ncci/{MUE_NAME}",)
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        found = _ncci_lines(claim, ctx)
+        found = ctx.ncci_lines
         if not found.lines:
             return
         n = self.ncci(ctx)
@@ -589,7 +535,7 @@ class TimedTherapyUnits(BackpainRule):
     map_files = ("timed.toml",)
 
     def check(self, claim: Claim, ctx: Context) -> Iterator[Finding]:
-        f = facts(claim, ctx)
+        f = ctx.backpain
         maps = f.maps
         lines = [item for item in f.lines if item[1] in maps.timed]
         if not lines:

@@ -1,6 +1,6 @@
 """Structural rules SX (SNIP levels 1-2): the 005010X222A1 guide's segments, loops and elements.
 
-These findings come from the structural pass (:mod:`scrubber.structure`, pyx12's 837P map), not
+These findings come from the structural pass (:mod:`scrubber.check.structure`, pyx12's 837P map), not
 from a claim check: the classes here document each kind and carry its code, severity and the
 277CA acknowledgment a payer would send. ``scrubber scrub --no-structure`` turns the pass off;
 ``[rules] ignore = ["SX011"]`` or a severity override in ``scrubber.toml`` work as for any rule.
@@ -16,7 +16,7 @@ the 999 code (IK304 for segments, IK403 for elements) pyx12 gave.
 
 from __future__ import annotations
 
-from .base import Rule
+from scrubber.rules.base import Rule
 
 _SOURCE = "ASC X12N 005010X222A1 implementation guide (structure, usage, repeats); X12 999 (005010X231A1) codes"
 

@@ -1,0 +1,104 @@
+"""Runs the claim rules over one claim and decides its status.
+
+Per claim the engine makes one :class:`~scrubber.rules.facts.ClaimFacts`, asks each distinct
+``concerns`` fact once, runs the rules it did not rule out, and passes their findings through
+the decision point (:class:`~scrubber.check.decide.DecisionEngine`) when the configuration
+changes any severity.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import structlog
+
+from scrubber.check.decide import DecisionEngine
+from scrubber.config import Config
+from scrubber.errors import ScrubberError
+from scrubber.findings import Finding
+from scrubber.limits import Limits
+from scrubber.rules import REGISTRY, Context, claim_rules
+from scrubber.rules.facts import ClaimFacts
+from scrubber.x12.model import Claim
+
+log = structlog.get_logger("scrubber")
+
+
+def rule_failed(claim: Claim, code: str, exc: Exception) -> Finding:
+    """The EN011 finding for a claim on which rule ``code`` raised ``exc``: at the claim's CLM,
+    always an error (a claim not fully checked is not submitted). It names the exception's type
+    only: an exception's message can quote the claim."""
+    error = type(exc).__name__
+    log.error("rule failed on a claim", rule=code, error=error)
+    message = f"internal error in rule {code} ({error}); the claim was not fully checked; please report it"
+    return Finding.at("EN011", "error", message, claim.clm, "CLM01")
+
+
+_SORT_KEY = Finding.sort_key
+
+
+class Engine:
+    def __init__(self, config: Config | None = None, as_of: date | None = None):
+        self.config = config = config or Config()
+        self.decisions = DecisionEngine(config)
+        self.limits = Limits.from_config(config.limits)
+        self.context = Context(as_of=as_of or date.today(), options=dict(config.options), limits=self.limits)
+        self.rules = [cls() for cls in claim_rules() if self.decisions.maybe_enabled(cls.code)]
+        # The rules grouped by the fact that says whether a claim concerns them (None: every claim).
+        groups: dict[str | None, list] = {}
+        for rule in self.rules:
+            groups.setdefault(rule.concerns, []).append((rule.code, rule.check))
+        self._always = groups.pop(None, [])
+        self._gated = list(groups.items())
+
+    def check(self, claim: Claim) -> list[Finding]:
+        """The findings of every enabled rule on ``claim``, sorted.
+
+        A rule that raises (a bug) costs only this claim: the rule's findings are dropped, the
+        claim gets one EN011 error instead, and the other rules still run. A ScrubberError (a
+        malformed map or table, the same for every claim) is not a rule's bug: it goes up, and
+        the input is held as unusable."""
+        facts = ClaimFacts(claim, self.context)
+        decisions = self.decisions
+        findings: list[Finding] = []
+        extend = findings.extend
+        checks = self._always
+        for gate, gated in self._gated:
+            if getattr(facts, gate):
+                checks = checks + gated
+        payer = ""
+        if decisions.payer_specific:
+            payer = claim.payer_id
+            enabled = decisions.enabled
+            checks = [(code, check) for code, check in checks if enabled(code, payer)]
+        for code, check in checks:
+            mark = len(findings)
+            try:
+                extend(check(claim, facts))
+            except ScrubberError:  # a malformed map or table: every claim would meet it
+                raise
+            except Exception as exc:  # noqa: BLE001 - a rule's bug must not cost the other claims
+                del findings[mark:]
+                findings.append(rule_failed(claim, code, exc))
+        if not findings:
+            return findings
+        if decisions.overrides:
+            decided = decisions.decided
+            findings = [f for f in (f if f.rule == "EN011" else decided(f, payer) for f in findings) if f is not None]
+        if len(findings) > 1:
+            findings.sort(key=_SORT_KEY)
+        return findings
+
+    def file_severity(self, code: str, default: str) -> str:
+        return self.config.severity(code, default)
+
+
+def claim_status(findings: list[Finding]) -> str:
+    for f in findings:
+        if f.severity == "error":
+            return "rejected"
+    return "accepted"
+
+
+def known_codes() -> set[str]:
+    return set(REGISTRY)

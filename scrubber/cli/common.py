@@ -1,0 +1,43 @@
+"""Options and errors shared by every command of the command line."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+
+def fail(message: str) -> None:
+    """One line on standard error, exit status 2 (unusable input or usage error)."""
+    click.echo(f"scrubber: {message}", err=True)
+    sys.exit(2)
+
+
+def parse_as_of(value: str | None, param_hint: str | None = None) -> date:
+    """``--as-of YYYY-MM-DD`` (today when absent); a usage error (exit 2) when it is not such a date."""
+    if value is None:
+        return date.today()
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD", param_hint=param_hint) from None
+
+
+def _set_data_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None:
+        from scrubber.mapsdir import set_data_dir
+
+        set_data_dir(value)
+    return value
+
+
+def data_dir_option(fn):
+    """``--data-dir DIR``: where updated code sets live (see :mod:`scrubber.mapsdir`)."""
+    return click.option(
+        "--data-dir", type=click.Path(file_okay=False, path_type=Path), expose_value=False, is_eager=True,
+        callback=_set_data_dir, envvar=None,
+        help="Folder of updated code sets, laid over the shipped ones (scrubber codesets add writes there).  "
+             "[default: $SCRUBBER_DATA_DIR, [options] data_dir, or ~/.local/share/x12-scrubber]",
+    )(fn)

@@ -1,0 +1,183 @@
+"""``scrubber explain FILE [--claim CLM01] [--all]``: a claim as the implementation guide sees it.
+
+Registered in :mod:`scrubber.cli.app`. Streams the file: one claim is in memory at a time, and each
+claim asked for is printed as soon as it has been checked.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from scrubber.cli.common import data_dir_option, parse_as_of
+
+from scrubber.config import ConfigError, load_config
+from scrubber.check.engine import Engine, known_codes
+from scrubber.report.explain import element_names, explain_claim, finding_line, load_icd
+
+
+def _fail(message: str) -> None:
+    click.echo(f"scrubber: {message}", err=True)
+    sys.exit(2)
+
+
+
+
+class _Explainer:
+    """A formatter (start / claim / finish) that prints the listing or the explanations as the
+    pipeline checks each claim: the findings are the scrub's own (claim rules, the structural
+    pass, limits), so ``explain`` and the report always agree."""
+
+    def __init__(self, file: Path, wanted: set[str], show_all: bool, only_rejected: bool, as_of: date,
+                 color: bool | None):
+        self.file = file
+        self.wanted = wanted
+        self.show_all = show_all
+        self.only_rejected = only_rejected
+        self.listing = not wanted and not show_all and not only_rejected
+        self.as_of = as_of
+        self.color = color
+        self.found: set[str] = set()
+        self.shown = 0
+        self.icd = None
+        self.names = None
+
+    def echo(self, text: str = "") -> None:
+        click.echo(text, color=self.color)
+
+    def start(self, outcome) -> None:
+        if self.listing:
+            self.echo(f"{self.file.name}: claims (use --claim CLM01 to explain one, --rejected or --all for several)")
+            self.echo(f"  {'POS':>6}  {'STATUS':<9} {'CLAIM':<24} RULES")
+
+    def claim(self, result) -> None:
+        claim, findings, status = result.claim, result.findings, result.status
+        cid = claim.claim_id
+        if self.listing:
+            rules = ", ".join(sorted({f.rule for f in findings})) or "-"
+            mark = click.style(f"{status:<9}", fg="red" if status == "rejected" else "green")
+            self.echo(f"  {'#' + str(claim.clm.position):>6}  {mark} {cid:<24} {rules}")
+            return
+        if not (self.show_all or cid in self.wanted or (self.only_rejected and status == "rejected")):
+            return
+        if self.icd is None:
+            self.icd = load_icd() or False
+            self.names = element_names()
+        self.found.add(cid)
+        if self.shown:
+            self.echo("")
+        self.shown += 1
+        for text in explain_claim(claim, findings, status, self.icd or None, self.file.name, self.as_of, self.names):
+            self.echo(text)
+
+    def finish(self, outcome) -> None:
+        if self.listing:
+            for f in outcome.findings:
+                if f.rule == "EN010" or f.message.startswith(outcome.unusable or "\0"):
+                    continue  # the unusable reason goes to standard error
+                self.echo("  " + finding_line(f))
+
+
+@click.command("explain")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--claim", "claim_ids", metavar="CLM01", multiple=True,
+              help="The claim to explain (CLM01; repeat for several). Without it: a list of the claims.")
+@click.option("--all", "show_all", is_flag=True, help="Explain every claim of the file.")
+@click.option("--rejected", "only_rejected", is_flag=True, help="Explain every rejected claim of the file.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="The date taken as today by date-relative rules.  [default: today]")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Rule selection, severities, payer overrides.  [default: scrubber.toml if present]")
+@click.option("--structure/--no-structure", default=True, show_default=True,
+              help="Include the structural validation (pyx12, SX rules), as scrub does.")
+@click.option("--color/--no-color", "color", default=None,
+              help="Colour the output.  [default: on a terminal only]")
+@data_dir_option
+def explain(file: Path, claim_ids: tuple[str, ...], show_all: bool, only_rejected: bool, as_of: str | None,
+            config_path: Path | None, structure: bool, color: bool | None) -> None:
+    """Show claims of FILE as the 837P guide sees them: loops, positions, named elements,
+    diagnoses with their status on the date of service, where each pointer leads, and the
+    findings at the segment they concern (the same findings as `scrubber scrub`). Names,
+    member ids, birth dates and addresses are shown as [masked].
+
+    Exit status: 0 shown; 2 unusable input, unknown claim id or usage error.
+    """
+    import tempfile
+
+    from scrubber.run.pipeline import scrub_file
+
+    as_of_date = parse_as_of(as_of, "--as-of")
+    try:
+        config = load_config(config_path, known_codes())
+    except ConfigError as exc:
+        _fail(str(exc))
+    if not file.exists():
+        _fail(f"{file}: no such file")
+    engine = Engine(config, as_of_date)
+    try:  # as scrub does: a malformed rule map stops the run with one line
+        from scrubber.codesets.backpain import MapError, preload
+    except ImportError:  # pragma: no cover - the back-pain maps ship with the package
+        pass
+    else:
+        try:
+            preload(engine)
+        except MapError as exc:
+            _fail(str(exc))
+    explainer = _Explainer(file, set(claim_ids), show_all, only_rejected, as_of_date, color)
+    with tempfile.TemporaryDirectory(prefix="scrubber-explain-") as tmp:  # the scrub's files are not kept
+        outcome = scrub_file(file, tmp, engine, formatters=[explainer], structure=structure)
+    if outcome.unusable:
+        _fail(f"{file}: unusable: {outcome.unusable}")
+    missing = sorted(explainer.wanted - explainer.found)
+    if missing:
+        _fail(f"{file}: no claim {', '.join(map(repr, missing))}; `scrubber explain {file}` lists the claims")
+    if only_rejected and not explainer.shown:
+        explainer.echo(f"{file.name}: no rejected claim")
+
+
+def rules_table(registry: dict, config, width: int | None = None) -> list[str]:
+    """``scrubber rules``: CODE, NAME, SEVERITY (effective, or off), SCOPE, ACK, SUMMARY; the
+    summary wraps to the terminal's width (no wrapping when the output is not a terminal)."""
+    import os
+    import shutil
+    import textwrap
+
+    if width is None and (sys.stdout.isatty() or os.environ.get("COLUMNS")):
+        width = shutil.get_terminal_size((100, 24)).columns
+    name_w = max([len(r.name) for r in registry.values()] + [4])
+    scope_w = max([len(r.scope) for r in registry.values()] + [5])
+    ack_w = max([len(r.ack or "-") for r in registry.values()] + [7])
+    head = f"{'CODE':<6} {'NAME':<{name_w}} {'SEVERITY':<11} {'SCOPE':<{scope_w}} {'ACK':<{ack_w}} "
+    indent = len(head)
+    out = [head + "SUMMARY"]
+    for code, rule in sorted(registry.items()):
+        on = config.rules.enabled(code)
+        severity = config.severity(code, rule.severity) if on else "off"
+        row = f"{code:<6} {rule.name:<{name_w}} {severity:<11} {rule.scope:<{scope_w}} {rule.ack or '-':<{ack_w}} "
+        if width and width - indent >= 30:
+            lines = textwrap.wrap(rule.summary, width - indent) or [""]
+            out.append(row + lines[0])
+            out.extend(" " * indent + more for more in lines[1:])
+        else:
+            out.append(row + rule.summary)
+    return out
+
+
+def rule_json(rule, config) -> dict:
+    """One rule for ``scrubber rules --format json``: its code, name and summary, the default
+    severity and the effective one under ``config`` ("off" when not enabled), scope, 277CA code
+    (or None), source (or None) and the documentation text."""
+    on = config.rules.enabled(rule.code)
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "summary": rule.summary,
+        "default_severity": rule.severity,
+        "effective_severity": config.severity(rule.code, rule.severity) if on else "off",
+        "scope": rule.scope,
+        "ack": rule.ack or None,
+        "source": rule.source or None,
+        "docs": rule.docs(),
+    }

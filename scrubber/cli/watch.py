@@ -1,0 +1,104 @@
+"""``scrubber watch`` (the drop-folder watcher) and ``scrubber status`` (what its state says)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from scrubber.cli.common import data_dir_option, parse_as_of
+from scrubber.config import ConfigError, load_config
+from scrubber.check.engine import Engine, known_codes
+from scrubber.logs import configure_logging, get_logger
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"scrubber: {message}", err=True)
+    sys.exit(code)
+
+
+@click.command()
+@click.argument("inbox", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where clean/, rejected/, reports/, archive/, error/, work/ and the state go.  [config: out_dir]")
+@click.option("--once", is_flag=True, help="Process the files in INBOX now (waiting for them to settle) and exit.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Files scrubbed in parallel.  [default: 1]")
+@click.option("--settle", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Take a file once its size and time are unchanged this long.  [default: 5]")
+@click.option("--rescan", type=click.FloatRange(min=0.1), metavar="SECONDS",
+              help="Rescan INBOX this often besides the file events.  [default: 30]")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+              help="The date taken as today by date-relative rules.  [default: today]")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Rules and the [watch] section.  [default: scrubber.toml if present]")
+@data_dir_option
+def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> None:
+    """Watch INBOX: scrub every 837 file dropped in, outputs under --out-dir.
+
+    Outputs go to OUT/clean/, OUT/rejected/ and OUT/reports/; the input then to OUT/archive/, or to
+    OUT/error/ beside NAME.reason.json when it cannot be scrubbed (or is a duplicate). SIGTERM or
+    SIGINT stop after the files in progress.
+
+    Exit status: 0 stopped normally (or --once done); 1 stopped by an error while running (the
+    file in progress stays in OUT/work/ and is scrubbed again at the next start); 2 cannot start.
+    """
+    from scrubber.run.watch import WatchError, run_watch, settings_from
+
+    as_of_date = parse_as_of(as_of) if as_of else None
+    try:
+        config = load_config(config_path, known_codes())
+    except ConfigError as exc:
+        _fail(str(exc))
+    from scrubber.codesets.backpain import MapError, preload
+
+    try:  # a malformed rule map stops the watcher at start, not file by file
+        preload(Engine(config))
+    except MapError as exc:
+        _fail(str(exc))
+    base = Path(config.path).resolve().parent if config.path else None
+    try:
+        settings = settings_from(config.watch, base, inbox=inbox, out_dir=out_dir, settle=settle, rescan=rescan,
+                                 workers=workers, once=once, as_of=as_of_date)
+    except WatchError as exc:
+        _fail(str(exc))
+    json_lines = configure_logging()
+    from datetime import date
+
+    from scrubber.codesets.coverage import stale_reasons
+
+    stale = stale_reasons(as_of_date or date.today())
+    if stale:  # said at start; each report's code_sets names the NCCI quarter and its age too
+        get_logger("scrubber.run.watch").warning("code sets out of date", code_sets="; ".join(stale))
+    try:
+        code = run_watch(settings, config, json_lines=json_lines)
+    except WatchError as exc:
+        get_logger("scrubber.run.watch").error("watcher stopped on an error")
+        _fail(str(exc), exc.code)
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        get_logger("scrubber.run.watch").error("watcher failed", error=type(exc).__name__)
+        _fail(f"the watcher failed: {type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}", 1)
+    sys.exit(code)
+
+
+@click.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--last", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many errors to list.")
+@data_dir_option
+def status(out_dir: Path, last: int) -> None:
+    """Print what the watcher's state database in OUT_DIR says: today's files and claims, the last errors."""
+    from scrubber.run.watch import WatchError, status_lines
+
+    try:
+        lines = status_lines(out_dir, last)
+    except WatchError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - e.g. sqlite3.DatabaseError on a damaged file
+        _fail(f"cannot read the state of {out_dir}: {type(exc).__name__}: {exc}")
+    for line in lines:
+        click.echo(line)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(watch)
+    group.add_command(status)

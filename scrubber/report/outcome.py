@@ -1,0 +1,82 @@
+"""Outcomes: what the scrub decided for each claim and for the whole input."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from scrubber.findings import Finding
+from scrubber.x12.model import Claim
+
+
+@dataclass(slots=True)
+class ClaimOutcome:
+    claim: Claim
+    findings: list[Finding]
+    status: str  # accepted | rejected
+
+    def to_json(self) -> dict:
+        claim = self.claim
+        tx = claim.transaction
+        return {
+            "claim_id": claim.claim_id,
+            "status": self.status,
+            "interchange": tx.interchange.control,  # claim.interchange_control, group_control ...
+            "group": tx.group.control,
+            "transaction": tx.control,
+            "charge": claim.charge,
+            "service_lines": len([line for line in claim.lines if line.sv1 is not None]),
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+@dataclass
+class FileOutcome:
+    name: str
+    sha256: str = ""
+    size: int = 0
+    status: str = "clean"  # clean | rejections | unusable
+    claims: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    errors: int = 0
+    warnings: int = 0
+    not_checked: int = 0  # findings of severity not_checked (a check that could not run)
+    not_checked_claims: int = 0  # claims with at least one
+    not_checked_by_rule: Counter = field(default_factory=Counter)
+    findings: list[Finding] = field(default_factory=list)  # interchange, group, transaction level
+    by_rule: Counter = field(default_factory=Counter)
+    unusable: str | None = None  # the one-line reason
+    outputs: dict[str, str | None] = field(default_factory=lambda: {"clean": None, "rejected": None})
+    code_sets: dict[str, list[str]] = field(default_factory=dict)
+    report_path: str | None = None
+
+    def count(self, findings: list[Finding], claim: bool = False) -> None:
+        """Count findings (of one claim when ``claim``: then a claim with a check not run is counted too)."""
+        unchecked = False
+        for f in findings:
+            if f.severity == "error":
+                self.errors += 1
+            elif f.severity == "warning":
+                self.warnings += 1
+            elif f.severity == "not_checked":
+                self.not_checked += 1
+                self.not_checked_by_rule[f.rule] += 1
+                unchecked = True
+            self.by_rule[f.rule] += 1
+        if claim and unchecked:
+            self.not_checked_claims += 1
+
+    @property
+    def exit_code(self) -> int:
+        return {"clean": 0, "rejections": 1}.get(self.status, 2)
+
+    def summary(self) -> dict:
+        return {
+            "claims": self.claims,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "not_checked": self.not_checked_claims,
+        }

@@ -1,0 +1,604 @@
+"""``--jobs N``: several inputs in parallel, and one large input split at transaction-set boundaries.
+
+Splitting one file: a byte scan (regular expressions over a memory map: no segment objects) finds
+each interchange, group and transaction set (ST..SE). Consecutive transaction sets of one group
+are cut into units of similar size; each unit becomes a small interchange of its own (the
+original ISA and GS, the unit's ST..SE bytes unchanged, a GE and IEA counted for the unit) that
+a worker process scrubs with the ordinary pipeline. The parent stitches the units' clean and
+rejected 837s back into the original envelopes (SE01 as the workers counted it, GE01 and IEA01
+recounted), the reports into one report, and checks the original GE and IEA trailers itself, so
+the outputs are the same as a single-process run's.
+
+A file that is not regular enough for the byte scan (inconsistent line breaks, empty segments,
+an unterminated last segment, envelopes out of order, a UTF-8 byte-order mark) or whose units are
+not all usable is scrubbed in one process instead: the split is an optimisation, never a
+different result.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from scrubber.config import Config
+from scrubber.check.engine import Engine
+from scrubber.x12.model import EnvelopeProblem, _check_control, _check_count
+from scrubber.report.outcome import FileOutcome
+from scrubber.run.pipeline import _trailer_findings, code_sets_used, file_digest, output_stem, scrub_file
+from scrubber.x12.reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, detect_delimiters
+from scrubber.report.jsonreport import TextReport, copy_range, join_reports, read_report_lines, report_head
+
+SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
+AUTO_MAX_JOBS = 8  # --jobs auto: at most this many processes (each holds its own ~70 MB)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def auto_jobs(files: list[Path]) -> int:
+    """``--jobs auto``: one process per usable CPU (at most AUTO_MAX_JOBS) when the inputs come
+    to at least SPLIT_MIN_BYTES together; a single process for smaller work, where starting
+    workers would cost more than it saves."""
+    total = 0
+    for f in files:
+        try:
+            total += f.stat().st_size
+        except OSError:
+            pass
+    if total < SPLIT_MIN_BYTES:
+        return 1
+    return max(1, min(usable_cpus(), AUTO_MAX_JOBS))
+
+
+@dataclass
+class GroupPlan:
+    gs: Segment
+    blocks: list[tuple[int, int]] = field(default_factory=list)  # byte ranges of ST..SE (with terminators)
+    ge: Segment | None = None
+
+
+@dataclass
+class InterchangePlan:
+    isa: Segment
+    delims: Delimiters
+    groups: list[GroupPlan] = field(default_factory=list)
+    iea: Segment | None = None
+
+
+_WINDOW = 2 << 20  # bytes of a memory map scanned between two releases of its pages
+
+
+class _Pages:
+    """Drops the pages of a read-only memory map that a scan has passed from this process's
+    resident set (``madvise(MADV_DONTNEED)``), so that scanning a large file does not count the
+    whole file as the process's memory. The page cache keeps them; a later look faults them in."""
+
+    def __init__(self, data):
+        self.data = data
+        self.done = 0  # released below this offset
+
+    def passed(self, offset: int) -> None:
+        if offset - self.done < _WINDOW:
+            return
+        upto = offset - offset % mmap.PAGESIZE
+        try:
+            self.data.madvise(mmap.MADV_DONTNEED, self.done, upto - self.done)
+        except (AttributeError, OSError, ValueError):  # not a memory map, or no madvise here
+            pass
+        self.done = upto
+
+    def search(self, pattern: re.Pattern, start: int, end: int) -> bool:
+        """Does ``pattern`` (which looks at most 8 bytes ahead) match in data[start:end]? Scanned
+        a window at a time, each window's pages released after it."""
+        self.done = min(self.done, start - start % mmap.PAGESIZE)
+        at = start
+        while at < end:
+            stop = min(end, at + _WINDOW)
+            m = pattern.search(self.data, at, min(end, stop + 8))
+            if m is not None and m.start() < stop:
+                return True
+            at = stop
+            self.passed(at)
+        return False
+
+
+def _segment_at(data, start: int, delims: Delimiters) -> tuple[Segment, int]:
+    end = data.find(delims.segment.encode("latin-1"), start)
+    if end < 0:
+        raise ValueError("unterminated")
+    seg = Segment(bytes(data[start:end]).decode("latin-1"), start, delims)
+    return seg, end + 1 + len(delims.suffix)
+
+
+def plan(path: Path) -> list[InterchangePlan] | None:
+    """The envelope layout of a regular file, or None when it must be read segment by segment."""
+    with open(path, "rb") as fh:
+        try:
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # empty file
+            return None
+    try:
+        return _plan(data)
+    except (ValueError, UnusableInput, IndexError):
+        return None
+    finally:
+        data.close()
+
+
+def _plan(data) -> list[InterchangePlan] | None:
+    pages = _Pages(data)
+    plans: list[InterchangePlan] = []
+    pos = 0
+    size = len(data)
+    while True:
+        while pos < size and data[pos:pos + 1] in (b"\r", b"\n", b" ", b"\t"):
+            pos += 1
+        if pos >= size:
+            break
+        if data[pos:pos + 3] != b"ISA":
+            return None
+        head = bytes(data[pos:pos + 600]).decode("latin-1")
+        delims = detect_delimiters(head)
+        if len(head.split(delims.segment, 1)[0]) + 1 != ISA_LENGTH:
+            return None
+        term = delims.segment.encode("latin-1")
+        sep = term + delims.suffix.encode("latin-1")
+        elem = re.escape(delims.element.encode("latin-1"))
+        isa, pos = _segment_at(data, pos, delims)
+        current = InterchangePlan(isa, delims)
+        pattern = re.compile(re.escape(sep) + rb"(ST|SE|GS|GE|IEA)" + elem)
+        group: GroupPlan | None = None
+        st_start = None
+        # The segment after the ISA is a GS: match from the ISA's own terminator on.
+        for m in pattern.finditer(data, pos - len(sep)):
+            kind = m.group(1)
+            start = m.start(1)
+            pages.passed(start)
+            if kind == b"GS":
+                if group is not None or st_start is not None:
+                    return None
+                seg, _ = _segment_at(data, start, delims)
+                group = GroupPlan(seg)
+            elif kind == b"ST":
+                if group is None or st_start is not None:
+                    return None
+                st_start = start
+            elif kind == b"SE":
+                if st_start is None:
+                    return None
+                _, end = _segment_at(data, start, delims)
+                group.blocks.append((st_start, end))
+                st_start = None
+            elif kind == b"GE":
+                if group is None or st_start is not None:
+                    return None
+                group.ge, _ = _segment_at(data, start, delims)
+                current.groups.append(group)
+                group = None
+            else:  # IEA
+                if group is not None or st_start is not None:
+                    return None
+                current.iea, pos = _segment_at(data, start, delims)
+                break
+        if current.iea is None:
+            return None
+        # Regular means: every terminator followed by the same line break, no empty segment.
+        region = (current.isa.offset, pos)
+        if delims.suffix and pages.search(re.compile(re.escape(term) + rb"(?!" + re.escape(sep[len(term):]) + rb")"), *region):
+            return None
+        if pages.search(re.compile(re.escape(sep + term) + b"|" + re.escape(sep + sep)), *region):
+            return None
+        plans.append(current)
+    return plans or None
+
+
+# --- workers -----------------------------------------------------------------------------------
+
+_ENGINE: dict = {}
+
+
+def _engine(config: Config, as_of: date) -> Engine:
+    key = (repr(config), as_of)  # one engine (and its loaded maps) per worker process
+    if key not in _ENGINE:
+        _ENGINE.clear()
+        _ENGINE[key] = Engine(config, as_of)
+    return _ENGINE[key]
+
+
+def _warm(config: Config, as_of: date, structure: bool | None = None) -> Engine:
+    """Build this process's engine and load its tables (and the compiled 837P map when the
+    structural pass runs) before the workers start: forked workers inherit them instead of each
+    loading its own (the ICD-10-CM table alone takes about 0.1 s)."""
+    engine = _engine(config, as_of)
+    from scrubber.codesets.backpain import MapError, preload
+
+    try:
+        engine.context.icd10cm  # noqa: B018 - loads the table into the engine's maps
+        preload(engine)
+    except (MapError, OSError, ValueError):  # reported by the worker that needs the map, as without --jobs
+        pass
+    if any(getattr(rule, "uses_ncci", False) for rule in engine.rules):
+        from scrubber.codesets.ncci import NcciError, load_ncci
+
+        try:
+            load_ncci()  # cached in this process: forked workers inherit the tables
+        except NcciError:  # the rules report it (not_checked), as without --jobs
+            pass
+    if structure is not False and config.options.get("structure_validator", "compiled") == "compiled":
+        try:
+            from scrubber.check.structure.compiled import compiled_maps
+
+            compiled_maps()
+        except Exception:  # noqa: BLE001 - the worker meets the same problem and falls back to pyx12
+            pass
+    return engine
+
+
+@contextmanager
+def _pool(jobs: int):
+    """A process pool whose forked workers find the parent's objects frozen (``gc.freeze``): their
+    collector does not write to the inherited objects, which would copy the pages. The parent's
+    objects are unfrozen when the pool is done."""
+    import gc
+    from concurrent.futures import ProcessPoolExecutor  # (here: the CLI imports this module for auto_jobs)
+
+    gc.collect()
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            yield pool
+    finally:
+        gc.unfreeze()
+
+
+def _scrub_unit(job: dict) -> dict:
+    """Scrub one unit (a list of ST..SE byte ranges of one group) as an interchange of its own."""
+    d: Delimiters = job["delims"]
+    sep = d.segment + d.suffix
+    e = d.element
+    unit = Path(job["dir"]) / f"u{job['index']:05d}.837"
+    with open(job["path"], "rb") as src, open(unit, "wb") as out:
+        out.write((job["isa"] + sep + job["gs"] + sep).encode("latin-1"))
+        for start, end in job["blocks"]:
+            src.seek(start)
+            out.write(src.read(end - start))
+        out.write(f"GE{e}{len(job['blocks'])}{e}{job['gs06']}{sep}IEA{e}1{e}{job['isa13']}{sep}".encode("latin-1"))
+    engine = _engine(job["config"], job["as_of"])
+    kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
+    outcome = scrub_file(unit, Path(job["dir"]) / f"out{job['index']:05d}", engine, **kwargs)
+    fatal = outcome.findings[-1].rule if outcome.unusable else None
+    return {
+        "index": job["index"], "report": outcome.report_path, "clean": outcome.outputs["clean"],
+        "rejected": outcome.outputs["rejected"], "fatal": fatal,
+        "tally": _tally(outcome.report_path, Path(job["dir"]) / f"t{job['index']:05d}.txt" if job["text"] else None),
+    }
+
+
+def _tally(report_path: str | None, text_path: Path | None = None) -> dict | None:
+    """The unit's claims counted from its report, in the worker, so that the parent copies the
+    claim lines without decoding them; with ``text_path``, the text summary's rejected-claim
+    lines are rendered there too."""
+    import json
+
+    if not report_path:
+        return None
+    tally = {"claims": 0, "accepted": 0, "rejected": 0, "errors": 0, "warnings": 0, "by_rule": {},
+             "not_checked_claims": 0, "not_checked_by_rule": {}, "text": None}
+    by_rule = tally["by_rule"]
+    unchecked = tally["not_checked_by_rule"]
+    text = None
+    if text_path is not None:
+        text = TextReport(None)
+        text.start()
+    _, lines = read_report_lines(Path(report_path))
+    for line in lines:
+        claim = json.loads(line)
+        tally["claims"] += 1
+        if claim["status"] == "accepted":
+            tally["accepted"] += 1
+        else:
+            tally["rejected"] += 1
+            if text is not None:
+                text.claim_json(claim)
+        seen_unchecked = False
+        for f in claim["findings"]:
+            by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
+            if f["severity"] == "error":
+                tally["errors"] += 1
+            elif f["severity"] == "warning":
+                tally["warnings"] += 1
+            elif f["severity"] == "not_checked":
+                unchecked[f["rule"]] = unchecked.get(f["rule"], 0) + 1
+                seen_unchecked = True
+        if seen_unchecked:
+            tally["not_checked_claims"] += 1
+    if text is not None:
+        with open(text_path, "w", encoding="utf-8") as fh:
+            text.rendered_to(fh)
+        tally["text"] = str(text_path)
+    return tally
+
+
+def scrub_split(
+    path: Path, out_dir: Path, config: Config, as_of: date, jobs: int, text_out=None, structure: bool | None = None,
+    progress=None,
+) -> FileOutcome | None:
+    """Scrub one large file with ``jobs`` processes; None when the file must be scrubbed in one.
+
+    ``progress`` (a :class:`~scrubber.report.progress.BytesProgress` or None) advances by each
+    unit's bytes as its worker finishes."""
+    if jobs < 2 or path.stat().st_size < SPLIT_MIN_BYTES:
+        return None
+    layout = plan(path)
+    if layout is None:
+        return None
+    total = sum(end - start for i in layout for g in i.groups for start, end in g.blocks)
+    target = max(total // (jobs * 4), 1 << 20)
+    units = []  # (interchange index, group index, blocks)
+    for ii, inter in enumerate(layout):
+        for gi, grp in enumerate(inter.groups):
+            chunk, size = [], 0
+            for block in grp.blocks:
+                chunk.append(block)
+                size += block[1] - block[0]
+                if size >= target:
+                    units.append((ii, gi, chunk))
+                    chunk, size = [], 0
+            if chunk or not grp.blocks:
+                units.append((ii, gi, chunk))
+    if any(not blocks for _, _, blocks in units):
+        return None  # a group with no transaction set: leave it to the single-process reader
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".scrub-", dir=out_dir))
+    try:
+        job_list = []
+        for index, (ii, gi, blocks) in enumerate(units):
+            inter, grp = layout[ii], layout[ii].groups[gi]
+            job_list.append({
+                "index": index, "path": str(path), "dir": str(work), "delims": inter.delims,
+                "isa": inter.isa.raw, "gs": grp.gs.raw, "isa13": inter.isa.el(13), "gs06": grp.gs.el(6),
+                "blocks": blocks, "config": config, "as_of": as_of, "structure": structure,
+                "text": text_out is not None,
+            })
+        from concurrent.futures import as_completed
+
+        _warm(config, as_of, structure)
+        results: list = [None] * len(job_list)
+        with _pool(jobs) as pool:
+            pending = {pool.submit(_scrub_unit, job): i for i, job in enumerate(job_list)}
+            for done in as_completed(pending):
+                i = pending[done]
+                results[i] = done.result()
+                if progress is not None:
+                    progress.advance(sum(end - start for start, end in units[i][2]))
+        if progress is not None:
+            progress.finish()  # (before the merge writes the text summary to the same terminal)
+        if any(r["fatal"] not in (None, "EN010") for r in results):
+            return None
+        return _merge(path, out_dir, layout, units, results, config, as_of, text_out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --- merging -----------------------------------------------------------------------------------
+
+def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> FileOutcome | None:
+    engine = _engine(config, as_of)
+    stem = output_stem(path)
+    outcome = FileOutcome(name=path.name)
+    outcome.sha256, outcome.size = file_digest(path)
+    outcome.code_sets = code_sets_used(as_of)
+    text = TextReport(text_out) if text_out is not None else None
+    if text:
+        text.start(outcome)
+    heads = {}
+    for r in results:
+        head, _ = read_report_lines(Path(r["report"]))
+        heads[r["index"]] = head
+
+    # The top-level findings in the order a single pass makes them.
+    for ii, inter in enumerate(layout):
+        first_of_interchange = True
+        for gi, grp in enumerate(inter.groups):
+            first_of_group = True
+            for index, (uii, ugi, _) in enumerate(units):
+                if (uii, ugi) != (ii, gi):
+                    continue
+                for f in heads[index]["findings"]:
+                    if f["rule"] == "EN010":
+                        continue
+                    if f.get("loop") == "ISA" and not first_of_interchange:
+                        continue
+                    if f.get("loop") == "GS" and not first_of_group:
+                        continue
+                    outcome.findings.append(f)
+                first_of_interchange = first_of_group = False
+            problems: list[EnvelopeProblem] = []
+            _check_count(problems, grp.ge, 1, len(grp.blocks), "GE01", "transaction sets in the group")
+            _check_control(problems, grp.ge, 2, grp.gs.el(6), "GE02", "GS06")
+            outcome.findings.extend(f.to_json() for f in _trailer_findings(_locate(problems, "GE"), engine))
+        problems = []
+        _check_count(problems, inter.iea, 1, len(inter.groups), "IEA01", "functional groups in the interchange")
+        _check_control(problems, inter.iea, 2, inter.isa.el(13).strip(), "IEA02", "ISA13")
+        outcome.findings.extend(f.to_json() for f in _trailer_findings(_locate(problems, "IEA"), engine))
+    for f in outcome.findings:
+        outcome.by_rule[f["rule"]] += 1
+        if f["severity"] == "error":
+            outcome.errors += 1
+        elif f["severity"] == "warning":
+            outcome.warnings += 1
+        elif f["severity"] == "not_checked":
+            outcome.not_checked += 1
+            outcome.not_checked_by_rule[f["rule"]] += 1
+
+    # Claims, in order: counted by the workers; their report lines and rendered text copied as bytes.
+    for r in results:
+        tally = r["tally"]
+        if tally is None:
+            continue
+        outcome.claims += tally["claims"]
+        outcome.accepted += tally["accepted"]
+        outcome.rejected += tally["rejected"]
+        outcome.errors += tally["errors"]
+        outcome.warnings += tally["warnings"]
+        for rule, n in tally["by_rule"].items():
+            outcome.by_rule[rule] += n
+        outcome.not_checked_claims += tally["not_checked_claims"]
+        for rule, n in tally["not_checked_by_rule"].items():
+            outcome.not_checked += n
+            outcome.not_checked_by_rule[rule] += n
+    if outcome.claims == 0:
+        return None
+    if text:
+        for r in results:
+            if r["tally"] is not None and r["tally"]["text"]:
+                with open(r["tally"]["text"], encoding="utf-8") as fh:
+                    text.add_rendered(fh)
+    outcome.outputs["clean"] = _stitch(out_dir / f"{stem}.clean.837", layout, units, results, "clean")
+    outcome.outputs["rejected"] = _stitch(out_dir / f"{stem}.rejected.837", layout, units, results, "rejected")
+    outcome.status = "rejections" if outcome.rejected else "clean"
+    report_path = out_dir / f"{stem}.report.json"
+    join_reports(report_path, report_head(outcome, as_of.isoformat()),
+                 [Path(r["report"]) for r in results if r["tally"] is not None])
+    outcome.report_path = str(report_path)
+    if text:
+        text.finish(outcome)
+    return outcome
+
+
+def _locate(problems: list[EnvelopeProblem], loop: str) -> list[EnvelopeProblem]:
+    for p in problems:
+        p.segment.loop = loop
+    return problems
+
+
+def _transaction_span(fh, sep: str, e: str) -> tuple[int, int, int] | None:
+    """In a unit's clean or rejected 837 (one ISA and GS, written by the scrubber with the input's
+    delimiters): the byte range from its first ST to the end of its last SE, and the number of
+    transaction sets in it. A byte search: a terminator never occurs inside data."""
+    try:
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except ValueError:  # an empty file
+        return None
+    with data:
+        st = (sep + "ST" + e).encode("latin-1")
+        first = data.find(st)
+        end = data.rfind((sep + "GE" + e).encode("latin-1"))
+        if first < 0 or end < first:
+            return None
+        pages = _Pages(data)
+        count, at = 0, first
+        while 0 <= at < end:
+            count += 1
+            pages.passed(at)
+            at = data.find(st, at + 1, end)
+        return first + len(sep), end + len(sep), count
+
+
+def _stitch(target: Path, layout, units, results, kind: str) -> str | None:
+    """Put the units' ST..SE blocks of one kind back into the original envelopes."""
+    tmp = target.with_name(f".{target.name}.part")
+    written = 0
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        def put(text: str) -> None:
+            out.write(text.encode("latin-1"))
+
+        for ii, inter in enumerate(layout):
+            d = inter.delims
+            sep = d.segment + d.suffix
+            e = d.element
+            groups_written = 0
+            isa_open = False
+            for gi, grp in enumerate(inter.groups):
+                transactions = 0
+                for index, (uii, ugi, _) in enumerate(units):
+                    if (uii, ugi) != (ii, gi) or not results[index][kind]:
+                        continue
+                    with open(results[index][kind], "rb") as fh:
+                        found = _transaction_span(fh, sep, e)
+                        if found is None:
+                            continue
+                        start, end, count = found
+                        if not isa_open:
+                            put(inter.isa.raw + sep)
+                            isa_open = True
+                        if transactions == 0:
+                            put(grp.gs.raw + sep)
+                        transactions += count
+                        copy_range(fh, start, end, out)  # the unit's ST..SE blocks, as written
+                if transactions:
+                    put(f"GE{e}{transactions}{e}{grp.gs.el(6)}{sep}")
+                    groups_written += 1
+            if isa_open:
+                put(f"IEA{e}{groups_written}{e}{inter.isa.el(13)}{sep}")
+                written += 1
+        out.flush()
+        os.fsync(out.fileno())
+    if written:
+        os.replace(tmp, target)
+        return str(target)
+    tmp.unlink()
+    return None
+
+
+# --- several inputs ----------------------------------------------------------------------------
+
+@dataclass
+class FileResult:
+    path: Path
+    exit_code: int
+    unusable: str | None
+    report_path: str | None
+    text_file: Path | None  # the text summary, written to a file so no process holds it in memory
+
+
+def _scrub_whole(job: dict) -> FileResult:
+    engine = _engine(job["config"], job["as_of"])
+    kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
+    text_file = job["text_file"]
+    with open(text_file, "w", encoding="utf-8") if text_file is not None else nullcontext() as text_out:
+        outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=text_out, **kwargs)
+    return FileResult(job["path"], outcome.exit_code, outcome.unusable, outcome.report_path, text_file)
+
+
+def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date, jobs: int, text: bool,
+                   structure: bool | None = None, progress=None):
+    """Yield a FileResult per input, in input order, the inputs spread over ``jobs`` processes
+    (one large input is split with :func:`scrub_split` instead). ``progress`` (or None) advances
+    by the bytes of each input done. With ``text``, each result's ``text_file`` holds the text
+    summary; it is removed when the next result is asked for (read it before)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    texts = Path(tempfile.mkdtemp(prefix=".scrub-text-", dir=out_dir))
+    try:
+        jobs_list = [{"path": f, "out_dir": out_dir, "config": config, "as_of": as_of,
+                      "text_file": texts / f"{i}.txt" if text else None, "structure": structure}
+                     for i, f in enumerate(files)]
+        _warm(config, as_of, structure)
+        with _pool(jobs) as pool:
+            previous = None
+            for f, result in zip(files, pool.map(_scrub_whole, jobs_list)):
+                if previous is not None:
+                    previous.unlink(missing_ok=True)
+                if progress is not None:
+                    try:
+                        progress.advance(f.stat().st_size)
+                    except OSError:
+                        pass
+                previous = result.text_file
+                yield result
+    finally:
+        shutil.rmtree(texts, ignore_errors=True)
