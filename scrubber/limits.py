@@ -50,5 +50,3 @@ class Limits:
             values[key] = value
         return cls(**values)
 
-
-DEFAULT = Limits()

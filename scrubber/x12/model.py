@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from scrubber.x12.reader import ISA_LENGTH, Delimiters, Segment, UnusableInput
+from scrubber.x12.reader import DEFAULTS, ISA_LENGTH, Delimiters, Segment, UnusableInput
 
 ACCEPTED_VERSIONS = {"005010X222A1", "005010X222", "005010X222A2"}
 
@@ -254,7 +254,7 @@ class EnvelopeProblem:
 _RECENT_PARENTS = 64  # billing provider and subscriber HLs kept (each) as possible parents
 
 
-def walk(segments: Iterator[Segment], max_claim_segments: int = 20_000) -> Iterator[object]:
+def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_segments) -> Iterator[object]:
     """Turn a segment stream into envelope and claim events (see the module docstring).
 
     A claim longer than ``max_claim_segments`` segments makes the input unusable (EN013): one

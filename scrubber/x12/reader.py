@@ -19,9 +19,12 @@ from itertools import accumulate, islice, repeat
 from operator import add
 from pathlib import Path
 
+from scrubber.limits import Limits
+
 CHUNK = 1 << 20
 ISA_LENGTH = 106  # ISA with its terminator, as the standard fixes it
-DEFAULT_MAX_SEGMENT = 1 << 20  # a segment longer than this is not X12 ([limits] segment_bytes lowers it)
+DEFAULTS = Limits()  # the input limits when none are configured (scrubber.limits)
+DEFAULT_MAX_SEGMENT = DEFAULTS.segment_bytes  # a longer segment is not X12 ([limits] segment_bytes)
 _BLANKS = "\r\n\t "
 
 
@@ -170,8 +173,8 @@ def read_segments(
     path: str | Path,
     max_segment: int = DEFAULT_MAX_SEGMENT,
     notes: list[ReaderNote] | None = None,
-    max_elements: int = 256,
-    max_empty: int = 10_000,
+    max_elements: int = DEFAULTS.elements_per_segment,
+    max_empty: int = DEFAULTS.empty_segments,
 ) -> Iterator[Segment]:
     """Yield the segments of an X12 file in order, without holding the file in memory.
 
