@@ -49,7 +49,9 @@ class Engine:
         for rule in self.rules:
             groups.setdefault(rule.concerns, []).append((rule.code, rule.check))
         self._always = groups.pop(None, [])
-        self._gated = list(groups.items())
+        self._gates = tuple(groups)
+        self._gated = [groups[g] for g in self._gates]
+        self._plans: dict[tuple, list] = {}  # which gates are open -> the checks to run (a few combinations)
 
     def check(self, claim: Claim) -> list[Finding]:
         """The findings of every enabled rule on ``claim``, sorted.
@@ -62,10 +64,17 @@ class Engine:
         decisions = self.decisions
         findings: list[Finding] = []
         extend = findings.extend
-        checks = self._always
-        for gate, gated in self._gated:
-            if getattr(facts, gate):
-                checks = checks + gated
+        if self._gates:
+            key = tuple([getattr(facts, gate) for gate in self._gates])
+            checks = self._plans.get(key)
+            if checks is None:
+                checks = list(self._always)
+                for is_open, gated in zip(key, self._gated):
+                    if is_open:
+                        checks.extend(gated)
+                self._plans[key] = checks
+        else:
+            checks = self._always
         payer = ""
         if decisions.payer_specific:
             payer = claim.payer_id
