@@ -11,7 +11,7 @@
     [payers.PAYER01.rules]       # 2010BB NM109 of the claim's payer
     ignore = ["BP"]
     [payers.PAYER01.rules.severity]
-    BP010 = "error"
+    BP003 = "error"
 
     [options]                    # rule options, read by the rules through Context.options
     timely_filing_days = 365
