@@ -8,12 +8,11 @@ import sys
 import textwrap
 from dataclasses import replace
 import tomllib
-from pathlib import Path
 
 import pytest
 
 from conftest import claims_by_id
-from rulecases import CASES_DIR, CaseError, all_cases, apply_edit, base_lines, load_cases, run_case
+from rulecases import CASES_DIR, Case, CaseError, all_cases, apply_edit, base_lines, check_claims, load_cases, run_case
 from scrubber.rules import REGISTRY, claim_rules
 
 CASES = all_cases()
@@ -44,6 +43,14 @@ def test_every_rule_is_documented():
         if rule.scope == "claim":
             for heading in ("## What it does", "## Why is this bad", "## Example", "## Use instead"):
                 assert heading in docs, f"{code} docs lack {heading}"
+
+
+def test_the_base_claim_is_clean_and_every_line_unique():
+    lines = base_lines()
+    assert len(set(lines)) == len(lines), "every base line must be unique, so that any can be edited"
+    claims, findings = check_claims(Case("DP002", "base", "pass", {}))
+    assert len(claims) == 1 and claims[0].claim_id == "CASE-1" and len(claims[0].lines) == 2
+    assert findings == []
 
 
 # --- the edits fail loudly ---------------------------------------------------------------------------
