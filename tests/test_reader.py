@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from conftest import fixture, scrub
@@ -116,3 +118,18 @@ def test_segment_limit(tmp_path):
     with pytest.raises(UnusableInput) as err:
         list(read_segments(path, max_segment=1000))
     assert err.value.rule == "EN004"
+
+
+def test_bytes_and_binary_files_read_as_the_path():
+    path = fixture("multi.837")
+    want = [(s.raw, s.offset) for s in read_segments(path)]
+    data = path.read_bytes()
+    assert [(s.raw, s.offset) for s in read_segments(data)] == want
+    assert [(s.raw, s.offset) for s in read_segments(str(path))] == want
+    with open(path, "rb") as fh:
+        assert [(s.raw, s.offset) for s in read_segments(fh)] == want
+        assert not fh.closed  # the caller's file stays open
+    assert [(s.raw, s.offset) for s in read_segments(io.BytesIO(data))] == want
+    with pytest.raises(UnusableInput) as exc:
+        list(read_segments(b""))
+    assert exc.value.rule == "EN001"

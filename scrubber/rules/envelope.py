@@ -31,6 +31,7 @@ class EmptyFile(_FileRule):
     code = "EN001"
     name = "empty-file"
     summary = "input is empty"
+    raised_in = "scrubber.x12.reader"
 
 
 class NotX12(_FileRule):
@@ -53,6 +54,7 @@ class NotX12(_FileRule):
     code = "EN002"
     name = "not-x12"
     summary = "input is not X12 (no ISA at the start)"
+    raised_in = "scrubber.x12.reader"
 
 
 class IsaMalformed(_FileRule):
@@ -73,6 +75,7 @@ class IsaMalformed(_FileRule):
     code = "EN003"
     name = "isa-malformed"
     summary = "ISA segment is malformed"
+    raised_in = "scrubber.x12.reader, scrubber.x12.model"
 
 
 class SegmentTooLong(_FileRule):
@@ -88,6 +91,7 @@ class SegmentTooLong(_FileRule):
     code = "EN004"
     name = "segment-too-long"
     summary = "segment longer than the limit (no terminator found)"
+    raised_in = "scrubber.x12.reader"
 
 
 class Unreadable(_FileRule):
@@ -106,6 +110,7 @@ class Unreadable(_FileRule):
     code = "EN005"
     name = "unreadable"
     summary = "unreadable bytes (UTF-16, NUL bytes, binary)"
+    raised_in = "scrubber.x12.reader, scrubber.run.pipeline"
 
 
 class Truncated(_FileRule):
@@ -125,6 +130,7 @@ class Truncated(_FileRule):
     code = "EN006"
     name = "truncated"
     summary = "truncated: a trailer (SE, GE, IEA) is missing"
+    raised_in = "scrubber.x12.model"
 
 
 class NotProfessional(_FileRule):
@@ -142,6 +148,7 @@ class NotProfessional(_FileRule):
     code = "EN007"
     name = "not-837p"
     summary = "not an 837P 5010 transaction"
+    raised_in = "scrubber.x12.model"
 
 
 class HeaderTooLong(_FileRule):
@@ -150,6 +157,7 @@ class HeaderTooLong(_FileRule):
     code = "EN008"
     name = "header-too-long"
     summary = "transaction header has more than 1000 segments"
+    raised_in = "scrubber.x12.model"
 
 
 class OutsideEnvelope(_FileRule):
@@ -165,6 +173,7 @@ class OutsideEnvelope(_FileRule):
     code = "EN009"
     name = "outside-envelope"
     summary = "segment outside its envelope"
+    raised_in = "scrubber.x12.model"
 
 
 class NoClaims(_FileRule):
@@ -183,6 +192,7 @@ class NoClaims(_FileRule):
     code = "EN010"
     name = "no-claims"
     summary = "the input holds no claim"
+    raised_in = "scrubber.run.pipeline"
 
 
 class InternalError(_FileRule):
@@ -216,6 +226,7 @@ class InternalError(_FileRule):
     code = "EN011"
     name = "internal-error"
     summary = "the scrubber failed on a claim or on the input (please report)"
+    raised_in = "scrubber.check.engine, scrubber.run.pipeline"
 
 
 class TrailerCount(_FileRule):
@@ -233,6 +244,7 @@ class TrailerCount(_FileRule):
     code = "EN101"
     name = "trailer-count"
     summary = "SE01, GE01 or IEA01 count does not match (recomputed in outputs)"
+    raised_in = "scrubber.x12.model"
     severity = "warning"
 
 
@@ -250,6 +262,7 @@ class TrailerControl(_FileRule):
     code = "EN102"
     name = "trailer-control"
     summary = "SE02, GE02 or IEA02 does not match its header (rewritten in outputs)"
+    raised_in = "scrubber.x12.model"
     severity = "warning"
 
 
@@ -277,6 +290,7 @@ class IsaNonStandard(_FileRule):
     code = "EN103"
     name = "isa-non-standard"
     summary = "ISA not 106 characters, or ISA12 not 00501"
+    raised_in = "scrubber.x12.model"
     severity = "warning"
 
 
@@ -294,6 +308,7 @@ class EmptySegment(_FileRule):
     code = "EN104"
     name = "empty-segment"
     summary = "empty segment (~~) passed over"
+    raised_in = "scrubber.x12.reader"
     severity = "warning"
 
 
@@ -311,6 +326,7 @@ class UnterminatedSegment(_FileRule):
     code = "EN105"
     name = "unterminated-segment"
     summary = "last segment has no terminator"
+    raised_in = "scrubber.x12.reader"
     severity = "warning"
 
 
@@ -330,6 +346,7 @@ class FileTooLarge(_FileRule):
     code = "EN012"
     name = "file-too-large"
     summary = "file larger than the configured limit"
+    raised_in = "scrubber.run.pipeline"
 
 
 class OverLimit(_FileRule):
@@ -348,6 +365,7 @@ class OverLimit(_FileRule):
     code = "EN013"
     name = "over-limit"
     summary = "input over a safety limit (elements, empty segments, claim size)"
+    raised_in = "scrubber.x12.reader, scrubber.x12.model"
 
 
 RULES.extend([IsaNonStandard, EmptySegment, UnterminatedSegment, FileTooLarge, OverLimit])

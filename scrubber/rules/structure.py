@@ -24,6 +24,7 @@ _SOURCE = "ASC X12N 005010X222A1 implementation guide (structure, usage, repeats
 class _StructureRule(Rule):
     scope = "structure"
     source = _SOURCE
+    raised_in = "scrubber.check.structure"  # the structural pass, run by the pipeline
 
 
 class RequiredSegmentMissing(_StructureRule):

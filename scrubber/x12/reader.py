@@ -13,11 +13,15 @@ Only one chunk of the file (and the current segment) is held in memory at a time
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from itertools import accumulate, islice, repeat
 from operator import add
+from os import PathLike
 from pathlib import Path
+from typing import BinaryIO
 
 from scrubber.limits import Limits
 
@@ -170,19 +174,27 @@ class ReaderNote:
 
 
 def read_segments(
-    path: str | Path,
+    source: str | Path | bytes | BinaryIO,
     max_segment: int = DEFAULT_MAX_SEGMENT,
     notes: list[ReaderNote] | None = None,
     max_elements: int = DEFAULTS.elements_per_segment,
     max_empty: int = DEFAULTS.empty_segments,
 ) -> Iterator[Segment]:
-    """Yield the segments of an X12 file in order, without holding the file in memory.
+    """Yield the segments of an X12 input in order, without holding a file in memory.
 
-    Raises :class:`UnusableInput` for input that cannot be read as X12 at all: an empty file, one
-    that does not begin with an ISA, unreadable bytes, a segment that never ends. Empty segments
-    are skipped and a last segment without terminator is kept; each is noted in ``notes``.
+    ``source`` is a path, the input's bytes, or a binary file object open for reading (read from
+    where it stands, left open). Raises :class:`UnusableInput` for input that cannot be read as
+    X12 at all: an empty input, one that does not begin with an ISA, unreadable bytes, a segment
+    that never ends. Empty segments are skipped and a last segment without terminator is kept;
+    each is noted in ``notes``.
     """
-    with open(path, "rb") as fh:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        fh: BinaryIO = io.BytesIO(source)
+    elif isinstance(source, (str, PathLike)):
+        fh = open(source, "rb")
+    else:
+        fh = source
+    with fh if fh is not source else nullcontext(fh):
         head = fh.read(CHUNK)
         if not head.strip():
             raise UnusableInput("EN001", "empty file: no X12 content", 0)
