@@ -20,7 +20,7 @@
 
     [limits]                     # input limits (scrubber.limits)
 
-    [watch]                      # the drop-folder watcher (scrubber.run.watch): inbox, out_dir,
+    [watch]                      # the drop-folder watcher (scrubber.run.watcher): inbox, out_dir,
     settle = 5                   # settle, rescan, workers
 """
 
@@ -68,7 +68,7 @@ class Config:
     path: str | None = None
     options: dict = field(default_factory=dict)  # [options]: rule options (e.g. timely_filing_days)
     limits: dict = field(default_factory=dict)  # [limits]: input limits (see scrubber.limits)
-    watch: dict = field(default_factory=dict)  # [watch]: the drop-folder watcher (see scrubber.run.watch)
+    watch: dict = field(default_factory=dict)  # [watch]: the drop-folder watcher (see scrubber.run.watcher)
 
     def enabled(self, code: str, payer: str = "") -> bool:
         on = self.rules.enabled(code)

@@ -7,13 +7,14 @@ import sys
 import pytest
 
 import scrubber.cli.app
+import scrubber.cli.rules
 from scrubber.codesets.backpain import MapError
 from scrubber.codesets.build import BuildError
 from scrubber.codesets.ncci import NcciError
 from scrubber.config import ConfigError
 from scrubber.errors import ScrubberError
 from scrubber.limits import LimitsError
-from scrubber.run.watch import WatchError
+from scrubber.run.outdir import WatchError
 
 
 @pytest.mark.parametrize("cls", [ConfigError, MapError, NcciError, BuildError, LimitsError])
@@ -57,7 +58,7 @@ def test_a_scrubber_error_in_a_command_is_one_line_with_its_exit_code(monkeypatc
     def failing(*args, **kwargs):
         raise exc
 
-    monkeypatch.setattr(scrubber.cli.app, "load_config", failing)  # the first thing `scrubber rules` calls
+    monkeypatch.setattr(scrubber.cli.rules, "load_config", failing)  # the first thing `scrubber rules` calls
     code, out, err = run_main(monkeypatch, capsys, "rules")
     assert code == exc.exit_code
     assert out == ""

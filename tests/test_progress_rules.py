@@ -50,7 +50,7 @@ def test_scrub_piped_stderr_stays_quiet(tmp_path):
 
 
 def test_rules_table_has_scope_and_ack_and_wraps():
-    from scrubber.cli.explain import rules_table
+    from scrubber.cli.rules import rules_table
 
     lines = rules_table(REGISTRY, Config(), width=110)
     assert lines[0].split() == ["CODE", "NAME", "SEVERITY", "SCOPE", "ACK", "SUMMARY"]

@@ -61,13 +61,10 @@ def _where(path: Path | None) -> str:
 
 def _load_config(config_path: Path | None) -> None:
     """Read the configuration for its ``[options] data_dir`` only."""
-    from scrubber.config import ConfigError, load_config
+    from scrubber.config import load_config
     from scrubber.check.engine import known_codes
 
-    try:
-        load_config(config_path, known_codes())
-    except ConfigError as exc:
-        fail(str(exc))
+    load_config(config_path, known_codes())
 
 
 @click.group(invoke_without_command=True)
@@ -171,7 +168,6 @@ def codesets(ctx: click.Context, table_path: Path | None, as_of: str | None, con
 def add(file: Path, fy: int | None, april: bool | None, table_path: Path | None, config_path: Path | None) -> None:
     """Load FILE: a CMS ICD-10-CM order file or order addenda, or a CMS NCCI PTP or MUE practitioner file."""
     from scrubber.codesets.build import (
-        BuildError,
         add as add_year,
         add_addenda,
         fiscal_year_from_name,
@@ -205,8 +201,6 @@ def add(file: Path, fy: int | None, april: bool | None, table_path: Path | None,
             merged = add_year(base, file, fy)
             what = f"FY{fy}"
         size = write_table(merged, target)
-    except BuildError as exc:
-        fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename or target}: {exc.strerror or exc}")
     fys = sorted(merged.inputs)
@@ -218,12 +212,10 @@ def add(file: Path, fy: int | None, april: bool | None, table_path: Path | None,
 
 def _add_ncci(file: Path, folder: Path) -> None:
     try:
-        from scrubber.codesets.ncci import NcciError, add_file
+        from scrubber.codesets.ncci import add_file
     except ImportError:  # pragma: no cover - the package ships it
         fail(f"{file}: not an ICD-10-CM order file or addenda (by its name), and NCCI files are not supported here")
     try:
         click.echo(add_file(file, folder))
-    except NcciError as exc:
-        fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename or file}: {exc.strerror or exc}")

@@ -9,10 +9,17 @@ from pathlib import Path
 import click
 
 
-def fail(message: str) -> None:
-    """One line on standard error, exit status 2 (unusable input or usage error)."""
+def fail(message: str, code: int = 2) -> None:
+    """One line on standard error and exit: status 2 (unusable input or usage error) unless ``code``
+    says otherwise. A :class:`~scrubber.errors.ScrubberError` needs no call here: it ends the
+    command the same way in :func:`scrubber.cli.app.main`."""
     click.echo(f"scrubber: {message}", err=True)
-    sys.exit(2)
+    sys.exit(code)
+
+
+def say(message: str) -> None:
+    """One line on standard error (``scrubber: MESSAGE``) that does not end the command."""
+    click.echo(f"scrubber: {message}", err=True)
 
 
 def parse_as_of(value: str | None, param_hint: str | None = None) -> date:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
 
-from scrubber.cli.common import data_dir_option, parse_as_of
-from scrubber.config import ConfigError, load_config
 from scrubber.check.engine import Engine, known_codes
+from scrubber.cli.common import data_dir_option, fail, parse_as_of
+from scrubber.codesets.backpain import preload
+from scrubber.config import load_config
 from scrubber.logs import configure_logging, get_logger
-
-
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"scrubber: {message}", err=True)
-    sys.exit(code)
+from scrubber.run.outdir import LOGGER, WatchError
 
 
 @click.command()
@@ -43,41 +41,28 @@ def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> 
     Exit status: 0 stopped normally (or --once done); 1 stopped by an error while running (the
     file in progress stays in OUT/work/ and is scrubbed again at the next start); 2 cannot start.
     """
-    from scrubber.run.watch import WatchError, run_watch, settings_from
+    from scrubber.codesets.coverage import stale_reasons
+    from scrubber.run.watcher import run_watch, settings_from
 
     as_of_date = parse_as_of(as_of) if as_of else None
-    try:
-        config = load_config(config_path, known_codes())
-    except ConfigError as exc:
-        _fail(str(exc))
-    from scrubber.codesets.backpain import MapError, preload
-
-    try:  # a malformed rule map stops the watcher at start, not file by file
-        preload(Engine(config))
-    except MapError as exc:
-        _fail(str(exc))
+    config = load_config(config_path, known_codes())
+    preload(Engine(config))  # a malformed rule map stops the watcher at start, not file by file
     base = Path(config.path).resolve().parent if config.path else None
-    try:
-        settings = settings_from(config.watch, base, inbox=inbox, out_dir=out_dir, settle=settle, rescan=rescan,
-                                 workers=workers, once=once, as_of=as_of_date)
-    except WatchError as exc:
-        _fail(str(exc))
+    settings = settings_from(config.watch, base, inbox=inbox, out_dir=out_dir, settle=settle, rescan=rescan,
+                             workers=workers, once=once, as_of=as_of_date)
     json_lines = configure_logging()
-    from datetime import date
-
-    from scrubber.codesets.coverage import stale_reasons
-
+    log = get_logger(LOGGER)
     stale = stale_reasons(as_of_date or date.today())
     if stale:  # said at start; each report's code_sets names the NCCI quarter and its age too
-        get_logger("scrubber.run.watch").warning("code sets out of date", code_sets="; ".join(stale))
+        log.warning("code sets out of date", code_sets="; ".join(stale))
     try:
         code = run_watch(settings, config, json_lines=json_lines)
-    except WatchError as exc:
-        get_logger("scrubber.run.watch").error("watcher stopped on an error")
-        _fail(str(exc), exc.code)
+    except WatchError:
+        log.error("watcher stopped on an error")
+        raise
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
-        get_logger("scrubber.run.watch").error("watcher failed", error=type(exc).__name__)
-        _fail(f"the watcher failed: {type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}", 1)
+        log.error("watcher failed", error=type(exc).__name__)
+        fail(f"the watcher failed: {type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}", 1)
     sys.exit(code)
 
 
@@ -87,18 +72,13 @@ def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> 
 @data_dir_option
 def status(out_dir: Path, last: int) -> None:
     """Print what the watcher's state database in OUT_DIR says: today's files and claims, the last errors."""
-    from scrubber.run.watch import WatchError, status_lines
+    from scrubber.run.jobstore import status_lines
 
     try:
         lines = status_lines(out_dir, last)
-    except WatchError as exc:
-        _fail(str(exc))
+    except WatchError:
+        raise
     except Exception as exc:  # noqa: BLE001 - e.g. sqlite3.DatabaseError on a damaged file
-        _fail(f"cannot read the state of {out_dir}: {type(exc).__name__}: {exc}")
+        fail(f"cannot read the state of {out_dir}: {type(exc).__name__}: {exc}")
     for line in lines:
         click.echo(line)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(watch)
-    group.add_command(status)

@@ -1,5 +1,6 @@
-"""Running a scrub: one input through reader -> model -> engine -> sinks (pipeline), split over
-worker processes (parallel), and the drop-folder service (watch).
+"""Running a scrub: one input through reader -> model -> engine -> sinks (``pipeline``), the
+inputs of one ``scrubber scrub`` (``batch``), split over worker processes (``parallel``), and the
+drop-folder service (``watcher``, with ``inbox``, ``jobstore``, ``dispatch`` and ``outdir``).
 
 It may import every package below it in the flow; never ``cli``.
 """

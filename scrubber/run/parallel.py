@@ -29,11 +29,18 @@ from pathlib import Path
 
 from scrubber.config import Config
 from scrubber.check.engine import Engine
-from scrubber.x12.model import EnvelopeProblem, _check_control, _check_count
+from scrubber.x12.model import EnvelopeProblem, check_control, check_count
 from scrubber.report.outcome import FileOutcome
-from scrubber.run.pipeline import _trailer_findings, code_sets_used, file_digest, output_stem, scrub_file
+from scrubber.run.pipeline import code_sets_used, file_digest, output_stem, scrub_file, trailer_findings
 from scrubber.x12.reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, detect_delimiters
-from scrubber.report.jsonreport import TextReport, copy_range, join_reports, read_report_lines, report_head
+from scrubber.report.jsonreport import (
+    TextReport,
+    copy_range,
+    finding_from_json,
+    join_reports,
+    read_report_lines,
+    report_head,
+)
 
 SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
 AUTO_MAX_JOBS = 8  # --jobs auto: at most this many processes (each holds its own ~70 MB)
@@ -252,7 +259,7 @@ def _pool(jobs: int):
     collector does not write to the inherited objects, which would copy the pages. The parent's
     objects are unfrozen when the pool is done."""
     import gc
-    from concurrent.futures import ProcessPoolExecutor  # (here: the CLI imports this module for auto_jobs)
+    from concurrent.futures import ProcessPoolExecutor  # (here: most runs only ask auto_jobs)
 
     gc.collect()
     gc.freeze()
@@ -424,25 +431,17 @@ def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> Fi
                         continue
                     if f.get("loop") == "GS" and not first_of_group:
                         continue
-                    outcome.findings.append(f)
+                    outcome.findings.append(finding_from_json(f))
                 first_of_interchange = first_of_group = False
             problems: list[EnvelopeProblem] = []
-            _check_count(problems, grp.ge, 1, len(grp.blocks), "GE01", "transaction sets in the group")
-            _check_control(problems, grp.ge, 2, grp.gs.el(6), "GE02", "GS06")
-            outcome.findings.extend(f.to_json() for f in _trailer_findings(_locate(problems, "GE"), engine))
+            check_count(problems, grp.ge, 1, len(grp.blocks), "GE01", "transaction sets in the group")
+            check_control(problems, grp.ge, 2, grp.gs.el(6), "GE02", "GS06")
+            outcome.findings.extend(trailer_findings(_locate(problems, "GE"), engine))
         problems = []
-        _check_count(problems, inter.iea, 1, len(inter.groups), "IEA01", "functional groups in the interchange")
-        _check_control(problems, inter.iea, 2, inter.isa.el(13).strip(), "IEA02", "ISA13")
-        outcome.findings.extend(f.to_json() for f in _trailer_findings(_locate(problems, "IEA"), engine))
-    for f in outcome.findings:
-        outcome.by_rule[f["rule"]] += 1
-        if f["severity"] == "error":
-            outcome.errors += 1
-        elif f["severity"] == "warning":
-            outcome.warnings += 1
-        elif f["severity"] == "not_checked":
-            outcome.not_checked += 1
-            outcome.not_checked_by_rule[f["rule"]] += 1
+        check_count(problems, inter.iea, 1, len(inter.groups), "IEA01", "functional groups in the interchange")
+        check_control(problems, inter.iea, 2, inter.isa.el(13).strip(), "IEA02", "ISA13")
+        outcome.findings.extend(trailer_findings(_locate(problems, "IEA"), engine))
+    outcome.count(outcome.findings)
 
     # Claims, in order: counted by the workers; their report lines and rendered text copied as bytes.
     for r in results:

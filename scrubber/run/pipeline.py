@@ -70,7 +70,7 @@ def code_sets_used(as_of=None) -> dict:
 
 def _add_trailer_findings(outcome: FileOutcome, problems: list, engine: Engine) -> None:
     if problems:
-        found = _trailer_findings(problems, engine)
+        found = trailer_findings(problems, engine)
         outcome.findings.extend(found)
         outcome.count(found)
 
@@ -82,7 +82,7 @@ def _add_reader_notes(outcome: FileOutcome, notes: list[ReaderNote], engine: Eng
     outcome.count(found)
 
 
-def _trailer_findings(problems: list, engine: Engine) -> list[Finding]:
+def trailer_findings(problems: list, engine: Engine) -> list[Finding]:
     make = engine.decisions.finding
     found = (make(p.rule, p.message, p.segment, p.element, p.value) for p in problems)
     return [f for f in found if f is not None]

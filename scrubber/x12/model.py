@@ -339,8 +339,8 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                     yield done
                 seg.loop = "SE"
                 end = TransactionEnd(tx, seg, position)
-                _check_count(end.findings, seg, 1, position, "SE01", "segments in the transaction set")
-                _check_control(end.findings, seg, 2, tx.control, "SE02", "ST02")
+                check_count(end.findings, seg, 1, position, "SE01", "segments in the transaction set")
+                check_control(end.findings, seg, 2, tx.control, "SE02", "ST02")
                 gs.transactions += 1  # type: ignore[union-attr]
                 yield end
                 tx = None
@@ -420,8 +420,8 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                 raise UnusableInput("EN006", f"truncated: functional group {gs.control} has no GE trailer before IEA", seg.offset, "IEA")
             seg.loop = "IEA"
             end = InterchangeEnd(isa, seg)
-            _check_count(end.findings, seg, 1, isa.groups, "IEA01", "functional groups in the interchange")
-            _check_control(end.findings, seg, 2, isa.control, "IEA02", "ISA13")
+            check_count(end.findings, seg, 1, isa.groups, "IEA01", "functional groups in the interchange")
+            check_control(end.findings, seg, 2, isa.control, "IEA02", "ISA13")
             yield end
             isa = None
         elif sid == "GS":
@@ -437,8 +437,8 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                 raise UnusableInput("EN009", f"GE at byte {seg.offset} without a GS", seg.offset, "GE")
             seg.loop = "GE"
             end = GroupEnd(gs, seg)
-            _check_count(end.findings, seg, 1, gs.transactions, "GE01", "transaction sets in the group")
-            _check_control(end.findings, seg, 2, gs.control, "GE02", "GS06")
+            check_count(end.findings, seg, 1, gs.transactions, "GE01", "transaction sets in the group")
+            check_control(end.findings, seg, 2, gs.control, "GE02", "GS06")
             isa.groups += 1  # type: ignore[union-attr]
             yield end
             gs = None
@@ -518,7 +518,7 @@ def _add_diagnoses(claim: Claim, seg: Segment) -> None:
         diagnoses.append(Diagnosis(start + index, qualifier, code, seg, index))
 
 
-def _check_count(findings: list, seg: Segment, index: int, actual: int, element: str, what: str) -> None:
+def check_count(findings: list, seg: Segment, index: int, actual: int, element: str, what: str) -> None:
     sent = seg.el(index)
     if sent != str(actual) and sent.lstrip("0") != str(actual):
         findings.append(EnvelopeProblem(
@@ -527,7 +527,7 @@ def _check_count(findings: list, seg: Segment, index: int, actual: int, element:
         ))
 
 
-def _check_control(findings: list, seg: Segment, index: int, expected: str, element: str, header: str) -> None:
+def check_control(findings: list, seg: Segment, index: int, expected: str, element: str, header: str) -> None:
     sent = seg.el(index).strip()
     if sent != expected:
         findings.append(EnvelopeProblem(

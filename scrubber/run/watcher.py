@@ -1,0 +1,372 @@
+"""The watched drop folder: ``scrubber watch INBOX --out-dir OUT``.
+
+An upstream system drops 837 files into INBOX; each one is scrubbed and its outputs land in
+folders under OUT that downstream systems read (:mod:`scrubber.run.outdir` lists them). The
+service loop here ties together the drop folder (:mod:`scrubber.run.inbox`), the state
+(:mod:`scrubber.run.jobstore`) and the worker processes (:mod:`scrubber.run.dispatch`).
+
+The steps for one input, each idempotent, in this order (a kill -9 between any two loses nothing):
+
+1. claim: ``mkdir OUT/work/JOB``, ``rename INBOX/NAME -> OUT/work/JOB/NAME``;
+2. hash; a content already seen (same sha256, an earlier input) is not scrubbed again: it goes to
+   ``OUT/error/`` with the reason "duplicate of ...";
+3. a worker process scrubs it and renames each output into ``clean/``, ``rejected/``,
+   ``reports/`` (the report last);
+4. the parent records the outcome in the state database (only the parent writes it);
+5. the input is renamed into ``archive/`` (or ``error/``, after its reason file), and the job
+   folder removed.
+
+On start, every job folder left in ``OUT/work/`` is processed again from step 2 (the same name,
+so the same output names); a job that was interrupted 3 times goes to ``error/``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import sqlite3
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from scrubber.config import Config
+from scrubber.logs import get_logger
+from scrubber.run.dispatch import Dispatcher
+from scrubber.run.inbox import Inbox
+from scrubber.run.jobstore import Job, State
+from scrubber.run.outdir import FOLDERS, LOCK_FILE, LOGGER, STATE_FILE, WatchError, utcnow
+from scrubber.run.pipeline import file_digest
+
+MAX_ATTEMPTS = 3
+SETTINGS_KEYS = {"inbox", "out_dir", "settle", "rescan", "workers"}
+DEFAULT_SETTLE = 5.0
+DEFAULT_RESCAN = 30.0
+
+log = get_logger(LOGGER)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+@dataclass
+class WatchSettings:
+    inbox: Path
+    out_dir: Path
+    settle: float = DEFAULT_SETTLE
+    rescan: float = DEFAULT_RESCAN
+    workers: int = 1
+    once: bool = False
+    as_of: date | None = None
+
+
+def settings_from(section: dict, base: Path | None, **given) -> WatchSettings:
+    """Merge the config file's ``[watch]`` table with the command line (which wins).
+
+    Relative folders in the config file are taken relative to the config file's folder.
+    """
+    unknown = set(section) - SETTINGS_KEYS
+    if unknown:
+        raise WatchError(f"[watch]: unknown key {sorted(unknown)[0]!r} ({', '.join(sorted(SETTINGS_KEYS))})")
+    values: dict = {}
+    for key in ("inbox", "out_dir"):
+        value = section.get(key)
+        if value is not None:
+            if not isinstance(value, str) or not value:
+                raise WatchError(f"[watch].{key}: must be a folder name")
+            path = Path(value).expanduser()
+            values[key] = path if path.is_absolute() or base is None else base / path
+    for key in ("settle", "rescan"):
+        value = section.get(key)
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise WatchError(f"[watch].{key}: must be a number of seconds, 0 or more")
+            values[key] = float(value)
+    if "workers" in section:
+        value = section["workers"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64:
+            raise WatchError("[watch].workers: must be a whole number from 1 to 64")
+        values["workers"] = value
+    for key, value in given.items():
+        if value is not None:
+            values[key] = value
+    if values.get("inbox") is None:
+        raise WatchError("no inbox: give INBOX or set inbox in the [watch] section of the config")
+    if values.get("out_dir") is None:
+        raise WatchError("no out dir: give --out-dir or set out_dir in the [watch] section of the config")
+    if values.get("rescan", DEFAULT_RESCAN) <= 0:
+        values["rescan"] = DEFAULT_RESCAN
+    return WatchSettings(**values)
+
+
+# --- the service loop -------------------------------------------------------------------------
+
+class Watcher:
+    """One watcher over INBOX and OUT: until stopped (SIGTERM, SIGINT), or with ``once`` until the
+    files in INBOX at start are done."""
+
+    def __init__(self, settings: WatchSettings, config: Config, json_lines: bool = True):
+        self.settings = settings
+        self.wake = threading.Event()
+        self.inbox = Inbox(settings.inbox, settings.out_dir, settings.settle, settings.once, self.wake)
+        self.out = self.inbox.out
+        self.dispatch = Dispatcher(config, settings.workers, json_lines)
+        self.stopping = False
+        self.state: State | None = None
+        self._lock_fd: int | None = None
+        self.processed = 0
+
+    # -- setup and teardown
+    def _setup(self) -> None:
+        if not self.inbox.path.is_dir():
+            raise WatchError(f"inbox {self.inbox.path} is not a folder")
+        try:
+            for name in FOLDERS:
+                (self.out / name).mkdir(parents=True, exist_ok=True)
+            self._lock_fd = os.open(self.out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise WatchError(f"cannot create the out dir {self.out}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise WatchError(f"another `scrubber watch` is already using {self.out}") from None
+        os.ftruncate(self._lock_fd, 0)
+        os.write(self._lock_fd, f"{os.getpid()}\n".encode())
+        try:
+            self.state = State(self.out / STATE_FILE)
+        except sqlite3.Error as exc:
+            raise WatchError(f"cannot open the state database {self.out / STATE_FILE}: {exc}") from None
+        self.inbox.check_filesystems()
+
+    def _teardown(self) -> None:
+        self.inbox.stop_observer()
+        self.dispatch.shutdown()
+        if self.state is not None:
+            self.state.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+
+    def _on_signal(self, signum, frame) -> None:
+        # No logging here: the handler may run while the main thread holds the log stream's lock.
+        self.stopping = True
+        self.wake.set()
+
+    # -- the loop
+    def run(self) -> int:
+        self._setup()
+        try:
+            previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        except ValueError:  # not the main thread (tests calling run() in a thread)
+            previous = {}
+        try:
+            log.info("watcher started", inbox=str(self.inbox.path), out_dir=str(self.out),
+                     workers=self.settings.workers, settle=self.settings.settle,
+                     mode="once" if self.settings.once else "watch")
+            self._recover()
+            if not self.settings.once:
+                self.inbox.start_observer()
+            self.inbox.scan(initial=True)
+            self._loop()
+            log.info("watcher stopped", files=self.processed)
+            return 0
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+            self._teardown()
+
+    def _loop(self) -> None:
+        s = self.settings
+        inbox, dispatch = self.inbox, self.dispatch
+        check_every = max(0.05, min(s.settle / 4, 1.0))
+        next_check = 0.0
+        next_rescan = time.monotonic() + s.rescan
+        announced = False
+        while True:
+            if self.stopping and not announced:
+                log.info("stopping after the current files", pending=len(dispatch.in_flight))
+                announced = True
+            if self.stopping and not dispatch.in_flight:
+                return
+            now = time.monotonic()
+            changed = inbox.drain_events()
+            if not self.stopping and not s.once and now >= next_rescan:
+                inbox.scan()
+                next_rescan = now + s.rescan
+            if inbox.candidates and (changed or now >= next_check):
+                inbox.check_candidates()
+                next_check = now + check_every
+            if not self.stopping:
+                self._dispatch()
+            if s.once and not (inbox.pending or dispatch.queue or dispatch.in_flight):
+                return
+            busy = inbox.pending or dispatch.queue
+            timeout = 0.05 if busy else min(1.0, max(0.05, next_rescan - time.monotonic()))
+            if dispatch.in_flight:
+                for fut in dispatch.finished(timeout):
+                    self._finish(fut)
+            else:
+                self.wake.wait(timeout)
+            self.wake.clear()
+
+    def _as_of(self) -> str:
+        return (self.settings.as_of or date.today()).isoformat()
+
+    def _recover(self) -> None:
+        """Requeue every job a crash left in the work area; clear what is left of finished ones."""
+        work = self.out / "work"
+        count = 0
+        for job_dir in sorted(work.iterdir()):
+            if not job_dir.is_dir():
+                continue
+            inputs = [p for p in job_dir.iterdir() if not p.name.startswith(".") and p.is_file()]
+            row = self.state.row(job_dir.name)
+            if not inputs:  # the input already reached archive/ or error/
+                if row is not None and row["location"] is None and row["outcome"] != "processing":
+                    for folder in ("archive", "error"):
+                        if (self.out / folder / row["stored_name"]).exists():
+                            self.state.moved(job_dir.name, f"{folder}/{row['stored_name']}")
+                shutil.rmtree(job_dir, ignore_errors=True)
+                continue
+            stored = inputs[0].name
+            as_of = self._as_of()
+            if row is None:
+                self.state.claimed(job_dir.name, stored, stored, as_of)
+                row = self.state.row(job_dir.name)
+            job = Job(job_dir.name, job_dir, stored, row["name"], row["as_of"] or as_of)
+            self.inbox.hold(stored)
+            count += 1
+            if row["attempts"] >= MAX_ATTEMPTS:
+                job.sha256, job.size = file_digest(job.path)
+                reason = f"the watcher was stopped {row['attempts']} times while scrubbing it"
+                self._conclude(job, "failed", reason=reason, rule=None, result=None)
+                continue
+            log.info("recovered from the work area", file=stored, job=job.id, attempts=row["attempts"])
+            self.dispatch.queue.append(job)
+        if count:
+            log.info("work area recovered", recovered=count)
+
+    # -- running jobs
+    def _dispatch(self) -> None:
+        """Start jobs while there is room: the queued ones first, then the inbox's ready files."""
+        while not self.stopping and self.dispatch.has_room():
+            if self.dispatch.queue:
+                job = self.dispatch.queue.popleft()
+            elif self.inbox.ready:
+                name = self.inbox.next_ready()
+                as_of = self._as_of()
+                job = self.inbox.claim(name, as_of)
+                if job is None:
+                    continue
+                self.state.claimed(job.id, name, job.stored, as_of)
+            else:
+                return
+            if not self._prepare(job):
+                continue
+            self.dispatch.submit(job, self.out, self.state.started(job.id))
+
+    def _prepare(self, job: Job) -> bool:
+        """Hash the claimed input; a content seen before is concluded as a duplicate here."""
+        job.sha256, job.size = file_digest(job.path)
+        self.state.hashed(job.id, job.size, job.sha256)
+        original = self.state.original_of(job.id, job.sha256)
+        if original is None:
+            return True
+        reason = f"duplicate of {original}: the same content (sha256) was already processed"
+        self._conclude(job, "duplicate", reason=reason, rule=None, result=None, duplicate_of=original)
+        return False
+
+    def _finish(self, fut: Future) -> None:
+        job = self.dispatch.take(fut)
+        try:
+            result = fut.result()
+        except BrokenProcessPool:
+            self._pool_broken(job)
+            return
+        except OSError as exc:
+            raise WatchError(f"cannot write the outputs of {job.stored} under {self.out}: {exc.strerror or exc}; "
+                             "the input stays in the work area and is scrubbed again at the next start", 1) from None
+        except Exception as exc:  # noqa: BLE001 - a scrubber bug: the input goes to error/
+            self._conclude(job, "failed", reason=f"the scrubber failed ({type(exc).__name__}); please report it",
+                           rule=None, result=None, error=type(exc).__name__)
+            return
+        self._conclude(job, result["status"], reason=result["reason"], rule=result["rule"], result=result)
+
+    def _pool_broken(self, job: Job) -> None:
+        self.dispatch.drop_pool()
+        if self.stopping:  # e.g. SIGTERM to the whole process group: the job stays in work/ for next start
+            log.info("left in the work area for the next start", file=job.stored, job=job.id)
+        elif job.exclusive:
+            self._conclude(job, "failed", reason="the scrubber process died while scrubbing it (alone)",
+                           rule=None, result=None, error="BrokenProcessPool")
+        else:  # one of the jobs in flight killed the worker: run each again alone to find which
+            log.warning("a worker process died; scrubbing its files again one at a time", file=job.stored, job=job.id)
+            self.dispatch.retry_alone(job)
+
+    # -- concluding
+    def _conclude(self, job: Job, outcome: str, *, reason: str | None, rule: str | None, result: dict | None,
+                  duplicate_of: str | None = None, error: str | None = None) -> None:
+        warnings: list[str] = []
+        seen = []
+        if result is not None:
+            seen = self.state.interchanges(job.id, [tuple(p) for p in result["interchanges"]])
+            for sender, control, previous in seen:
+                warnings.append(
+                    f"interchange control number {control} from sender {sender} was already seen in {previous}")
+        fields = {"outcome": outcome, "reason": reason, "rule": rule, "warnings": warnings,
+                  "duplicate_of": duplicate_of}
+        if result is not None:
+            fields.update(claims=result["claims"], accepted=result["accepted"], rejected=result["rejected"],
+                          duration=round(result["duration"], 3))
+        self.state.finished(job.id, **fields)
+        to_error = outcome in ("unusable", "failed", "duplicate")
+        folder = "error" if to_error else "archive"
+        if to_error:
+            report = None
+            if result is not None and "reports" in result["outputs"]:
+                report = f"reports/{result['outputs']['reports']}"
+            self.inbox.quarantine(job, {
+                "file": job.stored,
+                "dropped_as": job.dropped_as,
+                "sha256": job.sha256,
+                "bytes": job.size,
+                "outcome": outcome,
+                "rule": rule,
+                "reason": reason,
+                "duplicate_of": duplicate_of,
+                "report": report,
+                "warnings": warnings,
+                "time": utcnow(),
+            })
+        self.inbox.file_away(job, folder)
+        self.state.moved(job.id, f"{folder}/{job.stored}")
+        self.inbox.done(job)
+        self.processed += 1
+        self._log_outcome(job, outcome, rule, result, duplicate_of, error)
+        for sender, control, previous in seen:
+            log.warning("interchange control number seen before", file=job.stored, sender=sender, control=control,
+                        previous=previous)
+
+    def _log_outcome(self, job, outcome, rule, result, duplicate_of, error) -> None:
+        common = {"file": job.stored, "sha256": job.sha256, "outcome": outcome}
+        if job.dropped_as != job.stored:
+            common["dropped_as"] = job.dropped_as
+        counts = {"claims": 0, "accepted": 0, "rejected": 0, "duration": 0.0}
+        if result is not None:
+            counts = {k: result[k] for k in ("claims", "accepted", "rejected", "duration")}
+        if outcome in ("clean", "rejections"):
+            log.info("file scrubbed", **common, **counts)
+        elif outcome == "unusable":
+            log.warning("file unusable", **common, **counts, rule=rule,
+                        reason=f"unusable:{rule}" if rule else "unusable")
+        elif outcome == "duplicate":
+            log.warning("file duplicate", **common, **counts, duplicate_of=duplicate_of)
+        else:
+            log.error("file failed", **common, **counts, error=error or "unknown")
+
+
+def run_watch(settings: WatchSettings, config: Config, json_lines: bool = True) -> int:
+    return Watcher(settings, config, json_lines=json_lines).run()
