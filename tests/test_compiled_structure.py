@@ -230,7 +230,7 @@ def test_scrub_outputs_identical_with_either_validator(name, tmp_path):
 def test_caches_keep_no_long_values(tmp_path):
     """Hostile input (thousands of distinct 5,000-character segments) does not fill memory: the
     validator's caches remember short texts and values only, and stay within their budgets."""
-    from scrubber.check.structure import compiled
+    from scrubber.check.structure import caches, tables
 
     text = (ROOT / "fixtures" / "edi" / "sample.837").read_text()
     at = text.index("~", text.index("CLM*")) + 1  # after the first CLM
@@ -239,12 +239,12 @@ def test_caches_keep_no_long_values(tmp_path):
     path.write_text(text[:at] + body + text[at:])
     errors = run_compiled(normalized(path).lines())
     assert sum(1 for e in errors if e.element == "NTE02" and e.code == "5") == 400
-    control, m837 = compiled.compiled_maps()
+    control, m837 = tables.compiled_maps()
     for root in (control, m837):
         for node in root.index.values():
-            if isinstance(node, compiled.SegNode):
-                assert all(len(t) <= compiled._TEXT_MAX for t in node.cache)
+            if isinstance(node, tables.SegNode):
+                assert all(len(t) <= caches.TEXT_MAX for t in node.cache)
                 for child in node.elements or ():
                     for e in (child.children if child.is_composite else (child,)):
-                        assert all(len(v) <= compiled._KEY_MAX for v in e.good)
-    assert compiled._USED["segments"] <= compiled._CACHE_MAX and compiled._USED["values"] <= compiled._GOOD_MAX
+                        assert all(len(v) <= caches.KEY_MAX for v in e.good)
+    assert caches.USED["segments"] <= caches.SEGMENTS_MAX and caches.USED["values"] <= caches.VALUES_MAX

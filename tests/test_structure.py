@@ -264,14 +264,14 @@ def test_structure_fixtures_are_up_to_date():
 
 def test_structure_pass_keeps_why_the_validation_failed(monkeypatch):
     """A validator that raises gives SX099 and the pass remembers why (the claim pass still runs)."""
-    import scrubber.check.structure as structure
+    import scrubber.check.structure.structure_pass as structure_pass
     from scrubber.check.engine import Engine
 
     def broken(*args, **kwargs):
         raise RuntimeError("map unreadable")
 
-    monkeypatch.setattr(structure, "validate_structure", broken)
-    sx = structure.StructurePass(Engine(), fixture("sample.837"))
+    monkeypatch.setattr(structure_pass, "validate_structure", broken)
+    sx = structure_pass.StructurePass(Engine(), fixture("sample.837"))
     assert sx.failed == "RuntimeError: map unreadable"
     assert sx.index is not None and sx.index.incomplete == sx.failed
     assert sx.index.incomplete_at is not None and sx.index.incomplete_at.rule == "SX099"

@@ -245,7 +245,7 @@ def _warm(config: Config, as_of: date, structure: bool | None = None) -> Engine:
             pass
     if structure is not False and config.options.get("structure_validator", "compiled") == "compiled":
         try:
-            from scrubber.check.structure.compiled import compiled_maps
+            from scrubber.check.structure import compiled_maps
 
             compiled_maps()
         except Exception:  # noqa: BLE001 - the worker meets the same problem and falls back to pyx12

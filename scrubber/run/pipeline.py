@@ -93,7 +93,6 @@ def scrub_file(
     out_dir: str | Path,
     engine: Engine,
     text_out: IO[str] | None = None,
-    max_segment: int = DEFAULT_MAX_SEGMENT,
     formatters: Sequence[Formatter] = (),
     structure: bool = True,
     acks: Sequence[str] = (),
@@ -116,7 +115,7 @@ def scrub_file(
     writers = (clean, rejected)
     # The structural pass (a separate pass over the file, before the claim pass) and
     # the acknowledgment writers, which are formatters (start/claim/finish).
-    sx = StructurePass(engine, path, validate=structure, max_segment=max_segment)
+    sx = StructurePass(engine, path, validate=structure)
     sx_tx = None
     if acks:
         from scrubber.report.acks import ack_writers
@@ -134,7 +133,7 @@ def scrub_file(
         outcome.sha256, outcome.size = file_digest(path)
         outcome.code_sets = code_sets_used(engine.context.as_of)
         segments = read_segments(
-            path, max_segment=min(max_segment, limits.segment_bytes), notes=notes,
+            path, max_segment=min(DEFAULT_MAX_SEGMENT, limits.segment_bytes), notes=notes,
             max_elements=limits.elements_per_segment, max_empty=limits.empty_segments,
         )
         for event in walk(segments, max_claim_segments=limits.claim_segments):

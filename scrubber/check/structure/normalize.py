@@ -27,6 +27,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from scrubber.limits import Limits
 from scrubber.x12.reader import DEFAULT_MAX_SEGMENT, Segment, read_segments
 
 PLACEHOLDER = "ZZZ"
@@ -225,16 +226,9 @@ def _replace(seg: Segment, index: int, value: str, table: dict[int, str]) -> str
     return "*".join(elements)
 
 
-def normalized(path, max_segment: int = DEFAULT_MAX_SEGMENT, limits=None) -> NormalizedStream:
+def normalized(path, limits: Limits | None = None) -> NormalizedStream:
     """The stream of ``path``'s segments, read with the claim pass's reader limits when given."""
     if limits is None:
-        return NormalizedStream(read_segments(path, max_segment=max_segment))
-    kwargs = {}
-    for name, attr in (("max_elements", "elements_per_segment"), ("max_empty", "empty_segments")):
-        if hasattr(limits, attr):
-            kwargs[name] = getattr(limits, attr)
-    max_segment = min(max_segment, getattr(limits, "segment_bytes", max_segment))
-    try:
-        return NormalizedStream(read_segments(path, max_segment=max_segment, **kwargs))
-    except TypeError:  # a reader without those limits
-        return NormalizedStream(read_segments(path, max_segment=max_segment))
+        return NormalizedStream(read_segments(path))
+    return NormalizedStream(read_segments(path, max_segment=min(DEFAULT_MAX_SEGMENT, limits.segment_bytes),
+                                          max_elements=limits.elements_per_segment, max_empty=limits.empty_segments))
