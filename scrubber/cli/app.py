@@ -17,7 +17,8 @@ from scrubber.config import STRUCTURE_VALIDATORS, load_config
 from scrubber.errors import ScrubberError
 from scrubber.logs import configure_logging
 from scrubber.check.engine import Engine, known_codes
-from scrubber.run.pipeline import output_names, output_stem, scrub_file
+from scrubber.report.names import output_names, output_stem
+from scrubber.run.pipeline import scrub_file
 from scrubber.rules import REGISTRY
 from scrubber.report.analyst import AnalystOutputs
 
@@ -164,7 +165,7 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
             worst = 2
             continue
         outcome = scrub_file(f, out_dir, engine, text_out=sys.stdout if fmt == "text" else None,
-                             formatters=analyst.formatters(f), structure=structure, acks=acks)
+                             sinks=analyst.sinks(f), structure=structure, acks=acks)
         if outcome.unusable:
             click.echo(f"scrubber: {f}: unusable: {outcome.unusable}", err=True)
         if outcome.report_path:

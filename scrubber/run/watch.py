@@ -62,10 +62,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from scrubber.atomic import AtomicFile, write_text_atomic
 from scrubber.config import Config
 from scrubber.errors import ScrubberError
 from scrubber.logs import configure_logging, get_logger
-from scrubber.run.pipeline import file_digest, output_stem, scrub_file
+from scrubber.report.names import output_stem
+from scrubber.report.sink import Sink
+from scrubber.run.pipeline import file_digest, scrub_file
 from scrubber.x12.reader import detect_delimiters
 
 TEMP_SUFFIXES = (".tmp", ".part")
@@ -321,8 +324,8 @@ def _engine(as_of: str):
     return _engines[as_of]
 
 
-class _Interchanges:
-    """A streaming formatter that collects the (ISA06, ISA13) of the interchanges with claims."""
+class _Interchanges(Sink):
+    """A sink that collects the (ISA06, ISA13) of the interchanges with claims."""
 
     def __init__(self) -> None:
         self.pairs: list[tuple[str, str]] = []
@@ -345,15 +348,9 @@ class _Interchanges:
         except Exception:  # noqa: BLE001 - not an X12 head: the scrub says why
             pass
 
-    def start(self, outcome) -> None:
-        pass
-
     def claim(self, result) -> None:
         ic = result.claim.transaction.interchange
         self.add(ic.isa.el(6), ic.control)
-
-    def finish(self, outcome) -> None:
-        pass
 
 
 OUTPUTS = (("clean.837", "clean"), ("rejected.837", "rejected"), ("report.json", "reports"))
@@ -378,7 +375,7 @@ def scrub_job(spec: dict) -> dict:
     staging.mkdir()
     collector = _Interchanges()
     collector.head(src)
-    outcome = scrub_file(src, staging, _engine(spec["as_of"]), formatters=[collector])
+    outcome = scrub_file(src, staging, _engine(spec["as_of"]), sinks=[collector])
     stem = output_stem(spec["file"])
     produced = {}
     for suffix, folder in OUTPUTS:  # the report last: its presence says the outputs are complete
@@ -395,8 +392,7 @@ def scrub_job(spec: dict) -> dict:
     shutil.rmtree(staging, ignore_errors=True)
     rule = reason = None
     if outcome.unusable:
-        fatal = outcome.findings[-1] if outcome.findings else None
-        rule = fatal.rule if fatal else None
+        rule = outcome.fatal.rule if outcome.fatal else None
         reason = outcome.unusable
         if rule == "EN011":  # an internal error: its message may quote the input; keep the type only
             reason = "internal error while scrubbing; please report it"
@@ -712,10 +708,11 @@ class Watcher:
 
     @staticmethod
     def _copy_claim(src: Path, dst: Path) -> None:
-        tmp = dst.with_name(f".{dst.name}.part")
-        shutil.copy2(src, tmp)
-        _fsync_file(tmp)
-        os.rename(tmp, dst)
+        copy = AtomicFile(dst, "wb", mode=None)
+        with copy as out, open(src, "rb") as fh:
+            shutil.copyfileobj(fh, out)
+            out.flush()
+            shutil.copystat(src, copy.tmp)  # as shutil.copy2 does: the input's mode and times
         _fsync_dir(dst.parent)
         os.unlink(src)
 
@@ -878,13 +875,8 @@ class Watcher:
                 "warnings": warnings,
                 "time": _utcnow(),
             }
-            tmp = job.dir / ".reason.json.part"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh, indent=2)
-                fh.write("\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.out / "error" / f"{job.stored}.reason.json")
+            write_text_atomic(self.out / "error" / f"{job.stored}.reason.json", json.dumps(doc, indent=2) + "\n",
+                              mode=None)
         if job.path.exists():
             os.replace(job.path, self.out / folder / job.stored)
         _fsync_dir(self.out / folder)
