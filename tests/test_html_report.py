@@ -122,7 +122,7 @@ def test_unusable_input_gets_a_page(tmp_path):
 
 
 def _feed(path: Path, html_path: Path) -> int:
-    """Scrub-like loop feeding only the HTML formatter; returns the traced peak in bytes."""
+    """Scrub-like loop feeding only the HTML sink; returns the traced peak in bytes."""
     from scrubber.config import Config, RuleSelection
 
     engine = Engine(Config(rules=RuleSelection(select=("DP",))), date(2025, 6, 1))  # the pointer rules suffice

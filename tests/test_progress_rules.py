@@ -32,7 +32,7 @@ def test_bar_follows_the_bytes_read(tmp_path):
     tty = FakeTty()
     path = fixture("multi.837")
     bar = Progress(path.name, path.stat().st_size, tty, every=2)
-    outcome = scrub_file(path, tmp_path, Engine(None, date(2025, 6, 1)), formatters=[bar])
+    outcome = scrub_file(path, tmp_path, Engine(None, date(2025, 6, 1)), sinks=[bar])
     assert outcome.claims == 14
     out = tty.getvalue()
     assert "multi.837" in out and "100%" in out

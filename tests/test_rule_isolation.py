@@ -230,5 +230,5 @@ def test_a_malformed_map_still_holds_the_input(bad_rule, tmp_path, monkeypatch):
     monkeypatch.setattr(Explodes, "check", check)
     outcome = scrub_file(fixture("sample.837"), tmp_path, Engine(Config(), AS_OF))
     assert outcome.status == "unusable" and outcome.exit_code == 2
-    assert outcome.findings[-1].rule == "EN011" and "MapError" in outcome.unusable
+    assert outcome.fatal.rule == "EN011" and "MapError" in outcome.unusable
     assert not (tmp_path / "sample.clean.837").exists()

@@ -190,7 +190,7 @@ def scrub(case: Case, work: Path) -> tuple[int, dict[str, bytes]]:
     from click.testing import CliRunner
 
     from scrubber.cli.app import cli
-    from scrubber.run.pipeline import output_stem
+    from scrubber.report.names import output_stem
 
     work.mkdir(parents=True, exist_ok=True)
     if any(work.iterdir()):

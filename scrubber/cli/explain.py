@@ -17,6 +17,7 @@ from scrubber.cli.common import data_dir_option, parse_as_of
 from scrubber.config import ConfigError, load_config
 from scrubber.check.engine import Engine, known_codes
 from scrubber.report.explain import element_names, explain_claim, finding_line, load_icd
+from scrubber.report.sink import Sink
 
 
 def _fail(message: str) -> None:
@@ -26,8 +27,8 @@ def _fail(message: str) -> None:
 
 
 
-class _Explainer:
-    """A formatter (start / claim / finish) that prints the listing or the explanations as the
+class _Explainer(Sink):
+    """A sink that prints the listing or the explanations as the
     pipeline checks each claim: the findings are the scrub's own (claim rules, the structural
     pass, limits), so ``explain`` and the report always agree."""
 
@@ -76,7 +77,7 @@ class _Explainer:
     def finish(self, outcome) -> None:
         if self.listing:
             for f in outcome.findings:
-                if f.rule == "EN010" or f.message.startswith(outcome.unusable or "\0"):
+                if f is outcome.fatal:
                     continue  # the unusable reason goes to standard error
                 self.echo("  " + finding_line(f))
 
@@ -104,8 +105,6 @@ def explain(file: Path, claim_ids: tuple[str, ...], show_all: bool, only_rejecte
 
     Exit status: 0 shown; 2 unusable input, unknown claim id or usage error.
     """
-    import tempfile
-
     from scrubber.run.pipeline import scrub_file
 
     as_of_date = parse_as_of(as_of, "--as-of")
@@ -126,8 +125,7 @@ def explain(file: Path, claim_ids: tuple[str, ...], show_all: bool, only_rejecte
         except MapError as exc:
             _fail(str(exc))
     explainer = _Explainer(file, set(claim_ids), show_all, only_rejected, as_of_date, color)
-    with tempfile.TemporaryDirectory(prefix="scrubber-explain-") as tmp:  # the scrub's files are not kept
-        outcome = scrub_file(file, tmp, engine, formatters=[explainer], structure=structure)
+    outcome = scrub_file(file, None, engine, sinks=[explainer], structure=structure)  # no file written
     if outcome.unusable:
         _fail(f"{file}: unusable: {outcome.unusable}")
     missing = sorted(explainer.wanted - explainer.found)

@@ -14,7 +14,7 @@ the adjudication system: accepted for processing) with action code WQ; a rejecte
 ack of its first error finding that carries one (the rule's ``ack``, e.g. DP002 ``A7:477``,
 SX001 ``A6:21``), up to two more distinct ones in STC10/STC11, and action code U.
 
-A formatter (start / claim / finish): each claim is written as it comes to a spool (a provider's
+A sink: each claim is written as it comes to a spool (a provider's
 run to a small spool of its own, since its 2000C carries the run's total), and the header with the
 totals is written at ``finish``. Nothing is written for an unusable input. Like the clean and
 rejected 837s, the file carries the patients' names and member ids (it is EDI output for the
@@ -23,15 +23,16 @@ submitter, as a payer's 277CA is); reports and logs never do.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO
 
+from scrubber.atomic import AtomicFile
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
 from scrubber.report.ack999 import clean, isa_segment
+from scrubber.report.sink import Sink
 
 ACCEPTED = "A2:20"
 DEFAULT_REJECT = "A7:21"
@@ -49,7 +50,7 @@ def _fmt(amount: Decimal) -> str:
     return text
 
 
-class Ack277CA:
+class Ack277CA(Sink):
     def __init__(self, path: Path, as_of: date, mode: int = 0o600):
         self.path = path
         self.as_of = as_of
@@ -205,10 +206,8 @@ class Ack277CA:
             body.append(f"AMT*YU*{_fmt(self.accepted_amount)}")
         if self.rejected:
             body.append(f"AMT*YY*{_fmt(self.rejected_amount)}")
-        tmp = self.path.with_name(f".{self.path.name}.part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, self.mode)
         count = len(body)
-        with os.fdopen(fd, "w", encoding="latin-1", newline="") as out:
+        with AtomicFile(self.path, "w", self.mode, encoding="latin-1", newline="") as out:
             for s in head + body:
                 out.write(s + "~\n")
             self._spool.seek(0)
@@ -217,7 +216,6 @@ class Ack277CA:
                 count += 1
             count += 1  # SE
             out.write(f"SE*{count}*0001~\nGE*1*1~\nIEA*1*{control}~\n")
-        os.replace(tmp, self.path)
         self._spool.close()
         self._spool = None
 

@@ -8,8 +8,8 @@ accepted or ``R`` rejected (IK502 5, "one or more segments in error"). AK9 says 
 was accepted (A), partially accepted (P) or rejected (R). Content errors (SNIP 3-7) are not in a
 999; they are in the 277CA (``--ack 277ca``).
 
-It is a formatter (start / claim / finish) of the pipeline, but everything it needs is in the
-structural index (errors, one small record per transaction set), so it writes at ``finish``. No
+It is a sink of the pipeline, but everything it needs is in the structural index (errors, one
+small record per transaction set), so it writes at ``finish`` only. No
 999 is written for an unusable input (a payer would answer it with a TA1), or when the structural
 pass did not run (``--no-structure``). Envelope: the input's first ISA and GS with sender and
 receiver swapped; element separator ``*``, component ``:``, repetition ``^``, terminator ``~``
@@ -18,12 +18,13 @@ and a line break.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date, datetime
 from pathlib import Path
 
-from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.atomic import write_text_atomic
+from scrubber.report.outcome import FileOutcome
+from scrubber.report.sink import Sink
 
 IK3_CODES = {"1", "2", "3", "4", "5", "6", "7", "8", "I4", "I6", "I7", "I8", "I9"}
 IK4_CODES = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "12", "13", "I10", "I11", "I12", "I13", "I6", "I9"}
@@ -41,29 +42,19 @@ def clean(value: str, limit: int = 60) -> str:
     return re.sub(r"[*:^~\r\n]", " ", value or "").strip()[:limit]
 
 
-class Ack999:
+class Ack999(Sink):
     def __init__(self, path: Path, structure, as_of: date, mode: int = 0o600):
         self.path = path
         self.structure = structure  # scrubber.check.structure.StructurePass
         self.as_of = as_of
         self.mode = mode
 
-    def start(self, outcome: FileOutcome) -> None:
-        pass
-
-    def claim(self, result: ClaimOutcome) -> None:
-        pass
-
     def finish(self, outcome: FileOutcome) -> None:
         index = self.structure.index if self.structure is not None else None
         if outcome.status == "unusable" or index is None or not index.transactions:
             return
         text = "".join(s + "~\n" for s in self.segments(index))
-        tmp = self.path.with_name(f".{self.path.name}.part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, self.mode)
-        with os.fdopen(fd, "w", encoding="ascii", errors="replace", newline="") as out:
-            out.write(text)
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, text, self.mode, encoding="ascii", errors="replace", newline="")
 
     # ---------------------------------------------------------------------------------------
     def errors(self, index, ordinal: int) -> list:

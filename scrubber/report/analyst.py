@@ -1,7 +1,7 @@
 """The analyst outputs of ``scrubber scrub``: ``--format csv`` / ``--format html`` and the progress bar.
 
-``AnalystOutputs(fmt, out_dir, as_of, n_inputs).formatters(path)`` gives the formatters for one
-input (see :class:`scrubber.run.pipeline.Formatter`):
+``AnalystOutputs(fmt, out_dir, as_of, n_inputs).sinks(path)`` gives the sinks for one input (see
+:class:`scrubber.report.sink.Sink`):
 
 - csv: ``NAME.report.csv`` in the out dir, and the rows on standard output (one header row for
   all inputs);
@@ -17,21 +17,19 @@ from datetime import date
 from pathlib import Path
 from typing import IO
 
+from scrubber.report.names import CSV, HTML, output_stem
 from scrubber.report.outcome import FileOutcome
 from scrubber.report.progress import progress_for
+from scrubber.report.sink import Sink
 
 # csv_report and html (lxml) are imported when their format is asked for: most runs need neither.
 
 
-class _PrintPath:
+class _PrintPath(Sink):
+    """The path of an input's page, on standard output once it is written."""
+
     def __init__(self, path: Path, stream: IO[str]):
         self.path, self.stream = path, stream
-
-    def start(self, outcome: FileOutcome) -> None:
-        pass
-
-    def claim(self, result) -> None:
-        pass
 
     def finish(self, outcome: FileOutcome) -> None:
         self.stream.write(f"{self.path}\n")
@@ -49,11 +47,9 @@ class AnalystOutputs:
         self.stderr = stderr or sys.stderr
         self._header_done = False
 
-    def formatters(self, path: Path) -> list:
-        from scrubber.run.pipeline import output_stem
-
+    def sinks(self, path: Path) -> list[Sink]:
         stem = output_stem(path)
-        out: list = []
+        out: list[Sink] = []
         bar = progress_for(Path(path), self.stderr)
         if bar is not None:
             out.append(bar)
@@ -63,11 +59,11 @@ class AnalystOutputs:
             if not self._header_done:
                 self.stdout.write(header_line())
                 self._header_done = True
-            out.append(CsvReport(self.out_dir / f"{stem}.report.csv", self.stdout))
+            out.append(CsvReport(self.out_dir / f"{stem}.{CSV}", self.stdout))
         elif self.fmt == "html":
             from scrubber.report.html import HtmlReport
 
-            target = self.out_dir / f"{stem}.report.html"
+            target = self.out_dir / f"{stem}.{HTML}"
             if self.n_inputs == 1:
                 out.append(HtmlReport(target, self.as_of, self.stdout))
             else:

@@ -6,22 +6,23 @@ transaction findings come last for each file, with an empty claim_id and the fil
 (``clean``, ``rejections``, ``unusable``). Written with the csv module (RFC 4180 quoting: a value
 with a comma, a quote or a line break is quoted, quotes doubled), UTF-8, ``\\r\\n`` line ends.
 
-Streams: rows go to a temporary spool as claims come and are written at ``finish`` (so that the
-claims of an input found unusable on the way are written as rejected), to ``NAME.report.csv``
-and, when given, to a stream (standard output).
+A sink that streams: rows go to a temporary spool as claims come and are written at ``finish``
+(so that the claims of an input found unusable on the way are written as rejected), to
+``NAME.report.csv`` and, when given, to a stream (standard output).
 """
 
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import IO
 
+from scrubber.atomic import AtomicFile
 from scrubber.findings import Finding
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.report.sink import Sink
 
 COLUMNS = ("file", "claim_id", "status", "rule", "severity", "loop", "segment", "position",
            "element", "value", "message", "ack")
@@ -39,8 +40,8 @@ def _row(file: str, claim_id: str, status: str, f: Finding) -> list[str]:
     ]
 
 
-class CsvReport:
-    """Formatter (start / claim / finish) writing ``NAME.report.csv`` (with its header row) and
+class CsvReport(Sink):
+    """Writing ``NAME.report.csv`` (with its header row) and
     echoing the rows to ``stream`` (without header: the caller writes one for all inputs)."""
 
     def __init__(self, path: Path | None, stream: IO[str] | None = None, mode: int = 0o600):
@@ -66,33 +67,34 @@ class CsvReport:
             self._writer.writerow(_row(outcome.name, "", outcome.status, f))
         unusable = outcome.status == "unusable"
         targets: list[IO[str]] = []
-        tmp = None
-        out = None
+        file = None
         if self.path is not None:
-            tmp = self.path.with_name(f".{self.path.name}.part")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, self.mode)
-            out = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            file = AtomicFile(self.path, "w", self.mode, encoding="utf-8", newline="")
+            out = file.open()
             out.write(header_line())
             targets.append(out)
         if self.stream is not None:
             targets.append(self.stream)
-        self._spool.seek(0)
-        if unusable:
-            # claims seen before the input proved unusable are not submitted: rejected
-            for target in targets:
-                w = csv.writer(target, lineterminator="\r\n")
-                self._spool.seek(0)
-                for row in csv.reader(self._spool):
-                    if row[1]:
-                        row[2] = "rejected"
-                    w.writerow(row)
-        else:
-            for target in targets:
-                self._spool.seek(0)
-                shutil.copyfileobj(self._spool, target)
-        if out is not None:
-            out.close()
-            os.replace(tmp, self.path)
+        try:
+            if unusable:
+                # claims seen before the input proved unusable are not submitted: rejected
+                for target in targets:
+                    w = csv.writer(target, lineterminator="\r\n")
+                    self._spool.seek(0)
+                    for row in csv.reader(self._spool):
+                        if row[1]:
+                            row[2] = "rejected"
+                        w.writerow(row)
+            else:
+                for target in targets:
+                    self._spool.seek(0)
+                    shutil.copyfileobj(self._spool, target)
+        except BaseException:
+            if file is not None:
+                file.discard()
+            raise
+        if file is not None:
+            file.commit()
         if self.stream is not None:
             self.stream.flush()
         self._spool.close()

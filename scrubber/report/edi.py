@@ -7,24 +7,34 @@ claims that share them; HL numbers and parents are renumbered, HL04 recomputed, 
 and IEA01 recounted. Every other segment is written byte for byte as it came in, with the
 delimiters and line breaks of its interchange.
 
-The output goes to a temporary name beside the target and is renamed when complete; with no
-claim written, nothing is left behind.
+A sink: ``EdiWriter(path, "clean")`` keeps the accepted claims, ``EdiWriter(path, "rejected")``
+the rejected ones, and records the file in ``outcome.outputs`` under that name. The output goes
+to a temporary name beside the target (:class:`scrubber.atomic.AtomicFile`) and is renamed when
+complete; with no claim written, or an input found unusable, nothing is left behind.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from scrubber.x12.model import Claim, Group, HLNode, Interchange, Transaction
+from scrubber.atomic import AtomicFile
+from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.report.sink import Sink
+from scrubber.x12.model import Group, HLNode, Interchange, Transaction
 from scrubber.x12.reader import Segment
 
+KEEPS = {"clean": "accepted", "rejected": "rejected"}  # output -> the status of the claims it keeps
 
-class EdiWriter:
-    def __init__(self, path: Path, mode: int = 0o600):
-        self.path = path
-        self.tmp = path.with_name(f".{path.name}.part")
+
+class EdiWriter(Sink):
+    def __init__(self, path: Path, output: str, mode: int = 0o600):
+        if output not in KEEPS:
+            raise ValueError(f"unknown 837 output {output!r}; use clean or rejected")
+        self.path = Path(path)
+        self.output = output
+        self.keeps = KEEPS[output]
         self.mode = mode
+        self.file = AtomicFile(self.path, "w", mode, encoding="latin-1", newline="")
         self.fh = None
         self.claims = 0
         self._isa: Interchange | None = None
@@ -55,7 +65,7 @@ class EdiWriter:
         self._tx = tx
         self._open_tx = False
 
-    def transaction_end(self) -> None:
+    def transaction_end(self, event=None) -> None:
         if self._open_tx:
             tx = self._tx
             self._segments += 1
@@ -65,7 +75,7 @@ class EdiWriter:
             self._open_tx = False
         self._tx = None
 
-    def group_end(self) -> None:
+    def group_end(self, event=None) -> None:
         if self._open_gs:
             e = self._gs.gs.delims.element
             self._write(f"GE{e}{self._transactions}{e}{self._gs.control}", self._gs.gs)
@@ -73,7 +83,7 @@ class EdiWriter:
             self._open_gs = False
         self._gs = None
 
-    def interchange_end(self) -> None:
+    def interchange_end(self, event=None) -> None:
         if self._open_isa:
             isa = self._isa
             e = isa.delims.element
@@ -82,7 +92,10 @@ class EdiWriter:
         self._isa = None
 
     # --- claims ------------------------------------------------------------------------
-    def claim(self, claim: Claim) -> None:
+    def claim(self, result: ClaimOutcome) -> None:
+        if result.status != self.keeps:
+            return
+        claim = result.claim
         self._open_envelopes()
         billing, subscriber, patient = claim.billing, claim.subscriber, claim.patient
         new_billing = False
@@ -109,8 +122,7 @@ class EdiWriter:
 
     def _open_envelopes(self) -> None:
         if self.fh is None:
-            self.fh = open(self.tmp, "w", encoding="latin-1", newline="")
-            os.chmod(self.tmp, self.mode)
+            self.fh = self.file.open()
         if not self._open_isa:
             self._write_seg(self._isa.isa)
             self._open_isa = True
@@ -154,22 +166,14 @@ class EdiWriter:
         self.fh.write(text + d.segment + d.suffix)
 
     # --- lifecycle ---------------------------------------------------------------------
-    def close(self, keep: bool) -> Path | None:
-        """Finish the file: rename it into place when ``keep`` and a claim was written."""
-        if self.fh is None:
-            return None
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
-        self.fh = None
-        if keep and self.claims:
-            os.replace(self.tmp, self.path)
-            return self.path
-        self.tmp.unlink(missing_ok=True)
-        return None
+    def finish(self, outcome: FileOutcome) -> None:
+        """Put the file in place when a claim was written (and the input is usable)."""
+        if self.fh is not None and self.claims and outcome.status != "unusable":
+            self.fh = None
+            outcome.outputs[self.output] = str(self.file.commit())
+        else:
+            self.discard()
 
     def discard(self) -> None:
-        if self.fh is not None:
-            self.fh.close()
-            self.fh = None
-        self.tmp.unlink(missing_ok=True)
+        self.fh = None
+        self.file.discard()

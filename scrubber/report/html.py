@@ -12,7 +12,6 @@ Personal values (names, member ids, birth dates, addresses) are masked as in ``s
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from datetime import date
@@ -25,6 +24,7 @@ from lxml.html import builder as E
 from lxml.html import tostring
 
 from scrubber import __version__
+from scrubber.atomic import AtomicFile
 from scrubber.report.explain import (
     MASK,
     DxView,
@@ -39,6 +39,7 @@ from scrubber.report.explain import (
 )
 from scrubber.findings import Finding
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.report.sink import Sink
 from scrubber.rules import REGISTRY
 
 log = structlog.get_logger("scrubber")
@@ -318,8 +319,8 @@ def segments_block(claim, findings: list[Finding]):
     return pre
 
 
-class HtmlReport:
-    """Formatter (start / claim / finish) writing ``NAME.report.html``; optionally echoing it to a stream."""
+class HtmlReport(Sink):
+    """Writing ``NAME.report.html``; optionally echoing it to a stream."""
 
     def __init__(self, path: Path, as_of: date, stream: IO[str] | None = None, mode: int = 0o600,
                  max_sections: int = MAX_SECTIONS):
@@ -469,9 +470,7 @@ class HtmlReport:
         html = tostring(self.page(outcome), encoding="unicode", doctype="<!DOCTYPE html>")
         before, _, after = html.partition(f"<!--{PLACEHOLDER}-->")
         head, _, middle = before.partition(f"<!--{INDEX_PLACEHOLDER}-->")
-        tmp = self.path.with_name(f".{self.path.name}.part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, self.mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
+        with AtomicFile(self.path, "w", self.mode, encoding="utf-8") as out:
             out.write(head)
             if middle or INDEX_PLACEHOLDER in before:
                 self._index.seek(0)
@@ -480,7 +479,6 @@ class HtmlReport:
             self._spool.seek(0)
             shutil.copyfileobj(self._spool, out)
             out.write(after)
-        os.replace(tmp, self.path)
         self._spool.close()
         self._index.close()
         if self.stream is not None:

@@ -1,23 +1,24 @@
-"""Report writers, each with the lifecycle start -> claim (many) -> finish, so reports stream.
+"""``NAME.report.json``, the report in the contract's schema (x12-scrubber/report@1), as a sink.
 
-``JsonReport`` writes ``NAME.report.json`` in the contract's schema (x12-scrubber/report@1):
-claims are spooled to a temporary file one line each as they come, and the report is assembled
-at the end, one claim per line inside the ``claims`` array. ``TextReport`` prints the summary
-and, for each rejected claim, its id and reasons.
+Claims are spooled to a temporary file one line each as they come, and the report is assembled
+at ``finish``, one claim per line inside the ``claims`` array (:func:`write_report`); reports
+written that way can be read back line by line (:func:`read_report_lines`) and joined as bytes
+(:func:`join_reports`, for ``--jobs``). The text summary is :mod:`scrubber.report.text`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
+from scrubber.atomic import AtomicFile
 from scrubber.findings import Ack, Finding
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.report.sink import Sink
 
 SCHEMA = "x12-scrubber/report@1"
 
@@ -30,24 +31,26 @@ def _dump(obj: object) -> str:
     return _ENCODER.encode(obj)
 
 
-class JsonReport:
+class JsonReport(Sink):
+    """Writes the report and records it as ``outcome.report_path``. For an input found unusable the
+    report is written all the same, each claim read before rejected (``outcome.not_submitted``)."""
+
     def __init__(self, path: Path, as_of: str, mode: int = 0o600):
-        self.path = path
+        self.path = Path(path)
         self.as_of = as_of
         self.mode = mode
         self._spool: IO[str] | None = None
 
-    def start(self) -> None:
+    def start(self, outcome: FileOutcome | None = None) -> None:
         self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")
 
-    def claim(self, outcome: ClaimOutcome) -> None:
-        self._spool.write(_dump(outcome.to_json()) + "\n")
+    def claim(self, result: ClaimOutcome) -> None:
+        self._spool.write(_dump(result.to_json()) + "\n")
 
-    def finish(self, outcome: FileOutcome, reject_all: Finding | None = None) -> Path:
-        """Assemble the report. ``reject_all``: a finding that rejects every claim (unusable input)."""
-        write_report(self.path, report_head(outcome, self.as_of), self._claim_lines(reject_all), self.mode)
+    def finish(self, outcome: FileOutcome) -> None:
+        write_report(self.path, report_head(outcome, self.as_of), self._claim_lines(outcome.not_submitted), self.mode)
         self._spool.close()
-        return self.path
+        outcome.report_path = str(self.path)
 
     def _claim_lines(self, reject_all: Finding | None) -> Iterable[str]:
         self._spool.seek(0)
@@ -59,10 +62,6 @@ class JsonReport:
                 claim["findings"].append(reject_all.to_json())
                 line = _dump(claim)
             yield line
-
-    def discard(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
 
 
 def report_head(outcome: FileOutcome, as_of: str) -> dict:
@@ -96,8 +95,8 @@ class _ReportFile:
         self.first = True
 
     def __enter__(self):
-        self.tmp = self.path.with_name(f".{self.path.name}.part")
-        self.out = os.fdopen(os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, self.mode), "wb")
+        self.file = AtomicFile(self.path, "wb", self.mode)
+        self.out = self.file.open()
         self.out.write(b"{\n")
         for key, value in self.head.items():
             self.out.write(f"  {json.dumps(key)}: {_dump(value)},\n".encode("utf-8"))
@@ -111,13 +110,11 @@ class _ReportFile:
         return self.out
 
     def __exit__(self, kind, exc, tb) -> None:
-        with self.out:
-            if kind is None:
-                self.out.write(b"]\n}\n" if self.first else _CLAIMS_END)
-                self.out.flush()
-                os.fsync(self.out.fileno())
         if kind is None:
-            os.replace(self.tmp, self.path)
+            self.out.write(b"]\n}\n" if self.first else _CLAIMS_END)
+            self.file.commit()
+        else:
+            self.file.discard()
 
 
 def write_report(path: Path, head: dict, claim_lines: Iterable[str], mode: int = 0o600) -> None:
@@ -189,80 +186,6 @@ def read_report_lines(path: Path) -> tuple[dict, Iterable[str]]:
                     yield line.strip().rstrip(",")
 
     return head, claims()
-
-
-class TextReport:
-    """The text summary for standard output."""
-
-    def __init__(self, stream: IO[str], limit_per_claim: int = 5):
-        self.stream = stream
-        self.limit = limit_per_claim
-        self._spool: IO[str] | None = None
-
-    def start(self, outcome: FileOutcome | None = None) -> None:
-        self._spool = tempfile.SpooledTemporaryFile(1 << 20, "w+", encoding="utf-8")
-
-    def claim(self, outcome: ClaimOutcome) -> None:
-        if outcome.status == "rejected":
-            self.claim_json(outcome.to_json())
-
-    def claim_json(self, claim: dict) -> None:
-        """The rejected-claim lines, from the claim's report entry (also used by --jobs)."""
-        if claim["status"] != "rejected":
-            return
-        errors = [f for f in claim["findings"] if f["severity"] == "error"]
-        self._spool.write(
-            f"  REJECTED {claim['claim_id']}  (ISA13 {claim['interchange']}, GS06 {claim['group']}, "
-            f"ST02 {claim['transaction']}, charge {claim['charge']})\n"
-        )
-        for f in errors[: self.limit]:
-            self._spool.write(f"    {f['rule']} {finding_from_json(f).where()}: {f['message']}\n")
-        if len(errors) > self.limit:
-            self._spool.write(f"    ... and {len(errors) - self.limit} more errors (see the report)\n")
-
-    def add_rendered(self, fh: IO[str]) -> None:
-        """Rejected-claim lines rendered by another TextReport (a ``--jobs`` worker's), in order."""
-        shutil.copyfileobj(fh, self._spool)
-
-    def rendered_to(self, fh: IO[str]) -> None:
-        """Write the rejected-claim lines rendered so far to ``fh`` (a ``--jobs`` worker's part)."""
-        self._spool.seek(0)
-        shutil.copyfileobj(self._spool, fh)
-        self._spool.close()
-
-    def finish(self, outcome: FileOutcome) -> None:
-        w = self.stream.write
-        w(f"{outcome.name}: {outcome.status.upper()}\n")
-        if outcome.unusable:
-            w(f"  unusable: {outcome.unusable}\n")
-        w(
-            f"  claims {outcome.claims}, accepted {outcome.accepted}, rejected {outcome.rejected} "
-            f"({outcome.errors} errors, {outcome.warnings} warnings)\n"
-        )
-        if outcome.not_checked:
-            # Checks that did not run (a date outside the loaded code sets ...): never hidden
-            # behind "0 warnings".
-            ranked = sorted(outcome.not_checked_by_rule.items(), key=lambda item: (-item[1], item[0]))
-            w(f"  not checked: {outcome.not_checked_claims} claim{'s' if outcome.not_checked_claims != 1 else ''}; "
-              + ", ".join(f"{rule} x{n}" for rule, n in ranked) + "\n")
-        if outcome.by_rule:
-            ranked = sorted(outcome.by_rule.items(), key=lambda item: (-item[1], item[0]))[:5]
-            top = ", ".join(f"{rule} x{n}" for rule, n in ranked)
-            w(f"  top rules: {top}\n")
-        for f in outcome.findings:
-            f = f if isinstance(f, Finding) else finding_from_json(f)
-            w(f"  {f.severity.upper()} {f.rule} {f.where()}: {f.message}\n")
-        self._spool.seek(0)
-        for line in self._spool:
-            w(line)
-        self._spool.close()
-        outputs = [f"{k}: {v}" for k, v in (("clean", outcome.outputs["clean"]), ("rejected", outcome.outputs["rejected"]), ("report", outcome.report_path)) if v]
-        if outputs:
-            w("  " + "  ".join(outputs) + "\n")
-
-    def discard(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
 
 
 def finding_from_json(data: dict) -> Finding:

@@ -47,6 +47,8 @@ class FileOutcome:
     findings: list[Finding] = field(default_factory=list)  # interchange, group, transaction level
     by_rule: Counter = field(default_factory=Counter)
     unusable: str | None = None  # the one-line reason
+    fatal: Finding | None = None  # the finding that made the input unusable (also the last of ``findings``)
+    not_submitted: Finding | None = None  # unusable: the finding that rejects each claim read before
     outputs: dict[str, str | None] = field(default_factory=lambda: {"clean": None, "rejected": None})
     code_sets: dict[str, list[str]] = field(default_factory=dict)
     report_path: str | None = None
@@ -66,6 +68,18 @@ class FileOutcome:
             self.by_rule[f.rule] += 1
         if claim and unchecked:
             self.not_checked_claims += 1
+
+    def make_unusable(self, fatal: Finding, not_submitted: Finding | None) -> None:
+        """The input proved unusable (``fatal``): none of its claims is submitted (each claim
+        already read is rejected, with ``not_submitted`` in the report)."""
+        self.status = "unusable"
+        self.unusable = fatal.message
+        self.fatal = fatal
+        self.not_submitted = not_submitted
+        self.findings.append(fatal)
+        self.count([fatal])
+        self.rejected = self.claims
+        self.accepted = 0
 
     @property
     def exit_code(self) -> int:

@@ -1,4 +1,4 @@
-"""A progress bar on standard error for large inputs, as a formatter (start / claim / finish).
+"""A progress bar on standard error for large inputs, as a sink (start / claim / finish).
 
 Driven by the byte offset of each claim's CLM segment; updated at most every ``every`` claims,
 so the hot path pays one integer test per claim. :func:`progress_for` returns ``None`` (no bar)
@@ -14,6 +14,7 @@ from typing import IO
 import click
 
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.report.sink import Sink
 
 MIN_BYTES = 4 << 20  # files over 4 MB get a bar
 
@@ -32,7 +33,7 @@ def _on_terminal(stream: IO[str]) -> bool:
         return False
 
 
-class Progress:
+class Progress(Sink):
     def __init__(self, name: str, size: int, stream: IO[str] | None = None, every: int = 200):
         self.name = name
         self.size = size

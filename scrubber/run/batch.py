@@ -19,7 +19,8 @@ from scrubber.config import Config
 from scrubber.report.analyst import AnalystOutputs
 from scrubber.report.progress import bytes_progress_for
 from scrubber.run import parallel
-from scrubber.run.pipeline import output_names, output_stem, scrub_file
+from scrubber.report.names import output_names, output_stem
+from scrubber.run.pipeline import scrub_file
 
 SPLIT_FORMATS = ("text", "json")  # the formats --jobs can produce (csv, html: one process)
 
@@ -101,7 +102,7 @@ def scrub_batch(
             run.missing(f)
             continue
         outcome = scrub_file(f, out_dir, engine, text_out=out if fmt == "text" else None,
-                             formatters=analyst.formatters(f), structure=structure, acks=acks)
+                             sinks=analyst.sinks(f), structure=structure, acks=acks)
         run.done(f, outcome)
     if fmt == "json":
         print_reports(run.reports, out)

@@ -27,7 +27,9 @@ from scrubber.config import Config
 from scrubber.logs import configure_logging
 from scrubber.run.jobstore import Job
 from scrubber.run.outdir import OUTPUTS, fsync_dir, fsync_file
-from scrubber.run.pipeline import output_stem, scrub_file
+from scrubber.report.names import output_stem
+from scrubber.report.sink import Sink
+from scrubber.run.pipeline import scrub_file
 from scrubber.x12.reader import detect_delimiters
 
 # --- worker side ------------------------------------------------------------------------------
@@ -66,8 +68,8 @@ def _engine(as_of: str):
     return _engines[as_of]
 
 
-class _Interchanges:
-    """A streaming formatter that collects the (ISA06, ISA13) of the interchanges with claims."""
+class _Interchanges(Sink):
+    """A sink that collects the (ISA06, ISA13) of the interchanges with claims."""
 
     def __init__(self) -> None:
         self.pairs: list[tuple[str, str]] = []
@@ -90,15 +92,9 @@ class _Interchanges:
         except Exception:  # noqa: BLE001 - not an X12 head: the scrub says why
             pass
 
-    def start(self, outcome) -> None:
-        pass
-
     def claim(self, result) -> None:
         ic = result.claim.transaction.interchange
         self.add(ic.isa.el(6), ic.control)
-
-    def finish(self, outcome) -> None:
-        pass
 
 
 def scrub_job(spec: dict) -> dict:
@@ -114,7 +110,7 @@ def scrub_job(spec: dict) -> dict:
     staging.mkdir()
     collector = _Interchanges()
     collector.head(src)
-    outcome = scrub_file(src, staging, _engine(spec["as_of"]), formatters=[collector])
+    outcome = scrub_file(src, staging, _engine(spec["as_of"]), sinks=[collector])
     stem = output_stem(spec["file"])
     produced = {}
     for suffix, folder in OUTPUTS:  # the report last: its presence says the outputs are complete
@@ -131,8 +127,7 @@ def scrub_job(spec: dict) -> dict:
     shutil.rmtree(staging, ignore_errors=True)
     rule = reason = None
     if outcome.unusable:
-        fatal = outcome.findings[-1] if outcome.findings else None
-        rule = fatal.rule if fatal else None
+        rule = outcome.fatal.rule if outcome.fatal else None
         reason = outcome.unusable
         if rule == "EN011":  # an internal error: its message may quote the input; keep the type only
             reason = "internal error while scrubbing; please report it"

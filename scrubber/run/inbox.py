@@ -26,10 +26,11 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from scrubber.atomic import AtomicFile, write_text_atomic
 from scrubber.logs import get_logger
 from scrubber.run.jobstore import Job
 from scrubber.run.outdir import LOGGER, fsync_dir, fsync_file, output_names
-from scrubber.run.pipeline import output_stem
+from scrubber.report.names import output_stem
 
 TEMP_SUFFIXES = (".tmp", ".part")
 REASON_SCHEMA = "x12-scrubber/watch-reason@1"
@@ -242,10 +243,11 @@ class Inbox:
 
     @staticmethod
     def _copy_claim(src: Path, dst: Path) -> None:
-        tmp = dst.with_name(f".{dst.name}.part")
-        shutil.copy2(src, tmp)
-        fsync_file(tmp)
-        os.rename(tmp, dst)
+        copy = AtomicFile(dst, "wb", mode=None)
+        with copy as out, open(src, "rb") as fh:
+            shutil.copyfileobj(fh, out)
+            out.flush()
+            shutil.copystat(src, copy.tmp)  # as shutil.copy2 does: the input's mode and times
         fsync_dir(dst.parent)
         os.unlink(src)
 
@@ -256,13 +258,8 @@ class Inbox:
     # -- filing away
     def quarantine(self, job: Job, doc: dict) -> None:
         """Write ``error/NAME.reason.json`` (``doc`` with the schema), before the input follows it."""
-        tmp = job.dir / ".reason.json.part"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"schema": REASON_SCHEMA, **doc}, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.out / "error" / f"{job.stored}.reason.json")
+        write_text_atomic(self.out / "error" / f"{job.stored}.reason.json",
+                          json.dumps({"schema": REASON_SCHEMA, **doc}, indent=2) + "\n", mode=None)
 
     def file_away(self, job: Job, folder: str) -> None:
         """Move the input into ``archive/`` or ``error/``."""

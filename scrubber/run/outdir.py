@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scrubber.errors import ScrubberError
-from scrubber.run.pipeline import output_stem
+from scrubber.report.names import output_stem
 
 FOLDERS = ("clean", "rejected", "reports", "archive", "error", "work")
 STATE_FILE = "state.sqlite"

@@ -31,16 +31,12 @@ from scrubber.config import Config
 from scrubber.check.engine import Engine
 from scrubber.x12.model import EnvelopeProblem, check_control, check_count
 from scrubber.report.outcome import FileOutcome
-from scrubber.run.pipeline import code_sets_used, file_digest, output_stem, scrub_file, trailer_findings
+from scrubber.atomic import AtomicFile
+from scrubber.report.names import CLEAN, REJECTED, REPORT, output_stem
+from scrubber.run.pipeline import code_sets_used, file_digest, scrub_file, trailer_findings
 from scrubber.x12.reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, detect_delimiters
-from scrubber.report.jsonreport import (
-    TextReport,
-    copy_range,
-    finding_from_json,
-    join_reports,
-    read_report_lines,
-    report_head,
-)
+from scrubber.report.jsonreport import copy_range, finding_from_json, join_reports, read_report_lines, report_head
+from scrubber.report.text import TextReport
 
 SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
 AUTO_MAX_JOBS = 8  # --jobs auto: at most this many processes (each holds its own ~70 MB)
@@ -285,7 +281,7 @@ def _scrub_unit(job: dict) -> dict:
     engine = _engine(job["config"], job["as_of"])
     kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
     outcome = scrub_file(unit, Path(job["dir"]) / f"out{job['index']:05d}", engine, **kwargs)
-    fatal = outcome.findings[-1].rule if outcome.unusable else None
+    fatal = outcome.fatal.rule if outcome.fatal else None
     return {
         "index": job["index"], "report": outcome.report_path, "clean": outcome.outputs["clean"],
         "rejected": outcome.outputs["rejected"], "fatal": fatal,
@@ -466,10 +462,10 @@ def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> Fi
             if r["tally"] is not None and r["tally"]["text"]:
                 with open(r["tally"]["text"], encoding="utf-8") as fh:
                     text.add_rendered(fh)
-    outcome.outputs["clean"] = _stitch(out_dir / f"{stem}.clean.837", layout, units, results, "clean")
-    outcome.outputs["rejected"] = _stitch(out_dir / f"{stem}.rejected.837", layout, units, results, "rejected")
+    outcome.outputs["clean"] = _stitch(out_dir / f"{stem}.{CLEAN}", layout, units, results, "clean")
+    outcome.outputs["rejected"] = _stitch(out_dir / f"{stem}.{REJECTED}", layout, units, results, "rejected")
     outcome.status = "rejections" if outcome.rejected else "clean"
-    report_path = out_dir / f"{stem}.report.json"
+    report_path = out_dir / f"{stem}.{REPORT}"
     join_reports(report_path, report_head(outcome, as_of.isoformat()),
                  [Path(r["report"]) for r in results if r["tally"] is not None])
     outcome.report_path = str(report_path)
@@ -509,10 +505,10 @@ def _transaction_span(fh, sep: str, e: str) -> tuple[int, int, int] | None:
 
 def _stitch(target: Path, layout, units, results, kind: str) -> str | None:
     """Put the units' ST..SE blocks of one kind back into the original envelopes."""
-    tmp = target.with_name(f".{target.name}.part")
     written = 0
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
+    file = AtomicFile(target, "wb", 0o600)
+    out = file.open()
+    try:
         def put(text: str) -> None:
             out.write(text.encode("latin-1"))
 
@@ -545,12 +541,13 @@ def _stitch(target: Path, layout, units, results, kind: str) -> str | None:
             if isa_open:
                 put(f"IEA{e}{groups_written}{e}{inter.isa.el(13)}{sep}")
                 written += 1
-        out.flush()
-        os.fsync(out.fileno())
+    except BaseException:
+        file.discard()
+        raise
     if written:
-        os.replace(tmp, target)
+        file.commit()
         return str(target)
-    tmp.unlink()
+    file.discard()
     return None
 
 
