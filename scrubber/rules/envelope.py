@@ -1,6 +1,8 @@
-"""File-level rules: raised by the reader and the claim model, not by a claim check.
+"""File-level rules: raised by the reader, the claim model, the engine and the pipeline, not by a
+claim check.
 
-They are listed here so that ``scrubber rules`` documents every code a report can carry. The
+They are listed here so that ``scrubber rules`` documents every code a report can carry; each
+class's ``raised_in`` names the modules that raise its code. The
 EN00x rules make an input unusable (exit status 2, no clean file), except EN011 raised on one
 claim, which rejects that claim only; EN1xx are warnings about trailers that the outputs
 recompute.
@@ -31,6 +33,7 @@ class EmptyFile(_FileRule):
     code = "EN001"
     name = "empty-file"
     summary = "input is empty"
+    raised_in = "scrubber.x12.reader"
 
 
 class NotX12(_FileRule):
@@ -53,6 +56,7 @@ class NotX12(_FileRule):
     code = "EN002"
     name = "not-x12"
     summary = "input is not X12 (no ISA at the start)"
+    raised_in = "scrubber.x12.reader"
 
 
 class IsaMalformed(_FileRule):
@@ -73,6 +77,7 @@ class IsaMalformed(_FileRule):
     code = "EN003"
     name = "isa-malformed"
     summary = "ISA segment is malformed"
+    raised_in = "scrubber.x12.reader, scrubber.x12.model"
 
 
 class SegmentTooLong(_FileRule):
@@ -88,6 +93,7 @@ class SegmentTooLong(_FileRule):
     code = "EN004"
     name = "segment-too-long"
     summary = "segment longer than the limit (no terminator found)"
+    raised_in = "scrubber.x12.reader"
 
 
 class Unreadable(_FileRule):
@@ -106,6 +112,7 @@ class Unreadable(_FileRule):
     code = "EN005"
     name = "unreadable"
     summary = "unreadable bytes (UTF-16, NUL bytes, binary)"
+    raised_in = "scrubber.x12.reader, scrubber.run.pipeline"
 
 
 class Truncated(_FileRule):
@@ -125,6 +132,7 @@ class Truncated(_FileRule):
     code = "EN006"
     name = "truncated"
     summary = "truncated: a trailer (SE, GE, IEA) is missing"
+    raised_in = "scrubber.x12.model"
 
 
 class NotProfessional(_FileRule):
@@ -142,6 +150,7 @@ class NotProfessional(_FileRule):
     code = "EN007"
     name = "not-837p"
     summary = "not an 837P 5010 transaction"
+    raised_in = "scrubber.x12.model"
 
 
 class HeaderTooLong(_FileRule):
@@ -150,6 +159,7 @@ class HeaderTooLong(_FileRule):
     code = "EN008"
     name = "header-too-long"
     summary = "transaction header has more than 1000 segments"
+    raised_in = "scrubber.x12.model"
 
 
 class OutsideEnvelope(_FileRule):
@@ -165,6 +175,7 @@ class OutsideEnvelope(_FileRule):
     code = "EN009"
     name = "outside-envelope"
     summary = "segment outside its envelope"
+    raised_in = "scrubber.x12.model"
 
 
 class NoClaims(_FileRule):
@@ -183,6 +194,7 @@ class NoClaims(_FileRule):
     code = "EN010"
     name = "no-claims"
     summary = "the input holds no claim"
+    raised_in = "scrubber.run.pipeline"
 
 
 class InternalError(_FileRule):
@@ -216,6 +228,7 @@ class InternalError(_FileRule):
     code = "EN011"
     name = "internal-error"
     summary = "the scrubber failed on a claim or on the input (please report)"
+    raised_in = "scrubber.check.engine, scrubber.run.pipeline"
 
 
 class TrailerCount(_FileRule):
@@ -234,6 +247,7 @@ class TrailerCount(_FileRule):
     name = "trailer-count"
     summary = "SE01, GE01 or IEA01 count does not match (recomputed in outputs)"
     severity = "warning"
+    raised_in = "scrubber.x12.model"
 
 
 class TrailerControl(_FileRule):
@@ -251,12 +265,7 @@ class TrailerControl(_FileRule):
     name = "trailer-control"
     summary = "SE02, GE02 or IEA02 does not match its header (rewritten in outputs)"
     severity = "warning"
-
-
-RULES = [
-    EmptyFile, NotX12, IsaMalformed, SegmentTooLong, Unreadable, Truncated, NotProfessional,
-    HeaderTooLong, OutsideEnvelope, NoClaims, InternalError, TrailerCount, TrailerControl,
-]
+    raised_in = "scrubber.x12.model"
 
 
 class IsaNonStandard(_FileRule):
@@ -278,6 +287,7 @@ class IsaNonStandard(_FileRule):
     name = "isa-non-standard"
     summary = "ISA not 106 characters, or ISA12 not 00501"
     severity = "warning"
+    raised_in = "scrubber.x12.model"
 
 
 class EmptySegment(_FileRule):
@@ -295,6 +305,7 @@ class EmptySegment(_FileRule):
     name = "empty-segment"
     summary = "empty segment (~~) passed over"
     severity = "warning"
+    raised_in = "scrubber.x12.reader"
 
 
 class UnterminatedSegment(_FileRule):
@@ -312,6 +323,7 @@ class UnterminatedSegment(_FileRule):
     name = "unterminated-segment"
     summary = "last segment has no terminator"
     severity = "warning"
+    raised_in = "scrubber.x12.reader"
 
 
 class FileTooLarge(_FileRule):
@@ -330,6 +342,7 @@ class FileTooLarge(_FileRule):
     code = "EN012"
     name = "file-too-large"
     summary = "file larger than the configured limit"
+    raised_in = "scrubber.run.pipeline"
 
 
 class OverLimit(_FileRule):
@@ -348,6 +361,4 @@ class OverLimit(_FileRule):
     code = "EN013"
     name = "over-limit"
     summary = "input over a safety limit (elements, empty segments, claim size)"
-
-
-RULES.extend([IsaNonStandard, EmptySegment, UnterminatedSegment, FileTooLarge, OverLimit])
+    raised_in = "scrubber.x12.reader, scrubber.x12.model"
