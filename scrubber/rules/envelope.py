@@ -1,6 +1,8 @@
-"""File-level rules: raised by the reader and the claim model, not by a claim check.
+"""File-level rules: raised by the reader, the claim model, the engine and the pipeline, not by a
+claim check.
 
-They are listed here so that ``scrubber rules`` documents every code a report can carry. The
+They are listed here so that ``scrubber rules`` documents every code a report can carry; each
+class's ``raised_in`` names the modules that raise its code. The
 EN00x rules make an input unusable (exit status 2, no clean file), except EN011 raised on one
 claim, which rejects that claim only; EN1xx are warnings about trailers that the outputs
 recompute.
@@ -244,8 +246,8 @@ class TrailerCount(_FileRule):
     code = "EN101"
     name = "trailer-count"
     summary = "SE01, GE01 or IEA01 count does not match (recomputed in outputs)"
-    raised_in = "scrubber.x12.model"
     severity = "warning"
+    raised_in = "scrubber.x12.model"
 
 
 class TrailerControl(_FileRule):
@@ -262,14 +264,8 @@ class TrailerControl(_FileRule):
     code = "EN102"
     name = "trailer-control"
     summary = "SE02, GE02 or IEA02 does not match its header (rewritten in outputs)"
-    raised_in = "scrubber.x12.model"
     severity = "warning"
-
-
-RULES = [
-    EmptyFile, NotX12, IsaMalformed, SegmentTooLong, Unreadable, Truncated, NotProfessional,
-    HeaderTooLong, OutsideEnvelope, NoClaims, InternalError, TrailerCount, TrailerControl,
-]
+    raised_in = "scrubber.x12.model"
 
 
 class IsaNonStandard(_FileRule):
@@ -290,8 +286,8 @@ class IsaNonStandard(_FileRule):
     code = "EN103"
     name = "isa-non-standard"
     summary = "ISA not 106 characters, or ISA12 not 00501"
-    raised_in = "scrubber.x12.model"
     severity = "warning"
+    raised_in = "scrubber.x12.model"
 
 
 class EmptySegment(_FileRule):
@@ -308,8 +304,8 @@ class EmptySegment(_FileRule):
     code = "EN104"
     name = "empty-segment"
     summary = "empty segment (~~) passed over"
-    raised_in = "scrubber.x12.reader"
     severity = "warning"
+    raised_in = "scrubber.x12.reader"
 
 
 class UnterminatedSegment(_FileRule):
@@ -326,8 +322,8 @@ class UnterminatedSegment(_FileRule):
     code = "EN105"
     name = "unterminated-segment"
     summary = "last segment has no terminator"
-    raised_in = "scrubber.x12.reader"
     severity = "warning"
+    raised_in = "scrubber.x12.reader"
 
 
 class FileTooLarge(_FileRule):
@@ -366,6 +362,3 @@ class OverLimit(_FileRule):
     name = "over-limit"
     summary = "input over a safety limit (elements, empty segments, claim size)"
     raised_in = "scrubber.x12.reader, scrubber.x12.model"
-
-
-RULES.extend([IsaNonStandard, EmptySegment, UnterminatedSegment, FileTooLarge, OverLimit])

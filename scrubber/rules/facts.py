@@ -14,10 +14,9 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from scrubber.codesets.backpain import MAP_NAME, BackpainMaps, load_backpain_maps
-from scrubber.codesets.icd10cm import format_code
 from scrubber.codesets.icd10cm import normalize_code as norm
 from scrubber.rules.base import Context
 from scrubber.x12.model import Claim, Diagnosis, ServiceLine, parse_date_period
@@ -32,6 +31,8 @@ HI_QUALIFIERS = {"ABK", "ABF", "BK", "BF", "APR", "PR", "ABJ", "BJ", "ADD", "DR"
 _QUALIFIERS = HI_QUALIFIERS
 MAX_CODES = 12  # HI positions on a claim
 _MAX_CODES = MAX_CODES
+#: An SV107 pointer as sent -> the HI position it names (1-12, also written 01-09).
+POINTERS = {**{str(i): i for i in range(1, 13)}, **{f"{i:02d}": i for i in range(1, 10)}}
 
 
 class fact:  # noqa: N801 - used as a decorator, like functools.cached_property
@@ -101,12 +102,70 @@ class ClaimFacts:
         """The claim's diagnosis composites as sent (qualifier and code, even when malformed)."""
         return read_hi_entries(self.claim)
 
+    # --- pointers ---------------------------------------------------------------------------------
     @fact
-    def icd_findings(self) -> list[tuple]:
-        """The ICD-10-CM verdicts of the claim's codes on their dates of service, as
-        (rule, segment, message, element, value) tuples for DX101-DX110."""
+    def filled_positions(self) -> set[int]:
+        """The HI positions (1-12) that hold a diagnosis code."""
+        return {dx.position for dx in self.claim.diagnoses if dx.code}
+
+    @fact
+    def pointers_suspect(self) -> bool:
+        """A gate: a line with an SV1 has no first pointer, more than four, a pointer that is not
+        1-12, a repeated one, or one naming an HI position with no code (what DP001-DP005 report)."""
+        filled = self.filled_positions
+        position = POINTERS.get
+        for line in self.claim.lines:
+            pointers = line.pointers
+            if not pointers:
+                if line.sv1 is not None:
+                    return True
+                continue
+            if len(pointers) > 4:
+                return True
+            named = {position(raw) for raw in pointers}  # None for a pointer that is not 1-12
+            if len(named) != len(pointers) or not named <= filled:
+                return True
+        return False
+
+    # --- diagnosis --------------------------------------------------------------------------------
+    @fact
+    def hi_suspect(self) -> bool:
+        """A gate: a diagnosis composite is not an ICD-10-CM qualifier in its place (ABK in HI01, ABF
+        after) with a code in the X12 form, repeats a code, or is past the twelfth (DX001-DX006)."""
+        diagnoses = self.claim.diagnoses
+        if len(diagnoses) > MAX_CODES:
+            return True
+        expected = "ABK"
+        codes = set()
+        for dx in diagnoses:
+            code = dx.code
+            if dx.qualifier != expected or not code or code in codes or not well_formed(code):
+                return True
+            codes.add(code)
+            expected = "ABF"
+        return False
+
+    @fact
+    def icd_verdicts(self) -> IcdVerdicts:
+        """The ICD-10-CM verdicts of the claim's codes on their dates of service (see
+        :class:`IcdVerdicts`)."""
         checker = self.maps.get("icd10cm-checker") or self.context.map("icd10cm-checker", IcdChecker)
         return checker.for_claim(self)
+
+    @fact
+    def icd_flagged(self) -> bool:
+        """A gate: a code is not valid on its date of service, a date is outside the loaded
+        ICD-10-CM code sets, or the claim has diagnoses and no date of service (DX101-DX103, DX110)."""
+        return self.icd_verdicts.flagged
+
+    # --- limits -----------------------------------------------------------------------------------
+    @fact
+    def over_limits(self) -> bool:
+        """A gate: the claim is past the claims per transaction set, or has more service lines than
+        allowed (``[limits]``; LM001, LM002)."""
+        limits = self.limits
+        claim = self.claim
+        return claim.number > limits.claims_per_transaction or len(claim.lines) > limits.lines_per_claim
 
     @fact
     def backpain_maps(self) -> BackpainMaps:
@@ -274,161 +333,177 @@ def format_problem(code: str) -> str | None:
 
 
 _CACHE_LIMIT = 50_000
+_UNSEEN = object()
+
+
+class IcdVerdict(NamedTuple):
+    """Why a code is not billable in an ICD-10-CM release.
+
+    ``kind`` is ``unknown`` (the code is in no loaded release), ``header`` (it exists but needs more
+    characters: ``children`` are its first billable codes, ``more`` says there are others) or
+    ``not-valid`` (it is valid in other releases: from a later one when ``new``, else no longer;
+    ``year`` is the fiscal year it is valid from or was last valid in, or, with ``april``, the
+    fiscal year whose April update adds or deletes it)."""
+
+    kind: str
+    year: int = 0
+    new: bool = False
+    april: bool = False
+    children: tuple[str, ...] = ()
+    more: bool = False
+
+
+class IcdVerdicts:
+    """The ICD-10-CM verdicts of one claim's codes on their dates of service.
+
+    ``found``: ``(verdict, diagnosis, date of service, release)`` for each ABK/ABF code in the X12
+    form that is not billable on a date it is checked on, the first of each kind per diagnosis, in
+    HI order then date order. ``late``: the latest date past the newest loaded fiscal year (its
+    codes were checked against the newest); ``early``: the first date before the oldest one (its
+    codes were not checked); ``undated``: the claim has diagnoses but no date of service (nothing
+    was checked). ``table``: the ICD-10-CM table the codes were checked against (None when none).
+    ``flagged``: any of these holds."""
+
+    __slots__ = ("table", "found", "late", "early", "undated", "flagged")
+
+    def __init__(self, table, found: list, late: date | None = None, early: date | None = None,
+                 undated: bool = False) -> None:
+        self.table = table
+        self.found: list[tuple[IcdVerdict, Diagnosis, date, int | tuple[int, int]]] = found
+        self.late = late
+        self.early = early
+        self.undated = undated
+        self.flagged = bool(found) or undated or late is not None or early is not None
+
+
+_NO_VERDICTS = IcdVerdicts(None, [])
 
 
 class IcdChecker:
-    """Looks up (code, fiscal year) once per run (kept in the run's maps); ``for_claim`` gives the
-    ICD-10-CM findings of one claim as (rule, segment, message, element, value) tuples."""
+    """Looks up (code, release) once per run (kept in the run's maps); ``for_claim`` gives the
+    :class:`IcdVerdicts` of one claim.
+
+    A code is checked on the dates of service of the lines that point at it (HI01, the principal
+    diagnosis, on every line's) when the claim's dated lines fall in more than one fiscal year;
+    otherwise, and when no dated line points at it, on the claim's first date of service."""
 
     def __init__(self) -> None:
-        self.verdicts: dict[tuple[str, int], tuple[str, str] | None] = {}
+        self.verdicts: dict[tuple[str, int | tuple[int, int]], IcdVerdict | None] = {}
 
-    def for_claim(self, facts: ClaimFacts) -> list[tuple]:
-        return self._check(facts.claim, facts)
-
-    def verdict(self, table, code: str, fy: int) -> tuple[str, str] | None:
-        key = (code, fy)
-        if key in self.verdicts:
-            return self.verdicts[key]
-        if len(self.verdicts) > _CACHE_LIMIT:
-            self.verdicts.clear()
-        self.verdicts[key] = result = _verdict(table, code, fy)
+    def verdict(self, table, code: str, release: int | tuple[int, int]) -> IcdVerdict | None:
+        key = (code, release)
+        verdicts = self.verdicts
+        result = verdicts.get(key, _UNSEEN)
+        if result is _UNSEEN:
+            if len(verdicts) > _CACHE_LIMIT:
+                verdicts.clear()
+            verdicts[key] = result = _verdict(table, code, release)
         return result
 
-    def _check(self, claim: Claim, facts: ClaimFacts) -> list[tuple]:
-        if not claim.diagnoses:
-            return []
+    def for_claim(self, facts: ClaimFacts) -> IcdVerdicts:
+        claim = facts.claim
+        diagnoses = claim.diagnoses
+        if not diagnoses:
+            return _NO_VERDICTS
         table = facts.icd10cm
-        oldest, newest = table.fiscal_years[0], table.fiscal_years[-1]
         dates = facts.dates
         first = dates.first
-        # Which diagnosis positions are checked on which dates.
-        wanted: dict[int, set[date] | tuple[date]] = {}  # (a shared 1-tuple for the first date)
-        fy_of = table.fiscal_year_of
-        several_years = False  # do the dated lines fall in more than one fiscal year?
-        if first is not None:
-            fy_first = fy_of(first)
-            for d in dates.line_dates:
-                if d is not None and fy_of(d) != fy_first:
-                    several_years = True
-                    break
-        if several_years:
-            for line, d in zip(claim.lines, dates.line_dates):
-                if d is None:
-                    continue
-                wanted.setdefault(1, set()).add(d)
-                for raw in line.pointers:
-                    if raw.isdigit() and raw.isascii() and 1 <= int(raw) <= _MAX_CODES:
-                        wanted.setdefault(int(raw), set()).add(d)
-        if first is not None:
-            on_first = (first,)  # (never modified: shared by the positions checked on the first date)
-            for dx in claim.diagnoses:  # one fiscal year, or no (dated) line points at it: the first date
-                if dx.position not in wanted:
-                    wanted[dx.position] = on_first
-        items: list[tuple] = []
-        principal = claim.diagnoses[0]
-        if principal.position == 1 and principal.qualifier == "ABK" and principal.code[:1] in ("V", "W", "X", "Y"):
-            items.append(("DX104", principal.segment, f"Principal diagnosis {format_code(principal.code)} (HI01-2) is "
-                          f"an external cause code (V00-Y99); it can only be a secondary diagnosis (ABF). Put the "
-                          f"injury or condition first.", "HI01-2", principal.code))
-        hi = claim.hi_segments[0] if claim.hi_segments else claim.clm
         if first is None:
-            items.append(("DX110", hi, f"Claim {claim.claim_id} has no date of service (DTP*472), so its diagnosis "
-                          f"codes were not checked against ICD-10-CM.", "HI01-2", None))
-            return items
+            return IcdVerdicts(None, [], undated=True)
+        fiscal_years = table.fiscal_years
+        oldest, newest = fiscal_years[0], fiscal_years[-1]
+        fy_of = table.fiscal_year_of
+        release_of = table.release_of
+        april = table.april
+
+        def release_on(d: date) -> int | tuple[int, int] | None:
+            """The release a date's codes are checked against; None before the oldest."""
+            fy = fy_of(d)
+            if fy < oldest:
+                return None
+            if fy > newest:
+                return release_of(datetime.date(newest, 9, 30))
+            return release_of(d) if april else fy
+
+        # The dates each diagnosis position is checked on, when not all on the first one.
+        wanted: dict[int, set[date]] = {}
+        fy_first = fy_of(first)
+        for d in dates.line_dates:
+            if d is not None and d != first and fy_of(d) != fy_first:
+                wanted = _dates_by_position(claim, dates.line_dates)
+                break
+        on_first = ((first, release_on(first), fy_first > newest),)
+        verdicts = self.verdicts
+        known = _WELL_FORMED_CODES
+        found: list = []
+        reported: set[tuple[str, int]] = set()
         late: date | None = None
         early: date | None = None
-        reported: set[tuple[str, int]] = set()
-        for dx in claim.diagnoses:
-            on = wanted.get(dx.position)
-            if not on or dx.qualifier not in _ICD10_QUALIFIERS or not dx.code or not well_formed(dx.code):
-                continue
+        for dx in diagnoses:
             code = dx.code
-            for d in (on if len(on) == 1 else sorted(on)):
-                fy = fy_of(d)
-                if fy < oldest:
+            if dx.qualifier not in _ICD10_QUALIFIERS or not code:
+                continue
+            if not (known.get(code) or well_formed(code)):
+                continue
+            on = wanted.get(dx.position) if wanted else None
+            checked = on_first if on is None else [(d, release_on(d), fy_of(d) > newest) for d in sorted(on)]
+            for d, release, past in checked:
+                if release is None:
                     early = early or d
                     continue
-                if fy > newest:
+                if past:
                     late = max(late, d) if late else d
-                    fy = newest
-                    release = table.release_of(datetime.date(newest, 9, 30))
-                else:
-                    release = table.release_of(d) if table.april else fy
-                found = self.verdict(table, code, release)
-                if found is None or (found[0], dx.position) in reported:
+                v = verdicts.get((code, release), _UNSEEN)
+                if v is _UNSEEN:
+                    v = self.verdict(table, code, release)
+                if v is None:
                     continue
-                reported.add((found[0], dx.position))
-                rule, why = found
-                items.append((rule, dx.segment, f"Diagnosis {format_code(code)} ({dx.ref}) {why} for the date of "
-                              f"service {d.isoformat()} (ICD-10-CM {table.release_label(release)}).", dx.ref, code))
-        if late is not None:
-            items.append(("DX110", hi, f"Date of service {late.isoformat()} is in FY{table.fiscal_year_of(late)}, past the "
-                          f"newest loaded ICD-10-CM code set (FY{newest}, to {newest}-09-30); its diagnosis codes were "
-                          f"checked against FY{newest}. Add the newer CMS file (scrubber codesets add).", "HI01-2", None))
-        if early is not None:
-            items.append(("DX110", hi, f"Date of service {early.isoformat()} is before the oldest loaded ICD-10-CM code "
-                          f"set (FY{oldest}, from {oldest - 1}-10-01); ICD-10-CM validity was not checked for it.",
-                          "HI01-2", None))
-        return items
+                key = (v.kind, dx.position)
+                if key in reported:
+                    continue
+                reported.add(key)
+                found.append((v, dx, d, release))
+        return IcdVerdicts(table, found, late, early)
 
 
-def _verdict(table, code: str, release: int | tuple[int, int]) -> tuple[str, str] | None:
+def _dates_by_position(claim: Claim, line_dates: list[date | None]) -> dict[int, set[date]]:
+    """The dates of service each HI position is checked on: those of the dated lines pointing at
+    it, and every line's for HI01."""
+    wanted: dict[int, set[date]] = {}
+    for line, d in zip(claim.lines, line_dates):
+        if d is None:
+            continue
+        wanted.setdefault(1, set()).add(d)
+        for raw in line.pointers:
+            if raw.isdigit() and raw.isascii() and 1 <= int(raw) <= _MAX_CODES:
+                wanted.setdefault(int(raw), set()).add(d)
+    return wanted
+
+
+def _verdict(table, code: str, release: int | tuple[int, int]) -> IcdVerdict | None:
     fy = release[0] if isinstance(release, tuple) else release
     status = table.status(code, release)
     if status.billable:
         return None
     if status.exists:
         children = table.billable_children(code, release, limit=8)
-        if children:
-            more = table.billable_children(code, release, limit=9)
-            names = ", ".join(format_code(c) for c in children) + (", ..." if len(more) > len(children) else "")
-            return "DX102", f"is a header, not billable: it needs more characters ({names})"
-        return "DX102", "is a header, not billable: it needs more characters"
+        more = bool(children) and len(table.billable_children(code, release, limit=9)) > len(children)
+        return IcdVerdict("header", children=tuple(children), more=more)
     years = table.years_of(code)
     aprils = table.years_of(code, april=True) if table.april else []
     if not years and not aprils:
-        return "DX101", "does not exist in ICD-10-CM"
+        return IcdVerdict("unknown")
     if isinstance(release, tuple) and any(y == fy for y, _ in years):
-        return "DX103", f"is no longer valid: the FY{fy} April update (dates from {fy}-04-01) deleted it"
+        return IcdVerdict("not-valid", fy, new=False, april=True)  # deleted by the April update
     if not isinstance(release, tuple) and any(y == fy for y, _ in aprils):
-        return "DX103", f"is not valid yet: it is valid from {fy}-04-01 (the FY{fy} April update)"
+        return IcdVerdict("not-valid", fy, new=True, april=True)  # added by the April update
     years = sorted(set(years) | set(aprils))
     billable = [y for y, b in years if b] or [y for y, _ in years]
     later = [y for y in billable if y > fy]
     earlier = [y for y in billable if y < fy]
     if later:
-        return "DX103", f"is not valid yet: it is valid from FY{later[0]} (dates from {later[0] - 1}-10-01)"
-    return "DX103", f"is no longer valid: its last year was FY{earlier[-1]} (dates to {earlier[-1]}-09-30)"
-
-
-def _verdict(table, code: str, release: int | tuple[int, int]) -> tuple[str, str] | None:
-    fy = release[0] if isinstance(release, tuple) else release
-    status = table.status(code, release)
-    if status.billable:
-        return None
-    if status.exists:
-        children = table.billable_children(code, release, limit=8)
-        if children:
-            more = table.billable_children(code, release, limit=9)
-            names = ", ".join(format_code(c) for c in children) + (", ..." if len(more) > len(children) else "")
-            return "DX102", f"is a header, not billable: it needs more characters ({names})"
-        return "DX102", "is a header, not billable: it needs more characters"
-    years = table.years_of(code)
-    aprils = table.years_of(code, april=True) if table.april else []
-    if not years and not aprils:
-        return "DX101", "does not exist in ICD-10-CM"
-    if isinstance(release, tuple) and any(y == fy for y, _ in years):
-        return "DX103", f"is no longer valid: the FY{fy} April update (dates from {fy}-04-01) deleted it"
-    if not isinstance(release, tuple) and any(y == fy for y, _ in aprils):
-        return "DX103", f"is not valid yet: it is valid from {fy}-04-01 (the FY{fy} April update)"
-    years = sorted(set(years) | set(aprils))
-    billable = [y for y, b in years if b] or [y for y, _ in years]
-    later = [y for y in billable if y > fy]
-    earlier = [y for y in billable if y < fy]
-    if later:
-        return "DX103", f"is not valid yet: it is valid from FY{later[0]} (dates from {later[0] - 1}-10-01)"
-    return "DX103", f"is no longer valid: its last year was FY{earlier[-1]} (dates to {earlier[-1]}-09-30)"
+        return IcdVerdict("not-valid", later[0], new=True)
+    return IcdVerdict("not-valid", earlier[-1])
 
 
 
