@@ -52,7 +52,7 @@ class RequiredSegmentMissing(_StructureRule):
     name = "required-segment-missing"
     summary = "a required segment is missing from its loop"
     ack = "A6:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.index, scrubber.check.structure.structural_error"
 
 
 class RequiredLoopMissing(_StructureRule):
@@ -79,7 +79,7 @@ class RequiredLoopMissing(_StructureRule):
     name = "required-loop-missing"
     summary = "a required loop is missing"
     ack = "A6:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.index, scrubber.check.structure.structural_error"
 
 
 class UnexpectedSegment(_StructureRule):
@@ -107,7 +107,7 @@ class UnexpectedSegment(_StructureRule):
     name = "unexpected-segment"
     summary = "segment not expected here (unknown id, out of order, unknown qualifier)"
     ack = "A7:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.index, scrubber.check.structure.structural_error"
 
 
 class SegmentRepeats(_StructureRule):
@@ -133,7 +133,7 @@ class SegmentRepeats(_StructureRule):
     name = "segment-repeats"
     summary = "segment repeats more often than allowed"
     ack = "A7:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.structural_error"
 
 
 class LoopRepeats(_StructureRule):
@@ -159,7 +159,7 @@ class LoopRepeats(_StructureRule):
     name = "loop-repeats"
     summary = "loop repeats more often than allowed"
     ack = "A7:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.structural_error"
 
 
 class RequiredElementMissing(_StructureRule):
@@ -186,7 +186,7 @@ class RequiredElementMissing(_StructureRule):
     name = "required-element-missing"
     summary = "a required element or composite is missing"
     ack = "A6:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.structural_error"
 
 
 class ElementLength(_StructureRule):
@@ -212,7 +212,7 @@ class ElementLength(_StructureRule):
     name = "element-length"
     summary = "element too short or too long"
     ack = "A7:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.structural_error"
 
 
 class InvalidCode(_StructureRule):
@@ -240,7 +240,7 @@ class InvalidCode(_StructureRule):
     name = "invalid-code"
     summary = "code value not valid for the element"
     ack = "A7:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.structural_error"
 
 
 class InvalidDateTime(_StructureRule):
@@ -267,7 +267,7 @@ class InvalidDateTime(_StructureRule):
     name = "invalid-date-time"
     summary = "invalid date or time"
     ack = "A7:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.structural_error"
 
 
 class InvalidCharacter(_StructureRule):
@@ -293,7 +293,7 @@ class InvalidCharacter(_StructureRule):
     name = "invalid-character"
     summary = "character not allowed by the element's data type"
     ack = "A7:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.structural_error"
 
 
 class ElementSyntax(_StructureRule):
@@ -322,7 +322,7 @@ class ElementSyntax(_StructureRule):
     name = "element-syntax"
     summary = "too many elements/components, trailing separators, or syntax rule broken"
     ack = "A7:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.structural_error"
 
 
 class HierarchyNumbering(_StructureRule):
@@ -350,7 +350,7 @@ class HierarchyNumbering(_StructureRule):
     name = "hierarchy-numbering"
     summary = "HL or LX numbering out of sequence, or HL parent unknown"
     ack = "A7:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.structural_error"
 
 
 class EnvelopeError(_StructureRule):
@@ -379,7 +379,7 @@ class EnvelopeError(_StructureRule):
     name = "envelope-error"
     summary = "envelope (ISA/GS/ST) error: rejects the transaction set"
     ack = "A3:21"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.structural_error, scrubber.check.structure.structure_pass"
 
 
 class VersionLabel(_StructureRule):
@@ -407,7 +407,7 @@ class VersionLabel(_StructureRule):
     name = "version-label"
     summary = "837P labelled 005010X222 or 005010X222A2 (005010X222A1 expected)"
     severity = "warning"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.structure_pass"
 
 
 class StructureNotChecked(_StructureRule):
@@ -428,4 +428,4 @@ class StructureNotChecked(_StructureRule):
     name = "structure-not-checked"
     summary = "structural validation stopped early (not checked past a point)"
     severity = "not_checked"
-    raised_in = "scrubber.check.structure"
+    raised_in = "scrubber.check.structure.index, scrubber.check.structure.structure_pass"
