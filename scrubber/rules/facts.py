@@ -12,8 +12,10 @@ object, so that a rule reads everything it needs from ``(claim, facts)``.
 from __future__ import annotations
 
 import datetime
+import re
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from scrubber.codesets.backpain import MAP_NAME, BackpainMaps, load_backpain_maps
@@ -532,3 +534,27 @@ class NcciLines:
         return self.pairs
 
 
+
+
+# --- balancing and identifiers: X12 R amounts (CLM02, SV102, SV104) --------------------------------
+
+_AMOUNT_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+_AMOUNTS: dict[str, Decimal | None] = {}  # amounts repeat across claims: a bounded cache
+
+
+def amount(text: str) -> Decimal | None:
+    """An X12 R amount as a Decimal (never a float), None when it is not a plain decimal number."""
+    try:
+        return _AMOUNTS[text]
+    except KeyError:
+        pass
+    value = None
+    if _AMOUNT_RE.fullmatch(text):
+        try:
+            value = Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+            value = None
+    if len(_AMOUNTS) >= 4096:
+        _AMOUNTS.clear()
+    _AMOUNTS[text] = value
+    return value
