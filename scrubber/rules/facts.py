@@ -438,8 +438,8 @@ class BackpainFacts:
     """What the back-pain rules read from one claim, computed once for all of them (the engine runs
     the rules one after the other on the same claim; only the latest claim is kept)."""
 
-    __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "in_scope", "lines", "procedures",
-                 "_pointed")
+    __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "last_date", "in_scope", "lines",
+                 "procedures", "_pointed")
 
     def __init__(self, claim: Claim, maps: BackpainMaps, lines: list[tuple[ServiceLine, str, date | None]]):
         self.claim = claim
@@ -470,6 +470,7 @@ class BackpainFacts:
         self.dates = dates or [claim.claim_dates()[0]]
         known = [d for d in self.dates if d is not None]
         self.first_date = min(known) if known else None
+        self.last_date = max(known) if known else None
 
     def pointed(self, line: ServiceLine) -> list[tuple[int, Diagnosis, str]]:
         """The line's pointed diagnoses: (SV107 component index, diagnosis, normalized code).
@@ -479,13 +480,22 @@ class BackpainFacts:
             return out
         out = []
         code_at = self.code_at
-        for index, raw in enumerate(line.pointers, start=1):
-            if raw.isdigit() and raw.isascii():
-                hit = code_at.get(int(raw))
-                if hit is not None:
-                    out.append((index, hit[0], hit[1]))
+        index = 0
+        for raw in line.pointers:
+            index += 1
+            position = _POSITIONS.get(raw)
+            if position is None:
+                if not (raw.isdigit() and raw.isascii()):
+                    continue
+                position = int(raw)
+            hit = code_at.get(position)
+            if hit is not None:
+                out.append((index, hit[0], hit[1]))
         self._pointed[line.number] = out
         return out
+
+
+_POSITIONS = {str(i): i for i in range(1, MAX_CODES + 1)}  # SV107 pointers as sent, the usual ones
 
 
 
@@ -507,7 +517,7 @@ class NcciLines:
         self.lines = lines
         self.multi = []
         for d, items in by_date.items():
-            procedures = sorted({proc for _, proc in items})
+            procedures = tuple(sorted({proc for _, proc in items}))
             if len(procedures) > 1:
                 self.multi.append((d, items, procedures))
 
@@ -516,22 +526,45 @@ class NcciLines:
         first indicator-1 edit), each edit ``(column 1, rationale)`` or None (column 1 in code order)."""
         if self.pairs is None:
             pairs = []
-            in_column2, edit_of = n.in_column2, n.ptp_edit_ymd
             for d, items, procedures in self.multi:
-                ymd = n.ymd(d)
+                edits = _ptp_edits(n, n.ymd(d), procedures)
+                if not edits:
+                    continue
                 for line, proc in items:
-                    if not in_column2(proc):
-                        continue
-                    first = [None, None]
-                    for column1 in procedures:
-                        if column1 != proc:
-                            edit = edit_of(column1, proc, ymd)
-                            if edit is not None and first[edit[0]] is None:
-                                first[edit[0]] = (column1, edit[1])
-                    if first[0] is not None or first[1] is not None:
-                        pairs.append((line, d, first[0], first[1]))
+                    hit = edits.get(proc)
+                    if hit is not None:
+                        pairs.append((line, d, hit[0], hit[1]))
             self.pairs = pairs
         return self.pairs
+
+
+# (table, YYYYMMDD, procedures of one date) -> {column 2: (first indicator-0 edit, first indicator-1 edit)}:
+# a pure function of the NCCI table, asked again for each claim with the same procedures (bounded).
+_PTP_EDITS: dict[tuple, dict[str, tuple]] = {}
+
+
+def _ptp_edits(n: Ncci, ymd: str, procedures: tuple[str, ...]) -> dict[str, tuple]:
+    key = (n, ymd, procedures)
+    edits = _PTP_EDITS.get(key)
+    if edits is not None:
+        return edits
+    edits = {}
+    in_column2, edit_of = n.in_column2, n.ptp_edit_ymd
+    for proc in procedures:
+        if not in_column2(proc):
+            continue
+        first = [None, None]
+        for column1 in procedures:
+            if column1 != proc:
+                edit = edit_of(column1, proc, ymd)
+                if edit is not None and first[edit[0]] is None:
+                    first[edit[0]] = (column1, edit[1])
+        if first[0] is not None or first[1] is not None:
+            edits[proc] = (first[0], first[1])
+    if len(_PTP_EDITS) >= 4096:
+        _PTP_EDITS.clear()
+    _PTP_EDITS[key] = edits
+    return edits
 
 
 

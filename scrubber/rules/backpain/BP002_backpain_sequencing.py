@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from scrubber.codesets.icd10cm import format_code as dot
 from scrubber.codesets.icd10cm import normalize_code as norm
 from scrubber.findings import Finding
-from scrubber.rules.backpain._common import BackpainRule
+from scrubber.rules.backpain._common import BackpainRule, dot
 from scrubber.rules.facts import ClaimFacts
 from scrubber.x12.model import Claim
 

@@ -11,12 +11,26 @@ from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 from scrubber.codesets.backpain import MAP_NAME, BackpainMaps, Entry, describe_sources, load_backpain_maps
+from scrubber.codesets.icd10cm import format_code
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 
 if TYPE_CHECKING:
     from scrubber.rules.facts import ClaimFacts
     from scrubber.x12.model import Claim
+
+
+_DOTTED: dict[str, str] = {}  # code -> the code with its dot (M5450 -> M54.50); bounded
+
+
+def dot(code: str) -> str:
+    """A diagnosis code as a finding names it, with its dot (see ``format_code``)."""
+    known = _DOTTED.get(code)
+    if known is None:
+        if len(_DOTTED) >= 8192:
+            _DOTTED.clear()
+        known = _DOTTED[code] = format_code(code)
+    return known
 
 
 class BackpainRule(Rule):
@@ -29,8 +43,10 @@ class BackpainRule(Rule):
     @classmethod
     def span(cls, maps: BackpainMaps) -> tuple[date, date] | None:
         """The dates every map file of the rule covers (computed once per maps object)."""
-        key = ("span", cls.code)
-        memo = maps.memo_of("spans")
+        key = cls.code
+        memo = maps.memo.get("spans")
+        if memo is None:
+            memo = maps.memo_of("spans")
         found = memo.get(key, False)
         if found is False:
             files = [maps.files[name] for name in cls.map_files]
@@ -48,12 +64,16 @@ class BackpainRule(Rule):
 
     def not_covered(self, claim: Claim, facts: ClaimFacts, dates: list[date | None]) -> Finding | None:
         """A not_checked finding when a date of service is outside a map file this rule reads."""
-        maps = facts.backpain_maps
+        f = facts.backpain
+        maps = f.maps
         # Fast path: every date inside the span all of this rule's map files cover.
         span = self.span(maps)
         if span is None:
             return None
         lo, hi = span
+        first = f.first_date  # ``dates`` are some of the claim's dates of service (f.dates)
+        if first is None or (lo <= first and f.last_date <= hi):
+            return None
         for d in dates:
             if d is not None and not lo <= d <= hi:
                 break

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts
-from scrubber.x12.model import Claim, parse_date_period
+from scrubber.x12.model import Claim, parse_date, parse_date_period
 
 
 class DateImpossible(Rule):
@@ -39,17 +39,22 @@ class DateImpossible(Rule):
         out = []
         for seg in dates.dtps:
             fmt, text = seg.el(2), seg.el(3)
-            if fmt not in ("D8", "RD8"):
-                continue
-            start, end = parse_date_period(fmt, text)
-            if fmt == "RD8" and "-" not in text:
-                problem = f"is {text!r}, not a range CCYYMMDD-CCYYMMDD"
-            elif start is None or end is None:
+            if fmt == "D8":
+                if parse_date(text) is not None:
+                    continue
                 problem = f"is {text!r}, not a calendar date (CCYYMMDD)"
-            elif end < start:
-                problem = f"is {text!r}: the range ends before it starts"
-            else:
+            elif fmt != "RD8":
                 continue
+            elif "-" not in text:
+                problem = f"is {text!r}, not a range CCYYMMDD-CCYYMMDD"
+            else:
+                start, end = parse_date_period(fmt, text)
+                if start is None or end is None:
+                    problem = f"is {text!r}, not a calendar date (CCYYMMDD)"
+                elif end < start:
+                    problem = f"is {text!r}: the range ends before it starts"
+                else:
+                    continue
             out.append(self.finding(seg, f"Date DTP*{seg.el(1)} in {dates.label(seg)} {problem}.", element="DTP03",
                                     value=text or None))
         return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scrubber.findings import Finding
-from scrubber.rules.ncci._common import PtpRule, when
+from scrubber.rules.ncci._common import PtpRule, note, when
 
 
 class NcciPairNoModifier(PtpRule):
@@ -47,6 +47,6 @@ class NcciPairNoModifier(PtpRule):
             line.sv1,
             f"Service line {line.number} ({line.procedure}) is billed on {when(d)} with {column1}: an NCCI PTP edit "
             f"with modifier indicator 0 ({rationale}) denies it whatever its modifiers; remove or correct the line "
-            f"{n.note('PTP', facts.as_of)}.",
+            f"{note(n, 'PTP', facts.as_of)}.",
             element="SV101-2", value=line.procedure,
         )

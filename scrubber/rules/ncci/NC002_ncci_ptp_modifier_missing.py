@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+from scrubber.codesets.ncci import Ncci
 from scrubber.findings import Finding
-from scrubber.rules.ncci._common import PtpRule, when
+from scrubber.rules.ncci._common import PtpRule, note, when
 
 
 def _either(modifiers) -> str:
     """``{"XS", "59", "XE"}`` -> ``"59, XE or XS"``."""
     items = sorted(set(modifiers))
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+_BYPASS: dict[tuple, frozenset[str]] = {}  # (table, column 2) -> its bypass modifiers (bounded)
+_WAYS: dict[tuple, str] = {}  # (table, column 2) -> how a finding names its bypass modifiers (bounded)
+
+
+def _bypass(n: Ncci, proc: str) -> frozenset[str]:
+    """The modifiers that bypass an indicator-1 edit of column-2 code ``proc``."""
+    key = (n, proc)
+    found = _BYPASS.get(key)
+    if found is None:
+        if len(_BYPASS) >= 4096:
+            _BYPASS.clear()
+        found = _BYPASS[key] = n.bypass.for_code(proc)
+    return found
+
+
+def _ways(n: Ncci, proc: str) -> str:
+    """``59, XE, XP, XS or XU, when the record shows a distinct service`` (25 first on an E/M code)."""
+    key = (n, proc)
+    ways = _WAYS.get(key)
+    if ways is None:
+        special = [f"{_either(r.modifiers)} ({r.label})" for r in n.bypass.rules if r.low and r.covers(proc)]
+        plain = _either(m for r in n.bypass.rules if not r.low for m in r.modifiers)
+        ways = (f"{'; or '.join(special)}; or {plain} (a distinct service)" if special
+                else f"{plain}, when the record shows a distinct service")
+        if len(_WAYS) >= 4096:
+            _WAYS.clear()
+        _WAYS[key] = ways
+    return ways
 
 
 class NcciPairModifierMissing(PtpRule):
@@ -54,17 +85,13 @@ class NcciPairModifierMissing(PtpRule):
 
     def pair_finding(self, line, column1, d, rationale, n, facts) -> Finding | None:
         proc = line.procedure
-        bypass = n.bypass.for_code(proc)
-        if not bypass.isdisjoint(line.modifiers):
+        if not _bypass(n, proc).isdisjoint(line.modifiers):
             return None
-        special = [f"{_either(r.modifiers)} ({r.label})" for r in n.bypass.rules if r.low and r.covers(proc)]
-        plain = _either(m for r in n.bypass.rules if not r.low for m in r.modifiers)
-        ways = (f"{'; or '.join(special)}; or {plain} (a distinct service)" if special
-                else f"{plain}, when the record shows a distinct service")
+        ways = _ways(n, proc)
         return self.finding(
             line.sv1,
             f"Service line {line.number} ({proc}) is billed on {when(d)} with {column1}: an NCCI PTP edit with "
             f"modifier indicator 1 ({rationale}); the line is payable only with modifier {ways} "
-            f"{n.note('PTP', facts.as_of)}.",
+            f"{note(n, 'PTP', facts.as_of)}.",
             element="SV101-3", value=proc,
         )

@@ -8,7 +8,7 @@ from decimal import Decimal
 from scrubber.codesets.ncci import MUE_NAME, Mue, Ncci, NcciError
 from scrubber.findings import Finding
 from scrubber.rules.facts import ClaimFacts
-from scrubber.rules.ncci._common import NcciRule, units, when
+from scrubber.rules.ncci._common import NcciRule, note, units, when
 from scrubber.x12.model import Claim, ServiceLine
 
 
@@ -62,34 +62,35 @@ class MedicallyUnlikelyUnits(NcciRule):
             return [self.unreadable(claim, n)]
         mue_of = n.mue_raw
         out = []
-        totals: dict[tuple[str, date | None], tuple[Decimal, ServiceLine, Mue]] = {}
+        totals: dict[tuple[str, date | None], list] = {}  # (code, date) -> [units, last line, MUE]
         for line, proc, d in found.lines:
             raw = mue_of(proc)
             if raw is None:
                 continue
             if line.sv1.el(3) not in ("UN", ""):
                 continue  # minutes (MJ): NC004 speaks for them
-            mue = Mue(proc, *raw)
             count = units(line)
             if count is None:
                 continue  # not a number: ID004 speaks for it
-            if mue.per_line:
-                if count > mue.value:
-                    out.append(self.units_finding(line, count, mue, d, facts, n, per_line=True))
+            if raw[1] == 1:  # MAI 1: per line
+                if count > raw[0]:
+                    out.append(self.units_finding(line, count, Mue(proc, *raw), d, facts, n, per_line=True))
                 continue
             key = (proc, d)
-            if key in totals:
-                totals[key] = (totals[key][0] + count, line, mue)
+            total = totals.get(key)
+            if total is None:
+                totals[key] = [count, line, raw]
             else:
-                totals[key] = (count, line, mue)
-        for (_, d), (total, line, mue) in totals.items():
-            if total > mue.value:
-                out.append(self.units_finding(line, total, mue, d, facts, n, per_line=False))
+                total[0] += count
+                total[1] = line
+        for (proc, d), (count, line, raw) in totals.items():
+            if count > raw[0]:
+                out.append(self.units_finding(line, count, Mue(proc, *raw), d, facts, n, per_line=False))
         return out
 
-    def units_finding(self, line: ServiceLine, units: Decimal, mue: Mue, d: date | None, facts: ClaimFacts, n: Ncci,
+    def units_finding(self, line: ServiceLine, billed: Decimal, mue: Mue, d: date | None, facts: ClaimFacts, n: Ncci,
                       per_line: bool) -> Finding:
-        count = f"{_plain(units)} unit{'s' if units != 1 else ''}"
+        count = f"{_plain(billed)} unit{'s' if billed != 1 else ''}"
         allows = ("is 0: no unit of it is payable" if mue.value == 0 else
                   f"allows {mue.value} {'per line' if per_line else 'per date of service'}")
         what = (f"Service line {line.number} ({mue.code}) is billed for {count}" if per_line else
@@ -97,6 +98,6 @@ class MedicallyUnlikelyUnits(NcciRule):
         return self.finding(
             line.sv1,
             f"{what}; its medically unlikely edit {allows} (MAI {mue.mai}, {mue.rationale or 'no rationale given'}) "
-            f"{n.note('MUE', facts.as_of)}.",
-            element="SV104", value=_plain(units),
+            f"{note(n, 'MUE', facts.as_of)}.",
+            element="SV104", value=_plain(billed),
         )

@@ -48,6 +48,20 @@ def units(line: ServiceLine) -> Decimal | None:
     return value
 
 
+_NOTES: dict[tuple, str] = {}  # (table, kind, as-of date) -> quarter note (a few per run; bounded)
+
+
+def note(n: Ncci, kind: str, as_of: date) -> str:
+    """``n.note(kind, as_of)``, formatted once per table, kind and as-of date."""
+    key = (n, kind, as_of)
+    text = _NOTES.get(key)
+    if text is None:
+        if len(_NOTES) >= 64:
+            _NOTES.clear()
+        text = _NOTES[key] = n.note(kind, as_of)
+    return text
+
+
 def when(d: date | None) -> str:
     """A date of service as a finding names it."""
     return d.isoformat() if d is not None else "the claim's date"

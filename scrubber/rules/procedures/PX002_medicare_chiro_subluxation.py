@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from scrubber.codesets.icd10cm import format_code as dot
 from scrubber.findings import Finding
-from scrubber.rules.backpain._common import BackpainRule
+from scrubber.rules.backpain._common import BackpainRule, dot
 from scrubber.rules.facts import ClaimFacts
 from scrubber.x12.model import Claim
 
