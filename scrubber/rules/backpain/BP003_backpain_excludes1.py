@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from scrubber.codesets.backpain import BackpainMaps, Entry
 from scrubber.codesets.icd10cm import normalize_code as norm
 from scrubber.findings import Finding
 from scrubber.rules.backpain._common import BackpainRule, dot
@@ -44,57 +47,70 @@ class BackPainExcludes1(BackpainRule):
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         f = facts.backpain
-        maps = f.maps
-        table = maps.excludes1
         codes = f.codes
-        cache = maps.memo_of("excludes1")
-        owners = []  # (dx, code, [(owner prefix, excluded prefix, entry)]) for codes under an Excludes1 note
-        for dx, c in codes:
-            owned = cache.get(c)
-            if owned is None:
-                owned = cache[c] = [
-                    (c[:k], excluded, entry)
-                    for k in range(3, min(len(c), 7) + 1)  # ICD-10-CM codes have at most 7 characters
-                    for excluded, entry in table.get(c[:k], ())
-                ]
-            if owned:
-                owners.append((dx, c, owned))
-        if not owners:
+        if not codes:
+            return ()
+        maps = f.maps
+        # A pure function of the codes in order and the first date of service: looked up once per run.
+        key = (tuple([c for _, c in codes]), f.first_date)
+        memo = maps.memo_of("excludes1-claims")
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _pairs(maps, key[0], key[1])
+        owned, pairs = found
+        if not owned:
             return ()
         missing = self.not_covered(claim, facts, f.dates)
         if missing:
             return [missing]
-        d = f.first_date
-        pairs = maps.memo_of("excludes1-pairs")  # (code, other code) -> does a note of code name the other
-        seen: set[tuple[int, int]] = set()
         out = []
-        for dx, c, owned in owners:
-            others = []
-            for other, oc in codes:
-                if other is dx:
-                    continue
-                named = pairs.get((c, oc))
-                if named is None:
-                    named = pairs[(c, oc)] = any([oc.startswith(excluded) for _, excluded, _ in owned])
-                if named:
-                    others.append((other, oc))
-            if not others:
-                continue
-            for owner, excluded, entry in owned:
-                if d is not None and not entry.in_effect(d):
-                    continue
-                for other, oc in others:
-                    if not oc.startswith(excluded):
-                        continue
-                    key = tuple(sorted((dx.position, other.position)))
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    later = other if other.position > dx.position else dx
-                    out.append(self.finding(
-                        later.segment,
-                        f"{dot(c)} ({dx.ref[:4]}) and {dot(oc)} ({other.ref[:4]}) are an Excludes1 pair: the tabular "
-                        f"note at {dot(owner)} excludes \"{entry.label}\"; keep the code the record supports.",
-                        element=later.ref, value=norm(later.code), severity=self.severity_for(entry),
-                    ))
+        for i, j, owner, entry in pairs:
+            (dx, c), (other, oc) = codes[i], codes[j]
+            later = codes[max(i, j)][0]
+            out.append(self.finding(
+                later.segment,
+                f"{dot(c)} ({dx.ref[:4]}) and {dot(oc)} ({other.ref[:4]}) are an Excludes1 pair: the tabular "
+                f"note at {dot(owner)} excludes \"{entry.label}\"; keep the code the record supports.",
+                element=later.ref, value=norm(later.code), severity=self.severity_for(entry),
+            ))
         return out
+
+
+def _pairs(maps: BackpainMaps, codes: tuple[str, ...], d: date | None) -> tuple[bool, list[tuple[int, int, str, Entry]]]:
+    """Whether a code is under an Excludes1 note, and the Excludes1 pairs among ``codes`` (by index:
+    the owner's, the excluded one's, the owner prefix and the entry), each pair once, in the order
+    of the findings."""
+    table = maps.excludes1
+    cache = maps.memo_of("excludes1")
+    owners = []  # (index, code, [(owner prefix, excluded prefix, entry)]) for codes under an Excludes1 note
+    for i, c in enumerate(codes):
+        owned = cache.get(c)
+        if owned is None:
+            owned = cache[c] = [
+                (c[:k], excluded, entry)
+                for k in range(3, min(len(c), 7) + 1)  # ICD-10-CM codes have at most 7 characters
+                for excluded, entry in table.get(c[:k], ())
+            ]
+        if owned:
+            owners.append((i, c, owned))
+    if not owners:
+        return False, []
+    pairs = []
+    seen: set[tuple[int, int]] = set()
+    for i, c, owned in owners:
+        others = [(j, oc) for j, oc in enumerate(codes)
+                  if j != i and any([oc.startswith(excluded) for _, excluded, _ in owned])]
+        if not others:
+            continue
+        for owner, excluded, entry in owned:
+            if d is not None and not entry.in_effect(d):
+                continue
+            for j, oc in others:
+                if not oc.startswith(excluded):
+                    continue
+                key = (i, j) if i < j else (j, i)
+                if key in seen:
+                    continue
+                seen.add(key)
+                pairs.append((i, j, owner, entry))
+    return True, pairs
