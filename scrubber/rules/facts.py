@@ -439,7 +439,7 @@ class BackpainFacts:
     the rules one after the other on the same claim; only the latest claim is kept)."""
 
     __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "last_date", "in_scope", "lines",
-                 "procedures", "_pointed")
+                 "_pointed")
 
     def __init__(self, claim: Claim, maps: BackpainMaps, lines: list[tuple[ServiceLine, str, date | None]]):
         self.claim = claim
@@ -465,7 +465,6 @@ class BackpainFacts:
         self.in_scope = in_scope
         self._pointed: dict[int, list[tuple[int, Diagnosis, str]]] = {}
         self.lines = lines  # (line, procedure, date of service)
-        self.procedures = {proc for _, proc, _ in lines}
         dates = [d for _, _, d in lines]
         self.dates = dates or [claim.claim_dates()[0]]
         known = [d for d in self.dates if d is not None]
@@ -510,16 +509,22 @@ class NcciLines:
     def __init__(self, claim: Claim, dated: list[tuple[ServiceLine, str, date | None]]):
         self.claim = claim
         self.pairs: list | None = None
-        lines = [item for item in dated if item[1]]
-        by_date: defaultdict[date | None, list[tuple[ServiceLine, str]]] = defaultdict(list)
+        self.lines = lines = [item for item in dated if item[1]]
+        self.multi = multi = []
+        if len(lines) < 2:
+            return
+        by_date: dict[date | None, list[tuple[ServiceLine, str]]] = {}
         for line, proc, d in lines:
-            by_date[d].append((line, proc))
-        self.lines = lines
-        self.multi = []
+            items = by_date.get(d)
+            if items is None:
+                by_date[d] = [(line, proc)]
+            else:
+                items.append((line, proc))
         for d, items in by_date.items():
-            procedures = tuple(sorted({proc for _, proc in items}))
-            if len(procedures) > 1:
-                self.multi.append((d, items, procedures))
+            if len(items) > 1:
+                procedures = tuple(sorted({proc for _, proc in items}))
+                if len(procedures) > 1:
+                    multi.append((d, items, procedures))
 
     def ptp_hits(self, n: Ncci) -> list[tuple[ServiceLine, date | None, tuple | None, tuple | None]]:
         """Per column-2 line with an edit in force on its date: (line, date, first indicator-0 edit,
