@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, claims_by_id, fixture, make_fixtures, run_cli, scrub, write_837
 from scrubber.x12.reader import read_segments
-from scrubber.rules.claim_data import luhn_npi_ok
+from scrubber.rules.identifiers._common import luhn_npi_ok
 
 
 def rules_of(claim: dict) -> set[str]:

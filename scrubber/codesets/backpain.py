@@ -1,8 +1,8 @@
 """The back-pain maps (``maps/backpain/*.toml``): loading, strict validation and lookup indexes.
 
-The rules in :mod:`scrubber.rules.backpain` and :mod:`scrubber.rules.procedures` hold no clinical
-content: code groups, region requirements, sequencing, Excludes1 pairs and timed codes are all read
-from these files (the NCCI edits are the CMS tables of ``maps/ncci/``, see
+The rules in :mod:`scrubber.rules.backpain`, :mod:`scrubber.rules.procedures` and NC004 of
+:mod:`scrubber.rules.ncci` hold no clinical content: code groups, region requirements, sequencing,
+Excludes1 pairs and timed codes are all read from these files (the NCCI edits are the CMS tables of ``maps/ncci/``, see
 :mod:`scrubber.codesets.ncci`). Each file has a ``[meta]`` table (title, source,
 effective_from, effective_to) and arrays of entries, each with its own ``source``; an entry with
 ``public_source = false`` says no public source was found (or checked) for it, and its findings are

@@ -12,8 +12,10 @@ object, so that a rule reads everything it needs from ``(claim, facts)``.
 from __future__ import annotations
 
 import datetime
+import re
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, NamedTuple
 
 from scrubber.codesets.backpain import MAP_NAME, BackpainMaps, load_backpain_maps
@@ -511,7 +513,7 @@ class BackpainFacts:
     """What the back-pain rules read from one claim, computed once for all of them (the engine runs
     the rules one after the other on the same claim; only the latest claim is kept)."""
 
-    __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "in_scope", "lines", "procedures",
+    __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "last_date", "in_scope", "lines",
                  "_pointed")
 
     def __init__(self, claim: Claim, maps: BackpainMaps, lines: list[tuple[ServiceLine, str, date | None]]):
@@ -538,11 +540,11 @@ class BackpainFacts:
         self.in_scope = in_scope
         self._pointed: dict[int, list[tuple[int, Diagnosis, str]]] = {}
         self.lines = lines  # (line, procedure, date of service)
-        self.procedures = {proc for _, proc, _ in lines}
         dates = [d for _, _, d in lines]
         self.dates = dates or [claim.claim_dates()[0]]
         known = [d for d in self.dates if d is not None]
         self.first_date = min(known) if known else None
+        self.last_date = max(known) if known else None
 
     def pointed(self, line: ServiceLine) -> list[tuple[int, Diagnosis, str]]:
         """The line's pointed diagnoses: (SV107 component index, diagnosis, normalized code).
@@ -552,13 +554,22 @@ class BackpainFacts:
             return out
         out = []
         code_at = self.code_at
-        for index, raw in enumerate(line.pointers, start=1):
-            if raw.isdigit() and raw.isascii():
-                hit = code_at.get(int(raw))
-                if hit is not None:
-                    out.append((index, hit[0], hit[1]))
+        index = 0
+        for raw in line.pointers:
+            index += 1
+            position = _POSITIONS.get(raw)
+            if position is None:
+                if not (raw.isdigit() and raw.isascii()):
+                    continue
+                position = int(raw)
+            hit = code_at.get(position)
+            if hit is not None:
+                out.append((index, hit[0], hit[1]))
         self._pointed[line.number] = out
         return out
+
+
+_POSITIONS = {str(i): i for i in range(1, MAX_CODES + 1)}  # SV107 pointers as sent, the usual ones
 
 
 
@@ -573,37 +584,90 @@ class NcciLines:
     def __init__(self, claim: Claim, dated: list[tuple[ServiceLine, str, date | None]]):
         self.claim = claim
         self.pairs: list | None = None
-        lines = [item for item in dated if item[1]]
-        by_date: defaultdict[date | None, list[tuple[ServiceLine, str]]] = defaultdict(list)
+        self.lines = lines = [item for item in dated if item[1]]
+        self.multi = multi = []
+        if len(lines) < 2:
+            return
+        by_date: dict[date | None, list[tuple[ServiceLine, str]]] = {}
         for line, proc, d in lines:
-            by_date[d].append((line, proc))
-        self.lines = lines
-        self.multi = []
+            items = by_date.get(d)
+            if items is None:
+                by_date[d] = [(line, proc)]
+            else:
+                items.append((line, proc))
         for d, items in by_date.items():
-            procedures = sorted({proc for _, proc in items})
-            if len(procedures) > 1:
-                self.multi.append((d, items, procedures))
+            if len(items) > 1:
+                procedures = tuple(sorted({proc for _, proc in items}))
+                if len(procedures) > 1:
+                    multi.append((d, items, procedures))
 
     def ptp_hits(self, n: Ncci) -> list[tuple[ServiceLine, date | None, tuple | None, tuple | None]]:
         """Per column-2 line with an edit in force on its date: (line, date, first indicator-0 edit,
         first indicator-1 edit), each edit ``(column 1, rationale)`` or None (column 1 in code order)."""
         if self.pairs is None:
             pairs = []
-            in_column2, edit_of = n.in_column2, n.ptp_edit_ymd
             for d, items, procedures in self.multi:
-                ymd = n.ymd(d)
+                edits = _ptp_edits(n, n.ymd(d), procedures)
+                if not edits:
+                    continue
                 for line, proc in items:
-                    if not in_column2(proc):
-                        continue
-                    first = [None, None]
-                    for column1 in procedures:
-                        if column1 != proc:
-                            edit = edit_of(column1, proc, ymd)
-                            if edit is not None and first[edit[0]] is None:
-                                first[edit[0]] = (column1, edit[1])
-                    if first[0] is not None or first[1] is not None:
-                        pairs.append((line, d, first[0], first[1]))
+                    hit = edits.get(proc)
+                    if hit is not None:
+                        pairs.append((line, d, hit[0], hit[1]))
             self.pairs = pairs
         return self.pairs
 
 
+# (table, YYYYMMDD, procedures of one date) -> {column 2: (first indicator-0 edit, first indicator-1 edit)}:
+# a pure function of the NCCI table, asked again for each claim with the same procedures (bounded).
+_PTP_EDITS: dict[tuple, dict[str, tuple]] = {}
+
+
+def _ptp_edits(n: Ncci, ymd: str, procedures: tuple[str, ...]) -> dict[str, tuple]:
+    key = (n, ymd, procedures)
+    edits = _PTP_EDITS.get(key)
+    if edits is not None:
+        return edits
+    edits = {}
+    in_column2, edit_of = n.in_column2, n.ptp_edit_ymd
+    for proc in procedures:
+        if not in_column2(proc):
+            continue
+        first = [None, None]
+        for column1 in procedures:
+            if column1 != proc:
+                edit = edit_of(column1, proc, ymd)
+                if edit is not None and first[edit[0]] is None:
+                    first[edit[0]] = (column1, edit[1])
+        if first[0] is not None or first[1] is not None:
+            edits[proc] = (first[0], first[1])
+    if len(_PTP_EDITS) >= 4096:
+        _PTP_EDITS.clear()
+    _PTP_EDITS[key] = edits
+    return edits
+
+
+
+
+# --- balancing and identifiers: X12 R amounts (CLM02, SV102, SV104) --------------------------------
+
+_AMOUNT_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+_AMOUNTS: dict[str, Decimal | None] = {}  # amounts repeat across claims: a bounded cache
+
+
+def amount(text: str) -> Decimal | None:
+    """An X12 R amount as a Decimal (never a float), None when it is not a plain decimal number."""
+    try:
+        return _AMOUNTS[text]
+    except KeyError:
+        pass
+    value = None
+    if _AMOUNT_RE.fullmatch(text):
+        try:
+            value = Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+            value = None
+    if len(_AMOUNTS) >= 4096:
+        _AMOUNTS.clear()
+    _AMOUNTS[text] = value
+    return value
