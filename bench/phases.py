@@ -121,9 +121,8 @@ def compare(path: Path, baseline: str, repeat: int, rounds: int) -> int:
         print(f"{name:<22} {before_text} {seconds:10.2f} s  {ratio}")
     old_rules = old.get("rules", 0) - old.get("model", 0)
     new_rules = new.get("rules", 0) - new.get("model", 0)
-    if old_rules > 0:
-        print(f"{'rules alone':<22} {old_rules:10.2f} s {new_rules:10.2f} s  {new_rules / old_rules:7.2f}"
-              "   (rules phase minus model phase)")
+    ratio = f"{new_rules / old_rules:7.2f}" if old_rules > 0 else "      -"
+    print(f"{'rules alone':<22} {old_rules:10.2f} s {new_rules:10.2f} s  {ratio}   (rules phase minus model phase)")
     return 0
 
 
