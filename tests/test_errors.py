@@ -72,3 +72,19 @@ def test_a_bad_config_says_so_as_before(monkeypatch, capsys, tmp_path):
     code, out, err = run_main(monkeypatch, capsys, "rules", "--config", str(cfg))
     assert code == 2 and out == ""
     assert err == f"scrubber: {cfg}: rules.ignore: 'XX999' matches no rule\n"
+
+
+def test_a_scrubber_error_is_its_one_line_under_clicks_runner_too(tmp_path):
+    """The group itself turns a ScrubberError into its line: callers of the click group (tools,
+    tests) see the same line and exit status as the `scrubber` command."""
+    from click.testing import CliRunner
+
+    from scrubber.cli.app import cli
+
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[rules]\nignore = ["XX999"]\n')
+    result = CliRunner().invoke(cli, ["explain", "--config", str(cfg), str(tmp_path / "x.837")])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "XX999" in result.output and "matches no rule" in result.output
+    assert "Traceback" not in result.output

@@ -1,6 +1,7 @@
 """The ``scrubber`` command: the click group, the commands registered from their modules (one
-module a command), and :func:`main`, the one place where a
-:class:`~scrubber.errors.ScrubberError` becomes its line on standard error and its exit status."""
+module a command), and the one place where a :class:`~scrubber.errors.ScrubberError` becomes its
+line on standard error and its exit status (the group's ``invoke``, so that it holds for every
+way the group is called: :func:`main`, ``python -m scrubber``, click's test runner)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,18 @@ from scrubber.cli.watch import status, watch
 from scrubber.errors import ScrubberError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ScrubberGroup(click.Group):
+    """The command group; a ScrubberError from any command ends it with its one line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ScrubberError as exc:
+            click.echo(f"scrubber: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=ScrubberGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="scrubber")
 @data_dir_option
 def cli() -> None:
@@ -35,13 +47,9 @@ cli.add_command(status)
 
 
 def main() -> None:
-    """The ``scrubber`` command. A :class:`~scrubber.errors.ScrubberError` from any command ends
-    it here: ``scrubber: MESSAGE`` on standard error, exit status the error's ``exit_code``."""
+    """The ``scrubber`` command (a ScrubberError ends it in :meth:`ScrubberGroup.invoke`)."""
     try:
         cli.main(prog_name="scrubber", standalone_mode=True)
-    except ScrubberError as exc:
-        click.echo(f"scrubber: {exc}", err=True)
-        sys.exit(exc.exit_code)
     except KeyboardInterrupt:  # pragma: no cover
         click.echo("scrubber: interrupted", err=True)
         sys.exit(130)

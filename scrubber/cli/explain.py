@@ -6,25 +6,18 @@ claim asked for is printed as soon as it has been checked.
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
-from scrubber.cli.common import data_dir_option, parse_as_of
+from scrubber.cli.common import data_dir_option, fail, parse_as_of
+from scrubber.codesets.backpain import preload
 
-from scrubber.config import ConfigError, load_config
+from scrubber.config import load_config
 from scrubber.check.engine import Engine, known_codes
 from scrubber.report.explain import element_names, explain_claim, finding_line, load_icd
 from scrubber.report.sink import Sink
-
-
-def _fail(message: str) -> None:
-    click.echo(f"scrubber: {message}", err=True)
-    sys.exit(2)
-
-
 
 
 class _Explainer(Sink):
@@ -108,28 +101,17 @@ def explain(file: Path, claim_ids: tuple[str, ...], show_all: bool, only_rejecte
     from scrubber.run.pipeline import scrub_file
 
     as_of_date = parse_as_of(as_of, "--as-of")
-    try:
-        config = load_config(config_path, known_codes())
-    except ConfigError as exc:
-        _fail(str(exc))
+    config = load_config(config_path, known_codes())  # a ConfigError ends the command with its line
     if not file.exists():
-        _fail(f"{file}: no such file")
+        fail(f"{file}: no such file")
     engine = Engine(config, as_of_date)
-    try:  # as scrub does: a malformed rule map stops the run with one line
-        from scrubber.codesets.backpain import MapError, preload
-    except ImportError:  # pragma: no cover - the back-pain maps ship with the package
-        pass
-    else:
-        try:
-            preload(engine)
-        except MapError as exc:
-            _fail(str(exc))
+    preload(engine)  # as scrub does: a malformed rule map (MapError) stops the run with one line
     explainer = _Explainer(file, set(claim_ids), show_all, only_rejected, as_of_date, color)
     outcome = scrub_file(file, None, engine, sinks=[explainer], structure=structure)  # no file written
     if outcome.unusable:
-        _fail(f"{file}: unusable: {outcome.unusable}")
+        fail(f"{file}: unusable: {outcome.unusable}")
     missing = sorted(explainer.wanted - explainer.found)
     if missing:
-        _fail(f"{file}: no claim {', '.join(map(repr, missing))}; `scrubber explain {file}` lists the claims")
+        fail(f"{file}: no claim {', '.join(map(repr, missing))}; `scrubber explain {file}` lists the claims")
     if only_rejected and not explainer.shown:
         explainer.echo(f"{file.name}: no rejected claim")

@@ -8,7 +8,7 @@ diagnoses its pointers reach (or the pointer that reaches nothing); findings at 
 concern (matched by position).
 
 Values that identify a person are never shown (see :func:`masked_indexes`): they print as
-``***``. The HTML report (:mod:`scrubber.report.html`) uses the same masking and pointer map.
+``[masked]``. The HTML report (:mod:`scrubber.report.html`) uses the same masking and pointer map.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def masked_indexes(seg: Segment) -> frozenset[int]:
 
 
 def masked_values(seg: Segment) -> list[str]:
-    """The segment's elements (``[0]`` = id) with personal values replaced by ``***``."""
+    """The segment's elements (``[0]`` = id) with personal values replaced by ``[masked]`` (:data:`MASK`)."""
     hide = masked_indexes(seg)
     if not hide:
         return list(seg.elements)

@@ -227,7 +227,3 @@ def _discard(hooks: list) -> None:
             hook()
         except Exception:  # noqa: BLE001 - the other sinks still drop theirs
             log.error("discard failed", sink=type(getattr(hook, "__self__", hook)).__name__)
-
-
-def today() -> date:
-    return date.today()
