@@ -26,6 +26,8 @@ from typing import BinaryIO
 from scrubber.limits import Limits
 
 CHUNK = 1 << 20
+#: The envelope segments (interchange, functional group and transaction set headers and trailers).
+ENVELOPE_IDS = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
 ISA_LENGTH = 106  # ISA with its terminator, as the standard fixes it
 DEFAULTS = Limits()  # the input limits when none are configured (scrubber.limits)
 DEFAULT_MAX_SEGMENT = DEFAULTS.segment_bytes  # a longer segment is not X12 ([limits] segment_bytes)

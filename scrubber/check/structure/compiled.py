@@ -45,12 +45,13 @@ from scrubber.check.structure.elements import Seg
 from scrubber.check.structure.fastpath import segment_errors
 from scrubber.check.structure.machine import QUAL_FIRST, SEG_FOUND, Walker
 from scrubber.check.structure.rawerror import RawError
+from scrubber.x12.reader import ENVELOPE_IDS
 from scrubber.check.structure.recorder import Recorder
 from scrubber.check.structure.tables import Unsupported, compiled_maps, qualifier_positions
 
 __all__ = ["Unsupported", "run_compiled"]
 
-ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
+ENVELOPE = ENVELOPE_IDS
 _READER_SPECIAL = frozenset(("ISA", "GS", "ST", "HL", "CLM", "LX"))  # X12Reader._parse_segment's cases
 _ODD_START = frozenset(("", "\n", "\r", " "))
 _SEG_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$", re.S)

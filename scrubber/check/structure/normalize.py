@@ -28,14 +28,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from scrubber.limits import Limits
-from scrubber.x12.reader import DEFAULT_MAX_SEGMENT, Segment, read_segments
+from scrubber.x12.reader import DEFAULT_MAX_SEGMENT, ENVELOPE_IDS, Segment, read_segments
 
 PLACEHOLDER = "ZZZ"
 VERSION_FOR_PYX12 = "005010X222A1"
 RELABELLED = {"005010X222", "005010X222A2"}
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 _STANDARD = "*:^~"
-_ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))  # the segments _line keeps records of
 
 
 @dataclass(slots=True)
@@ -131,7 +130,7 @@ class NormalizedStream(io.TextIOBase):
         try:
             for seg in self._segments:
                 raw = seg.raw
-                if seg.delims is self._delims and seg.id not in _ENVELOPE and raw.strip():
+                if seg.delims is self._delims and seg.id not in ENVELOPE_IDS and raw.strip():
                     st.lines += 1  # an ordinary segment: _line's last branch, inlined
                     yield raw if self._identity else raw.translate(self._table)
                 else:

@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass
 
 from scrubber.check.structure.rawerror import RawError
+from scrubber.x12.reader import ENVELOPE_IDS
 
 __all__ = ["ENVELOPE_IDS", "StructuralError", "classify", "strip_values"]
 
-ENVELOPE_IDS = {"ISA", "GS", "ST", "SE", "GE", "IEA"}
 
 
 @dataclass(slots=True)
