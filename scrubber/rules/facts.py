@@ -338,7 +338,7 @@ class ClaimDates:
         for d in line_dates:
             if d is not None and (first is None or d < first):
                 first = d
-        self.first = first if first is not None else claim_start
+        self.first = first or claim_start
 
     @property
     def where(self) -> dict[int, int]:
