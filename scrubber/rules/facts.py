@@ -76,28 +76,89 @@ class ClaimFacts:
         return self.context.map(name, loader)
 
     # Per-claim facts ----------------------------------------------------------------------------
+    # The engine asks every gate of every claim, and the gates read the dates, the lines and the
+    # diagnoses: those facts are made together, in one pass over the claim (``_claim_pass``), the
+    # first time one of them is asked. Each is still an attribute of its own name.
+    def _claim_pass(self) -> dict:
+        """Makes the facts of the claim's DTPs, lines and diagnoses at once: ``dates``,
+        ``dated_lines``, ``service_lines``, ``ncci_lines`` and the gates ``has_lines``,
+        ``has_diagnoses``, ``over_limits``, ``pointers_suspect``, ``hi_suspect`` and
+        ``multi_procedure_dates``. Returns the instance's dictionary, which holds them."""
+        known = self.__dict__
+        if "dates" in known:
+            return known
+        claim = self.claim
+        lines = claim.lines
+        diagnoses = claim.diagnoses
+        limits = self.limits
+        dates = ClaimDates(claim)
+        # The diagnoses: the HI positions holding a code (as bits) and the hi_suspect gate.
+        filled = 0
+        hi_bad = len(diagnoses) > MAX_CODES
+        expected = "ABK"
+        seen: list[str] = []
+        formed = _WELL_FORMED_CODES
+        for dx in diagnoses:
+            code = dx.code
+            if code:
+                filled |= 1 << dx.position
+            if not hi_bad:
+                if dx.qualifier != expected or not code or code in seen or not (formed.get(code) or well_formed(code)):
+                    hi_bad = True
+                else:
+                    seen.append(code)
+                    expected = "ABF"
+        # The lines: each line with an SV1 dated, and the pointers_suspect gate.
+        dated: list[tuple[ServiceLine, str, date | None]] = []
+        coded: list[tuple[ServiceLine, str, date | None]] = []  # those with a procedure (for NCCI)
+        one_day = True  # all of those on one date of service
+        suspect = False
+        masks = _POINTER_MASKS
+        for line, day in zip(lines, dates.line_dates):
+            pointers = line.pointers
+            if line.sv1 is not None:
+                procedure = line.procedure
+                item = (line, procedure, day)
+                dated.append(item)
+                if procedure:
+                    if coded and day != coded[0][2]:
+                        one_day = False
+                    coded.append(item)
+                if not pointers:
+                    suspect = True
+                    continue
+            elif not pointers:
+                continue
+            if not suspect:
+                key = tuple(pointers)
+                mask = masks.get(key)
+                if mask is None:
+                    mask = _pointer_mask(key)
+                if mask < 0 or mask & ~filled:
+                    suspect = True
+        ncci = NcciLines(claim, coded, one_day)
+        known["dates"] = dates
+        known["dated_lines"] = dated
+        known["service_lines"] = [item[0] for item in dated]
+        known["ncci_lines"] = ncci
+        known["has_lines"] = bool(lines)
+        known["has_diagnoses"] = bool(claim.hi_segments)
+        known["over_limits"] = claim.number > limits.claims_per_transaction or len(lines) > limits.lines_per_claim
+        known["pointers_suspect"] = suspect
+        known["hi_suspect"] = hi_bad
+        known["multi_procedure_dates"] = bool(ncci.multi)
+        return known
+
     @fact
     def dates(self) -> ClaimDates:
         """The claim's DTP segments and the date of service of each line (see :class:`ClaimDates`)."""
-        return ClaimDates(self.claim)
+        return self._claim_pass()["dates"]
 
     @fact
     def dated_lines(self) -> list[tuple[ServiceLine, str, date | None]]:
         """Each service line with an SV1 as ``(line, procedure, date of service)``: the line's
         DTP*472, else the claim's (None when neither)."""
-        claim = self.claim
-        claim_date = None
-        lines: list[tuple[ServiceLine, str, date | None]] = []
-        for line in claim.lines:
-            if line.sv1 is None:
-                continue
-            d = line.service_date
-            if d is None:
-                if claim_date is None:
-                    claim_date = claim.claim_dates()[0] or False
-                d = claim_date or None
-            lines.append((line, line.procedure, d))
-        return lines
+        return self._claim_pass()["dated_lines"]
 
     @fact
     def hi_entries(self) -> list[HiEntry]:
@@ -114,38 +175,14 @@ class ClaimFacts:
     def pointers_suspect(self) -> bool:
         """A gate: a line with an SV1 has no first pointer, more than four, a pointer that is not
         1-12, a repeated one, or one naming an HI position with no code (what DP001-DP005 report)."""
-        filled = self.filled_positions
-        position = POINTERS.get
-        for line in self.claim.lines:
-            pointers = line.pointers
-            if not pointers:
-                if line.sv1 is not None:
-                    return True
-                continue
-            if len(pointers) > 4:
-                return True
-            named = {position(raw) for raw in pointers}  # None for a pointer that is not 1-12
-            if len(named) != len(pointers) or not named <= filled:
-                return True
-        return False
+        return self._claim_pass()["pointers_suspect"]
 
     # --- diagnosis --------------------------------------------------------------------------------
     @fact
     def hi_suspect(self) -> bool:
         """A gate: a diagnosis composite is not an ICD-10-CM qualifier in its place (ABK in HI01, ABF
         after) with a code in the X12 form, repeats a code, or is past the twelfth (DX001-DX006)."""
-        diagnoses = self.claim.diagnoses
-        if len(diagnoses) > MAX_CODES:
-            return True
-        expected = "ABK"
-        codes = set()
-        for dx in diagnoses:
-            code = dx.code
-            if dx.qualifier != expected or not code or code in codes or not well_formed(code):
-                return True
-            codes.add(code)
-            expected = "ABF"
-        return False
+        return self._claim_pass()["hi_suspect"]
 
     @fact
     def icd_verdicts(self) -> IcdVerdicts:
@@ -158,16 +195,18 @@ class ClaimFacts:
     def icd_flagged(self) -> bool:
         """A gate: a code is not valid on its date of service, a date is outside the loaded
         ICD-10-CM code sets, or the claim has diagnoses and no date of service (DX101-DX103, DX110)."""
-        return self.icd_verdicts.flagged
+        known = self.__dict__
+        verdicts = known.get("icd_verdicts")
+        if verdicts is None:  # (made here rather than through the attribute: the engine asks every claim)
+            verdicts = known["icd_verdicts"] = ClaimFacts.icd_verdicts.fn(self)
+        return verdicts.flagged
 
     # --- limits -----------------------------------------------------------------------------------
     @fact
     def over_limits(self) -> bool:
         """A gate: the claim is past the claims per transaction set, or has more service lines than
         allowed (``[limits]``; LM001, LM002)."""
-        limits = self.limits
-        claim = self.claim
-        return claim.number > limits.claims_per_transaction or len(claim.lines) > limits.lines_per_claim
+        return self._claim_pass()["over_limits"]
 
     @fact
     def backpain_maps(self) -> BackpainMaps:
@@ -177,38 +216,72 @@ class ClaimFacts:
     @fact
     def backpain(self) -> BackpainFacts:
         """The claim's diagnoses as the back-pain rules read them (see :class:`BackpainFacts`)."""
-        return BackpainFacts(self.claim, self.backpain_maps, self.dated_lines)
+        maps = self.maps.get(MAP_NAME) or self.backpain_maps
+        known = self.__dict__
+        dated = known.get("dated_lines") or self._claim_pass()["dated_lines"]
+        return BackpainFacts(self.claim, maps, dated, known["dates"].claim_start)
 
     @fact
     def ncci_lines(self) -> NcciLines:
         """The service lines by date of service, as the NCCI rules read them."""
-        return NcciLines(self.claim, self.dated_lines)
+        return self._claim_pass()["ncci_lines"]
 
     @fact
     def service_lines(self) -> list[ServiceLine]:
         """The lines that carry an SV1."""
-        return [line for line in self.claim.lines if line.sv1 is not None]
+        return self._claim_pass()["service_lines"]
 
     # Gates: boolean facts a rule names in ``concerns`` (the engine asks each once per claim) ------
     @fact
     def has_lines(self) -> bool:
         """The claim has at least one service line (LX or SV1)."""
-        return bool(self.claim.lines)
+        return self._claim_pass()["has_lines"]
 
     @fact
     def has_diagnoses(self) -> bool:
         """The claim has at least one HI segment."""
-        return bool(self.claim.hi_segments)
+        return self._claim_pass()["has_diagnoses"]
 
     @fact
     def backpain_in_scope(self) -> bool:
         """A diagnosis of the claim is in the back-pain maps' scope."""
-        return self.backpain.in_scope
+        known = self.__dict__
+        found = known.get("backpain")
+        if found is None:  # (made here rather than through the attribute: the engine asks every claim)
+            found = known["backpain"] = ClaimFacts.backpain.fn(self)
+        return found.in_scope
 
     @fact
     def multi_procedure_dates(self) -> bool:
         """A date of service carries two or more different procedures (where an NCCI pair can be)."""
-        return bool(self.ncci_lines.multi)
+        return self._claim_pass()["multi_procedure_dates"]
+
+
+# SV107 pointers as sent (a tuple) -> the HI positions they name as bits, or -1 when there are more
+# than four, one is not 1-12, or two name one position. A pure function of the pointers (bounded).
+_POINTER_MASKS: dict[tuple[str, ...], int] = {}
+
+
+def _pointer_mask(pointers: tuple[str, ...]) -> int:
+    mask = 0
+    if len(pointers) > 4:
+        mask = -1
+    else:
+        position = POINTERS.get
+        for raw in pointers:
+            p = position(raw)
+            if p is None or mask >> p & 1:
+                mask = -1
+                break
+            mask |= 1 << p
+    if len(_POINTER_MASKS) >= 4096:
+        _POINTER_MASKS.clear()
+    _POINTER_MASKS[pointers] = mask
+    return mask
+
+
+# DTP*472 D8 dates as sent -> (start, end): they repeat across claims (bounded).
+_D8_PERIODS: dict[str, tuple[date | None, date | None]] = {}
 
 
 class ClaimDates:
@@ -219,39 +292,63 @@ class ClaimDates:
     of them; ``label(seg)``: "service line N" or "the claim", for messages.
     """
 
-    __slots__ = ("dtps", "service", "where", "claim_level", "claim_start", "line_dates", "dated_lines", "first")
+    __slots__ = ("claim", "dtps", "service", "_where", "claim_level", "claim_start", "line_dates", "dated_lines",
+                 "first")
 
     def __init__(self, claim: Claim) -> None:
-        self.dtps: list[Segment] = []
-        self.service: list[tuple[Segment, date | None, date | None]] = []
-        self.where: dict[int, int] = {}  # id(DTP segment) -> its service line number
-        self.claim_start: date | None = None
-        self.claim_level = False
+        self.claim = claim
+        self._where: dict[int, int] | None = None
+        claim_start: date | None = None
+        claim_level = False
         own: dict[int, date | None] = {}
-        self.dated_lines: set[int] = set()
-        dtps, service, where = self.dtps, self.service, self.where
+        dated = claim.dated
+        self.dtps: list[Segment] = [seg for seg, _ in dated]
+        service: list[tuple[Segment, date | None, date | None]] = []
+        self.service = service
+        periods = _D8_PERIODS
         # The model notes each DTP with the service line it is in (the model starts one at each LX).
-        for seg, number in claim.dated:
-            in_line = number > 0 and seg.loop.startswith("24")
-            dtps.append(seg)
-            if in_line:
-                where[id(seg)] = number
-            if seg.el(1) != "472":
+        for seg, number in dated:
+            els = seg.elements
+            if len(els) < 2 or els[1] != "472":
                 continue
-            start, end = parse_date_period(seg.el(2), seg.el(3))
+            if len(els) > 3 and els[2] == "D8":
+                value = els[3]
+                period = periods.get(value)
+                if period is None:
+                    if len(periods) >= 4096:
+                        periods.clear()
+                    period = periods[value] = parse_date_period("D8", value)
+                start, end = period
+            else:
+                start, end = parse_date_period(seg.el(2), seg.el(3))
             service.append((seg, start, end))
-            if not in_line:
-                if seg.loop == "2300" and not self.claim_level:
-                    self.claim_level = True
-                    self.claim_start = start
-            elif number not in own:
-                own[number] = start
-                self.dated_lines.add(number)
-        self.line_dates: list[date | None] = [
-            own.get(line.number) or self.claim_start for line in claim.lines
-        ]
-        known = [d for d in self.line_dates if d is not None]
-        self.first = min(known) if known else self.claim_start
+            if number > 0 and seg.loop.startswith("24"):
+                if number not in own:
+                    own[number] = start
+            elif seg.loop == "2300" and not claim_level:
+                claim_level = True
+                claim_start = start
+        self.claim_level = claim_level
+        self.claim_start = claim_start
+        self.dated_lines: set[int] = set(own)
+        get = own.get
+        line_dates: list[date | None] = [get(line.number) or claim_start for line in claim.lines]
+        self.line_dates = line_dates
+        first = None
+        for d in line_dates:
+            if d is not None and (first is None or d < first):
+                first = d
+        self.first = first or claim_start
+
+    @property
+    def where(self) -> dict[int, int]:
+        """id(DTP segment) -> the number of the service line it is in (made on first use)."""
+        where = self._where
+        if where is None:
+            where = self._where = {
+                id(seg): number for seg, number in self.claim.dated if number > 0 and seg.loop.startswith("24")
+            }
+        return where
 
     def label(self, seg: Segment) -> str:
         number = self.where.get(id(seg))
@@ -391,6 +488,13 @@ class IcdChecker:
 
     def __init__(self) -> None:
         self.verdicts: dict[tuple[str, int | tuple[int, int]], IcdVerdict | None] = {}
+        self._table = None  # the ICD-10-CM table the memos below are of
+        # date of service -> (its fiscal year, the release its codes are checked against or None
+        # before the oldest, past the newest fiscal year); bounded.
+        self._on: dict[date, tuple[int, int | tuple[int, int] | None, bool]] = {}
+        # release -> {code: its verdict (None: billable), or _SKIP for a code not in the X12 form}; bounded.
+        self._by_release: dict[int | tuple[int, int], dict[str, IcdVerdict | None | object]] = {}
+        self._clean = _NO_VERDICTS  # the verdicts of a claim with nothing to say, for the table
 
     def verdict(self, table, code: str, release: int | tuple[int, int]) -> IcdVerdict | None:
         key = (code, release)
@@ -402,70 +506,122 @@ class IcdChecker:
             verdicts[key] = result = _verdict(table, code, release)
         return result
 
+    def _use(self, table) -> None:
+        """Starts the memos afresh for another ICD-10-CM table."""
+        self._table = table
+        self._on = {}
+        self._by_release = {}
+        self.verdicts = {}
+        self._clean = IcdVerdicts(table, [])
+
+    def _date(self, table, d: date) -> tuple[int, int | tuple[int, int] | None, bool]:
+        """(fiscal year, release, past the newest) of a date of service."""
+        on = self._on
+        if len(on) >= 4096:
+            on.clear()
+        fiscal_years = table.fiscal_years
+        oldest, newest = fiscal_years[0], fiscal_years[-1]
+        fy = table.fiscal_year_of(d)
+        if fy < oldest:
+            release = None
+        elif fy > newest:
+            release = table.release_of(datetime.date(newest, 9, 30))
+        else:
+            release = table.release_of(d) if table.april else fy
+        found = on[d] = (fy, release, fy > newest)
+        return found
+
+    def _codes(self, release: int | tuple[int, int]) -> dict:
+        memo = self._by_release.get(release)
+        if memo is None or len(memo) >= _CACHE_LIMIT:
+            memo = self._by_release[release] = {}
+        return memo
+
+    def _code(self, table, memo: dict, code: str, release: int | tuple[int, int]):
+        """The verdict of a code in a release (None: billable), or _SKIP when it is not in the X12 form."""
+        found = memo[code] = self.verdict(table, code, release) if well_formed(code) else _SKIP
+        return found
+
     def for_claim(self, facts: ClaimFacts) -> IcdVerdicts:
         claim = facts.claim
         diagnoses = claim.diagnoses
         if not diagnoses:
             return _NO_VERDICTS
-        table = facts.icd10cm
         dates = facts.dates
         first = dates.first
         if first is None:
             return IcdVerdicts(None, [], undated=True)
-        fiscal_years = table.fiscal_years
-        oldest, newest = fiscal_years[0], fiscal_years[-1]
-        fy_of = table.fiscal_year_of
-        release_of = table.release_of
-        april = table.april
-
-        def release_on(d: date) -> int | tuple[int, int] | None:
-            """The release a date's codes are checked against; None before the oldest."""
-            fy = fy_of(d)
-            if fy < oldest:
-                return None
-            if fy > newest:
-                return release_of(datetime.date(newest, 9, 30))
-            return release_of(d) if april else fy
-
+        table = facts.maps.get("icd10cm") or facts.icd10cm
+        if table is not self._table:
+            self._use(table)
+        on = self._on
+        info = on.get(first) or self._date(table, first)
         # The dates each diagnosis position is checked on, when not all on the first one.
         wanted: dict[int, set[date]] = {}
-        fy_first = fy_of(first)
+        fy_first = info[0]
         for d in dates.line_dates:
-            if d is not None and d != first and fy_of(d) != fy_first:
+            if d is not None and d != first and (on.get(d) or self._date(table, d))[0] != fy_first:
                 wanted = _dates_by_position(claim, dates.line_dates)
                 break
-        on_first = ((first, release_on(first), fy_first > newest),)
-        verdicts = self.verdicts
-        known = _WELL_FORMED_CODES
         found: list = []
         reported: set[tuple[str, int]] = set()
         late: date | None = None
         early: date | None = None
+        _, release, past = info
+        if release is None:
+            first_codes = None
+        else:
+            first_codes = self._by_release.get(release)
+            if first_codes is None or len(first_codes) >= _CACHE_LIMIT:
+                first_codes = self._codes(release)
         for dx in diagnoses:
             code = dx.code
             if dx.qualifier not in _ICD10_QUALIFIERS or not code:
                 continue
-            if not (known.get(code) or well_formed(code)):
-                continue
-            on = wanted.get(dx.position) if wanted else None
-            checked = on_first if on is None else [(d, release_on(d), fy_of(d) > newest) for d in sorted(on)]
-            for d, release, past in checked:
-                if release is None:
-                    early = early or d
+            on_dates = wanted.get(dx.position) if wanted else None
+            if on_dates is None:  # checked on the first date of service
+                if first_codes is None:
+                    if well_formed(code):
+                        early = early or first
                     continue
-                if past:
-                    late = max(late, d) if late else d
-                v = verdicts.get((code, release), _UNSEEN)
+                v = first_codes.get(code, _UNSEEN)
                 if v is _UNSEEN:
-                    v = self.verdict(table, code, release)
+                    v = self._code(table, first_codes, code, release)
+                if v is _SKIP:
+                    continue
+                if past and (late is None or first > late):
+                    late = first
                 if v is None:
                     continue
                 key = (v.kind, dx.position)
                 if key in reported:
                     continue
                 reported.add(key)
-                found.append((v, dx, d, release))
+                found.append((v, dx, first, release))
+                continue
+            if not well_formed(code):
+                continue
+            for d in sorted(on_dates):
+                _, d_release, d_past = on.get(d) or self._date(table, d)
+                if d_release is None:
+                    early = early or d
+                    continue
+                if d_past:
+                    late = max(late, d) if late else d
+                v = self.verdict(table, code, d_release)
+                if v is None:
+                    continue
+                key = (v.kind, dx.position)
+                if key in reported:
+                    continue
+                reported.add(key)
+                found.append((v, dx, d, d_release))
+        if not found and late is None and early is None:
+            return self._clean  # (shared: do not modify)
         return IcdVerdicts(table, found, late, early)
+
+
+_SKIP = object()  # a code not in the X12 form: not looked up
 
 
 def _dates_by_position(claim: Claim, line_dates: list[date | None]) -> dict[int, set[date]]:
@@ -516,46 +672,65 @@ class BackpainFacts:
     __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "last_date", "in_scope", "lines",
                  "_pointed")
 
-    def __init__(self, claim: Claim, maps: BackpainMaps, lines: list[tuple[ServiceLine, str, date | None]]):
+    def __init__(self, claim: Claim, maps: BackpainMaps, lines: list[tuple[ServiceLine, str, date | None]],
+                 claim_start: date | None | bool = False):
+        """``claim_start``: the claim's own date of service when the caller has it (False: read it
+        from the claim when needed)."""
         self.claim = claim
         self.maps = maps  # the back-pain maps the facts were read with
-        normalized = maps.memo_of("norm")
-        match = maps.scope.match
+        # code as sent -> (normalized code, in the maps' scope): a pure function of the code and the maps.
+        known = maps.memo.get("norm-scope")
+        if known is None or len(known) >= 8192:
+            known = maps.memo_of("norm-scope")
         in_scope = False
         codes = []
         code_at = {}
         for dx in claim.diagnoses:
             code = dx.code
             if code:
-                c = normalized.get(code)
-                if c is None:
-                    c = normalized[code] = norm(code)
-                item = (dx, c)
+                hit = known.get(code)
+                if hit is None:
+                    c = norm(code)
+                    hit = known[code] = (c, maps.scope.match(c))
+                item = (dx, hit[0])
                 codes.append(item)
                 code_at[dx.position] = item
-                if not in_scope and match(c):
+                if hit[1]:
                     in_scope = True
         self.codes = codes
         self.code_at = code_at
         self.in_scope = in_scope
-        self._pointed: dict[int, list[tuple[int, Diagnosis, str]]] = {}
+        self._pointed: dict[tuple[str, ...], list[tuple[int, Diagnosis, str]]] = {}
         self.lines = lines  # (line, procedure, date of service)
-        dates = [d for _, _, d in lines]
-        self.dates = dates or [claim.claim_dates()[0]]
-        known = [d for d in self.dates if d is not None]
-        self.first_date = min(known) if known else None
-        self.last_date = max(known) if known else None
+        first = last = None
+        if lines:
+            self.dates = dates = [d for _, _, d in lines]
+            for d in dates:
+                if d is not None:
+                    if first is None:
+                        first = last = d
+                    elif d < first:
+                        first = d
+                    elif d > last:
+                        last = d
+        else:
+            first = last = claim.claim_dates()[0] if claim_start is False else claim_start
+            self.dates = [first]
+        self.first_date = first
+        self.last_date = last
 
     def pointed(self, line: ServiceLine) -> list[tuple[int, Diagnosis, str]]:
         """The line's pointed diagnoses: (SV107 component index, diagnosis, normalized code).
-        Computed once per line (several rules ask); do not modify the list."""
-        out = self._pointed.get(line.number)
+        Computed once per claim and pointers (several rules ask, lines often point alike); do not
+        modify the list."""
+        key = tuple(line.pointers)
+        out = self._pointed.get(key)
         if out is not None:
             return out
         out = []
         code_at = self.code_at
         index = 0
-        for raw in line.pointers:
+        for raw in key:
             index += 1
             position = _POSITIONS.get(raw)
             if position is None:
@@ -565,7 +740,7 @@ class BackpainFacts:
             hit = code_at.get(position)
             if hit is not None:
                 out.append((index, hit[0], hit[1]))
-        self._pointed[line.number] = out
+        self._pointed[key] = out
         return out
 
 
@@ -581,12 +756,25 @@ class NcciLines:
 
     __slots__ = ("claim", "lines", "multi", "pairs")
 
-    def __init__(self, claim: Claim, dated: list[tuple[ServiceLine, str, date | None]]):
+    def __init__(self, claim: Claim, dated: list[tuple[ServiceLine, str, date | None]], one_day: bool | None = None):
+        """``dated``: the claim's dated lines (see ``ClaimFacts.dated_lines``); ``one_day``, when the
+        caller knows it: ``dated`` is already only the lines with a procedure, and says whether they
+        are all of one date of service."""
         self.claim = claim
         self.pairs: list | None = None
-        self.lines = lines = [item for item in dated if item[1]]
+        if one_day is None:
+            lines = [item for item in dated if item[1]]
+            one_day = len(lines) < 2 or all([item[2] == lines[0][2] for item in lines])
+        else:
+            lines = dated
+        self.lines = lines
         self.multi = multi = []
         if len(lines) < 2:
+            return
+        if one_day:  # (the usual claim)
+            procedures = {proc for _, proc, _ in lines}
+            if len(procedures) > 1:
+                multi.append((lines[0][2], [(line, proc) for line, proc, _ in lines], tuple(sorted(procedures))))
             return
         by_date: dict[date | None, list[tuple[ServiceLine, str]]] = {}
         for line, proc, d in lines:

@@ -125,16 +125,16 @@ class ServiceLine:
     def modifiers(self) -> list[str]:
         return [m for m in self.sv101[2:6] if m]
 
-    _dates: tuple | None = None
+    _dates: tuple | None = None  # (start, end) of the line's first DTP*472, (None, None) without one
 
     @property
     def service_date(self) -> date | None:
         """The line's date of service (DTP*472 in 2400, the start of a range); parsed once."""
         if self._dates is None:
-            found = (None,)
+            found = (None, None)
             for seg in self.segments:
                 if seg.id == "DTP" and seg.el(1) == "472":
-                    found = (parse_date_period(seg.el(2), seg.el(3))[0],)
+                    found = parse_date_period(seg.el(2), seg.el(3))
                     break
             self._dates = found
         return self._dates[0]
@@ -309,7 +309,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                 elif sid == "DTP":
                     claim.dated.append((seg, line.number))
                     if line._dates is None and seg.el(1) == "472":  # the line's date of service
-                        line._dates = (parse_date_period(seg.el(2), seg.el(3))[0],)
+                        line._dates = parse_date_period(seg.el(2), seg.el(3))
                 elif sid in ("SV2", "SV3"):
                     raise UnusableInput(
                         "EN007",
