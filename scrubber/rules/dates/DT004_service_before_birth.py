@@ -42,8 +42,12 @@ class ServiceBeforeBirth(Rule):
         node = claim.patient if claim.patient is not None else claim.subscriber
         if node is None:
             return ()
-        dmg = node.first("DMG")
-        if dmg is None or dmg.el(1) != "D8":
+        for dmg in node.segments:  # the node's first DMG
+            if dmg.id == "DMG":
+                break
+        else:
+            return ()
+        if dmg.el(1) != "D8":
             return ()
         born = parse_date(dmg.el(2))
         if born is None or first >= born:

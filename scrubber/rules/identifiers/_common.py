@@ -69,6 +69,11 @@ _LIMIT = 4096
 _KEY = "_line_scan"  # where the scan is kept among the claim's facts
 
 
+def charge_of(text: str) -> tuple[Decimal | None, bool]:
+    """An amount as a charge: ``(its value or None, a number not negative)``."""
+    return _CHARGES.get(text) or _charge(text)
+
+
 def _charge(text: str) -> tuple[Decimal | None, bool]:
     value = amount(text)
     if len(_CHARGES) >= _LIMIT:
