@@ -6,7 +6,7 @@ Standard library only (plus :mod:`scrubber.mapsdir`).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +29,11 @@ class PosTable:
     source: str
     as_of: str
     path: Path | None = None
+    #: The codes valid on any date (no effective date): the common case, answered without the date.
+    always: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "always", frozenset(c for c, e in self.codes.items() if e.effective_from is None))
 
     def get(self, code: str) -> PlaceOfService | None:
         return self.codes.get(code)

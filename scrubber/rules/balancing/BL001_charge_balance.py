@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts, amount
+from scrubber.rules.identifiers._common import line_scan
 from scrubber.x12.model import Claim
 
 
@@ -44,12 +43,9 @@ class ChargeBalance(Rule):
         lines = facts.service_lines
         if not lines:
             return ()
-        line_sum = Decimal(0)
-        for line in lines:
-            value = amount(line.sv1.el(2))
-            if value is None:
-                return ()  # BL002
-            line_sum += value
+        line_sum = line_scan(facts)[1]
+        if line_sum is None:
+            return ()  # BL002
         if line_sum == total:
             return ()
         return [self.finding(

@@ -7,6 +7,7 @@ from decimal import Decimal
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts, amount
+from scrubber.rules.identifiers._common import BAD_CHARGE, charge_of, line_scan
 from scrubber.x12.model import Claim
 from scrubber.x12.reader import Segment
 
@@ -41,9 +42,11 @@ class AmountInvalid(Rule):
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         out = []
         text = claim.charge
-        value = amount(text)
-        if value is None or value < 0:
+        value, valid = charge_of(text)
+        if not valid:
             out.append(self._invalid(claim.clm, "CLM02", text, value, f"Claim {claim.claim_id} total charge"))
+        if not line_scan(facts)[0] & BAD_CHARGE:
+            return out
         for line in facts.service_lines:
             sv1 = line.sv1
             text = sv1.el(2)

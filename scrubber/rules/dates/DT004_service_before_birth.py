@@ -5,6 +5,7 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts
+from scrubber.rules.dates._common import service_span
 from scrubber.x12.model import Claim, parse_date
 
 
@@ -35,14 +36,21 @@ class ServiceBeforeBirth(Rule):
     source = "005010X222A1 2010BA/2010CA DMG02, 2400 DTP*472"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
+        first = service_span(facts).first
+        if first is None:
+            return ()
         node = claim.patient if claim.patient is not None else claim.subscriber
         if node is None:
             return ()
-        dmg = node.first("DMG")
-        if dmg is None or dmg.el(1) != "D8":
+        for dmg in node.segments:  # the node's first DMG
+            if dmg.id == "DMG":
+                break
+        else:
+            return ()
+        if dmg.el(1) != "D8":
             return ()
         born = parse_date(dmg.el(2))
-        if born is None:
+        if born is None or first >= born:
             return ()
         loop = "2010CA" if claim.patient is not None else "2010BA"
         dates = facts.dates

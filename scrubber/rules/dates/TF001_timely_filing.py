@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts
+from scrubber.rules.dates._common import service_span
 from scrubber.x12.model import Claim
-from scrubber.x12.reader import Segment
 
 DEFAULT_TIMELY_FILING_DAYS = 365
 
@@ -50,19 +48,17 @@ class TimelyFiling(Rule):
     source = "42 CFR 424.44; option timely_filing_days"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
-        oldest: tuple[date, Segment] | None = None
-        dates = facts.dates
-        for seg, start, end in dates.service:
-            last = end or start
-            if last is not None and (oldest is None or last < oldest[0]):
-                oldest = (last, seg)
+        oldest = service_span(facts).oldest
         if oldest is None:
             return ()
         when, seg = oldest
         days = (facts.as_of - when).days
+        if days <= DEFAULT_TIMELY_FILING_DAYS and "timely_filing_days" not in facts.options:
+            return ()
         limit = _limit(facts.options.get("timely_filing_days", DEFAULT_TIMELY_FILING_DAYS))
         if days <= limit:
             return ()
+        dates = facts.dates
         return [self.finding(
             seg,
             f"Date of service {when.isoformat()} ({dates.label(seg)}) is {days} days before the as-of date "

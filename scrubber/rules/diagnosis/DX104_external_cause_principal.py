@@ -41,10 +41,11 @@ class ExternalCausePrincipal(Rule):
     concerns = "has_diagnoses"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple[()]:
-        if not claim.diagnoses:
+        diagnoses = claim.diagnoses
+        if not diagnoses:
             return ()
-        principal = claim.diagnoses[0]
-        if principal.position != 1 or principal.qualifier != "ABK" or principal.code[:1] not in _EXTERNAL_CAUSE:
+        principal = diagnoses[0]
+        if principal.code[:1] not in _EXTERNAL_CAUSE or principal.position != 1 or principal.qualifier != "ABK":
             return ()
         return [self.finding(
             principal.segment,
@@ -55,4 +56,4 @@ class ExternalCausePrincipal(Rule):
         )]
 
 
-_EXTERNAL_CAUSE = ("V", "W", "X", "Y")  # the first letters of ICD-10-CM chapter 20 (V00-Y99)
+_EXTERNAL_CAUSE = frozenset("VWXY")  # the first letters of ICD-10-CM chapter 20 (V00-Y99)

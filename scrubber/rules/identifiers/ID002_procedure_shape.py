@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts
+from scrubber.rules.identifiers._common import BAD_SHAPE, line_scan
+from scrubber.rules.identifiers._common import procedure_shape_ok as _procedure_shape_ok
 from scrubber.x12.model import Claim
-
-_CPT_RE = re.compile(r"\d{4}[0-9FTU]")  # CPT category I (5 digits), II (F), III (T), PLA (U)
-_HCPCS_RE = re.compile(r"[A-Z]\d{4}")  # HCPCS level II
-_SHAPES: dict[str, bool] = {}  # procedure code -> CPT or HCPCS level II in shape (bounded cache)
-
-
-def _procedure_shape_ok(code: str) -> bool:
-    known = _SHAPES.get(code)
-    if known is None:
-        if len(_SHAPES) >= 4096:
-            _SHAPES.clear()
-        known = _SHAPES[code] = bool(_CPT_RE.fullmatch(code) or _HCPCS_RE.fullmatch(code))
-    return known
-
 
 class ProcedureShape(Rule):
     """Procedure code (SV101-2) that is neither a CPT nor a HCPCS level II code in shape.
@@ -52,6 +38,8 @@ class ProcedureShape(Rule):
     concerns = "has_lines"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
+        if not line_scan(facts)[0] & BAD_SHAPE:
+            return ()
         out = []
         for line in facts.service_lines:
             sv101 = line.sv101

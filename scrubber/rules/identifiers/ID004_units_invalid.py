@@ -5,6 +5,7 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts, amount
+from scrubber.rules.identifiers._common import BAD_UNITS, line_scan
 from scrubber.x12.model import Claim
 
 
@@ -36,6 +37,8 @@ class UnitsInvalid(Rule):
     concerns = "has_lines"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
+        if not line_scan(facts)[0] & BAD_UNITS:
+            return ()
         out = []
         for line in facts.service_lines:
             sv1 = line.sv1

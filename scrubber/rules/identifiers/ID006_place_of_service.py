@@ -41,9 +41,20 @@ class PlaceOfService(Rule):
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         table = facts.maps.get("pos") or facts.map("pos", load_pos)
+        clm05 = claim.clm.comp(5, 1)
+        always = table.always  # valid on any date: nothing to say
+        if clm05 in always:
+            for line in claim.lines:
+                sv1 = line.sv1
+                if sv1 is not None:
+                    elements = sv1.elements
+                    code = elements[5] if len(elements) > 5 else ""
+                    if code and code not in always:
+                        break
+            else:
+                return ()
         dates = facts.dates
         out = []
-        clm05 = claim.clm.comp(5, 1)
         problem = _pos_problem(table, clm05, dates.first, required=True)
         if problem:
             out.append(self.finding(claim.clm, f"Claim {claim.claim_id} place of service CLM05-1 {problem}.",

@@ -39,9 +39,8 @@ class ServiceLineMissing(Rule):
     source = "005010X222A1 loop 2400 (required)"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple[()]:
-        for line in claim.lines:
-            if line.sv1 is not None:
-                return ()
+        if facts.service_lines:  # a line with an SV1 (shared with the line rules)
+            return ()
         return [self.finding(  # no line with an SV1
             claim.clm,
             f"Claim {claim.claim_id} has no service line (2400 LX/SV1); an 837P claim needs at least one.",

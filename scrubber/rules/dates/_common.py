@@ -1,0 +1,41 @@
+"""What the date rules share: one pass over the claim's dates of service (DTP*472), kept with the
+claim's facts, that DT003, DT004 and TF001 read instead of each walking them again."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import NamedTuple
+
+from scrubber.rules.facts import ClaimFacts
+from scrubber.x12.reader import Segment
+
+_KEY = "_service_span"  # where the span is kept among the claim's facts
+
+
+class ServiceSpan(NamedTuple):
+    """``first``: the earliest start of a DTP*472 (claim or line); ``latest``: the latest of their
+    last days (the end of a range, else the start); ``oldest``: the earliest last day and its DTP
+    (the first such DTP in claim order), None when no DTP*472 has a date."""
+
+    first: date | None
+    latest: date | None
+    oldest: tuple[date, Segment] | None
+
+
+def service_span(facts: ClaimFacts) -> ServiceSpan:
+    known = facts.__dict__.get(_KEY)
+    if known is not None:
+        return known
+    first = latest = None
+    oldest: tuple[date, Segment] | None = None
+    for seg, start, end in facts.dates.service:
+        if start is not None and (first is None or start < first):
+            first = start
+        last = end or start
+        if last is not None:
+            if latest is None or last > latest:
+                latest = last
+            if oldest is None or last < oldest[0]:
+                oldest = (last, seg)
+    known = facts.__dict__[_KEY] = ServiceSpan(first, latest, oldest)
+    return known
