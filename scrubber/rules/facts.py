@@ -56,6 +56,17 @@ class fact:  # noqa: N801 - used as a decorator, like functools.cached_property
         return value
 
 
+def claim_fact(fn):
+    """Declares a fact of :class:`ClaimFacts` next to the rules that share it (a family's
+    ``_common.py``): ``facts.<name>`` is then computed on first use per claim, like the facts
+    defined here. A name may be declared once."""
+    name = fn.__name__
+    if name in ClaimFacts.__dict__:
+        raise RuntimeError(f"ClaimFacts.{name} is declared twice")
+    setattr(ClaimFacts, name, fact(fn))
+    return ClaimFacts.__dict__[name]
+
+
 class ClaimFacts:
     """The shared facts of one claim (see the module docstring), and the run's context."""
 

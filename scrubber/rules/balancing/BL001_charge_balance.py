@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts, amount
-from scrubber.rules.identifiers._common import line_scan
+import scrubber.rules.identifiers._common  # noqa: F401 - declares facts.line_scan
 from scrubber.x12.model import Claim
 
 
@@ -43,7 +43,7 @@ class ChargeBalance(Rule):
         lines = facts.service_lines
         if not lines:
             return ()
-        line_sum = line_scan(facts)[1]
+        line_sum = facts.line_scan[1]
         if line_sum is None:
             return ()  # BL002
         if line_sum == total:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts, amount
-from scrubber.rules.identifiers._common import BAD_CHARGE, charge_of, line_scan
+from scrubber.rules.identifiers._common import BAD_CHARGE, charge_of
 from scrubber.x12.model import Claim
 from scrubber.x12.reader import Segment
 
@@ -45,7 +45,7 @@ class AmountInvalid(Rule):
         value, valid = charge_of(text)
         if not valid:
             out.append(self._invalid(claim.clm, "CLM02", text, value, f"Claim {claim.claim_id} total charge"))
-        if not line_scan(facts)[0] & BAD_CHARGE:
+        if not facts.line_scan[0] & BAD_CHARGE:
             return out
         for line in facts.service_lines:
             sv1 = line.sv1

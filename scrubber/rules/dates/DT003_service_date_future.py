@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts
-from scrubber.rules.dates._common import service_span
+import scrubber.rules.dates._common  # noqa: F401 - declares facts.service_span
 from scrubber.x12.model import Claim
 
 
@@ -36,7 +36,7 @@ class ServiceDateFuture(Rule):
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         as_of = facts.as_of
-        latest = service_span(facts).latest
+        latest = facts.service_span.latest
         if latest is None or latest <= as_of:
             return ()
         dates = facts.dates

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts
-from scrubber.rules.dates._common import service_span
+import scrubber.rules.dates._common  # noqa: F401 - declares facts.service_span
 from scrubber.x12.model import Claim, parse_date
 
 
@@ -36,7 +36,7 @@ class ServiceBeforeBirth(Rule):
     source = "005010X222A1 2010BA/2010CA DMG02, 2400 DTP*472"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
-        first = service_span(facts).first
+        first = facts.service_span.first
         if first is None:
             return ()
         node = claim.patient if claim.patient is not None else claim.subscriber

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts
-from scrubber.rules.dates._common import service_span
+import scrubber.rules.dates._common  # noqa: F401 - declares facts.service_span
 from scrubber.x12.model import Claim
 
 DEFAULT_TIMELY_FILING_DAYS = 365
@@ -48,7 +48,7 @@ class TimelyFiling(Rule):
     source = "42 CFR 424.44; option timely_filing_days"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
-        oldest = service_span(facts).oldest
+        oldest = facts.service_span.oldest
         if oldest is None:
             return ()
         when, seg = oldest

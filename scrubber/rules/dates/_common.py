@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
-from scrubber.rules.facts import ClaimFacts
+from scrubber.rules.facts import ClaimFacts, claim_fact
 from scrubber.x12.reader import Segment
 
-_KEY = "_service_span"  # where the span is kept among the claim's facts
 
 
 class ServiceSpan(NamedTuple):
@@ -22,10 +21,8 @@ class ServiceSpan(NamedTuple):
     oldest: tuple[date, Segment] | None
 
 
+@claim_fact
 def service_span(facts: ClaimFacts) -> ServiceSpan:
-    known = facts.__dict__.get(_KEY)
-    if known is not None:
-        return known
     first = latest = None
     oldest: tuple[date, Segment] | None = None
     for seg, start, end in facts.dates.service:
@@ -37,5 +34,4 @@ def service_span(facts: ClaimFacts) -> ServiceSpan:
                 latest = last
             if oldest is None or last < oldest[0]:
                 oldest = (last, seg)
-    known = facts.__dict__[_KEY] = ServiceSpan(first, latest, oldest)
-    return known
+    return ServiceSpan(first, latest, oldest)

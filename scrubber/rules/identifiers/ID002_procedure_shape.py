@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts
-from scrubber.rules.identifiers._common import BAD_SHAPE, line_scan
+from scrubber.rules.identifiers._common import BAD_SHAPE
 from scrubber.rules.identifiers._common import procedure_shape_ok as _procedure_shape_ok
 from scrubber.x12.model import Claim
 
@@ -38,7 +38,7 @@ class ProcedureShape(Rule):
     concerns = "has_lines"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
-        if not line_scan(facts)[0] & BAD_SHAPE:
+        if not facts.line_scan[0] & BAD_SHAPE:
             return ()
         out = []
         for line in facts.service_lines:

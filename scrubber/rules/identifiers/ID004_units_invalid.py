@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts, amount
-from scrubber.rules.identifiers._common import BAD_UNITS, line_scan
+from scrubber.rules.identifiers._common import BAD_UNITS
 from scrubber.x12.model import Claim
 
 
@@ -37,7 +37,7 @@ class UnitsInvalid(Rule):
     concerns = "has_lines"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
-        if not line_scan(facts)[0] & BAD_UNITS:
+        if not facts.line_scan[0] & BAD_UNITS:
             return ()
         out = []
         for line in facts.service_lines:

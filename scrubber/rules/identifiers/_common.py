@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from scrubber.rules.facts import ClaimFacts, amount
+from scrubber.rules.facts import ClaimFacts, claim_fact, amount
 
 _NPIS: dict[str, bool] = {}  # the same few NPIs on every claim of a file: a bounded cache
 
@@ -66,7 +66,6 @@ BAD_BASIS = 16  # an SV103 not UN or MJ (ID005)
 _CHARGES: dict[str, tuple[Decimal | None, bool]] = {}
 _UNITS: dict[str, bool] = {}
 _LIMIT = 4096
-_KEY = "_line_scan"  # where the scan is kept among the claim's facts
 
 
 def charge_of(text: str) -> tuple[Decimal | None, bool]:
@@ -90,13 +89,11 @@ def _units_ok(text: str) -> bool:
     return known
 
 
+@claim_fact
 def line_scan(facts: ClaimFacts) -> tuple[int, Decimal | None]:
     """One pass over the claim's lines with an SV1, kept with the claim's facts: ``(flags, sum)``,
     ``flags`` the BAD_* bits of the checks that fail on some line, ``sum`` the SV102 charges added
     as decimals (None when one is not a number)."""
-    known = facts.__dict__.get(_KEY)
-    if known is not None:
-        return known
     flags = 0
     line_sum: Decimal | None = Decimal(0)
     charges, units, shapes = _CHARGES, _UNITS, _SHAPES
@@ -129,5 +126,4 @@ def line_scan(facts: ClaimFacts) -> tuple[int, Decimal | None]:
             code = line.procedure
             if not (shapes.get(code) or procedure_shape_ok(code)):
                 flags |= BAD_SHAPE
-    known = facts.__dict__[_KEY] = (flags, line_sum)
-    return known
+    return (flags, line_sum)
