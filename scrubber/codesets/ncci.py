@@ -199,7 +199,7 @@ class Ncci:
 
     __slots__ = ("ptp_quarter", "mue_quarter", "ptp_source", "mue_source", "ptp_path", "mue_path",
                  "ptp_rows", "ptp_active", "ptp_inputs", "mue_rows", "mue_inputs", "bypass",
-                 "_ptp", "_rationales", "_mue", "memo")
+                 "_ptp", "_rationales", "_mue")
 
     def __init__(self, ptp: _PtpTable, mue: _MueTable, bypass: Bypass):
         self.ptp_quarter: datetime.date = ptp.quarter
@@ -217,16 +217,6 @@ class Ncci:
         self._ptp = ptp.packed
         self._rationales = ptp.rationales
         self._mue = mue.codes
-        # Pure lookups of the rules over this table, each in a dict of its own under a name the
-        # rule picks (see ``memo_of``); each bounded by its user.
-        self.memo: dict[str, dict] = {}
-
-    def memo_of(self, name: str) -> dict:
-        """The memo dict ``name`` of this table (made on first use)."""
-        cache = self.memo.get(name)
-        if cache is None:
-            cache = self.memo[name] = {}
-        return cache
 
     # --- PTP ---------------------------------------------------------------------------------
 

@@ -17,23 +17,6 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-_UNSEEN = object()
-
-
-def _line_units(n: Ncci, line: ServiceLine, proc: str) -> tuple[tuple[int, int, str], Decimal, bool] | None:
-    """What NC003 compares for one line: (the code's MUE, the line's units, whether they pass a
-    per-line MUE), or None when the code has no MUE, the line is in minutes or its units are not a number."""
-    raw = n.mue_raw(proc)
-    if raw is None:
-        return None
-    if line.sv1.el(3) not in ("UN", ""):
-        return None  # minutes (MJ): NC004 speaks for them
-    count = units(line)
-    if count is None:
-        return None  # not a number: ID004 speaks for it
-    return raw, count, count > raw[0]
-
-
 class MedicallyUnlikelyUnits(NcciRule):
     """More units of a code than its medically unlikely edit (MUE) allows, per line or per date.
 
@@ -77,30 +60,22 @@ class MedicallyUnlikelyUnits(NcciRule):
         n = self.ncci(facts)
         if isinstance(n, NcciError):
             return [self.unreadable(claim, n)]
-        # (procedure, SV103, SV104) -> None (nothing to compare) or (MUE, units, over a per-line MUE):
-        # a pure function of the table and those fields, asked again for each line that repeats them.
-        memo = n.memo.get("mue-lines")
-        if memo is None:
-            memo = n.memo_of("mue-lines")
+        mue_of = n.mue_raw
         out = []
-        totals: dict[tuple[str, date | None], list] | None = None  # (code, date) -> [units, last line, MUE]
+        totals: dict[tuple[str, date | None], list] = {}  # (code, date) -> [units, last line, MUE]
         for line, proc, d in found.lines:
-            key = (proc, *line.sv1.elements[3:5])
-            seen = memo.get(key, _UNSEEN)
-            if seen is _UNSEEN:
-                seen = _line_units(n, line, proc)
-                if len(memo) >= 8192:
-                    memo.clear()
-                memo[key] = seen
-            if seen is None:
+            raw = mue_of(proc)
+            if raw is None:
                 continue
-            raw, count, over = seen
+            if line.sv1.el(3) not in ("UN", ""):
+                continue  # minutes (MJ): NC004 speaks for them
+            count = units(line)
+            if count is None:
+                continue  # not a number: ID004 speaks for it
             if raw[1] == 1:  # MAI 1: per line
-                if over:
+                if count > raw[0]:
                     out.append(self.units_finding(line, count, Mue(proc, *raw), d, facts, n, per_line=True))
                 continue
-            if totals is None:
-                totals = {}
             key = (proc, d)
             total = totals.get(key)
             if total is None:
@@ -108,8 +83,6 @@ class MedicallyUnlikelyUnits(NcciRule):
             else:
                 total[0] += count
                 total[1] = line
-        if totals is None:
-            return out
         for (proc, d), (count, line, raw) in totals.items():
             if count > raw[0]:
                 out.append(self.units_finding(line, count, Mue(proc, *raw), d, facts, n, per_line=False))
