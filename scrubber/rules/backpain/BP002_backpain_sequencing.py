@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from scrubber.codesets.backpain import Entry
 from scrubber.codesets.icd10cm import normalize_code as norm
 from scrubber.findings import Finding
 from scrubber.rules.backpain._common import BackpainRule, dot
@@ -50,56 +47,30 @@ class BackPainSequencing(BackpainRule):
             return ()
         first, c = hit
         maps = f.maps
-        memo = maps.memo.get("sequencing")
-        if memo is None:
-            memo = maps.memo_of("sequencing")
-        entries = memo.get(c)
+        cache = maps.memo_of("sequencing")
+        entries = cache.get(c)
         if entries is None:
-            if len(memo) >= 8192:
-                memo = maps.memo_of("sequencing")
-            entries = memo[c] = [(u, e) for s, u, e in maps.sequencing if s.match(c)]
+            entries = cache[c] = [(u, e) for s, u, e in maps.sequencing if s.match(c)]
         if not entries:
             return ()
         missing = self.not_covered(claim, facts, f.dates)
         if missing:
             return [missing]
-        codes = f.codes
         d = f.first_date
-        # A pure function of the codes in order, the principal one's place and the first date of
-        # service: the index of the underlying condition and its entry, or None (once per run).
-        at = 0 if codes[0][0] is first else next(i for i, (dx, _) in enumerate(codes) if dx is first)
-        key = (tuple([oc for _, oc in codes]), at, d)
-        claims = maps.memo.get("sequencing-claims")
-        if claims is None:
-            claims = maps.memo_of("sequencing-claims")
-        found = claims.get(key, _UNSEEN)
-        if found is _UNSEEN:
-            if len(claims) >= 8192:
-                claims = maps.memo_of("sequencing-claims")
-            found = claims[key] = _underlying(entries, key[0], at, d)
-        if found is None:
-            return ()
-        j, entry = found
-        hit = codes[j][0]
-        return [self.finding(
-            first.segment,
-            f"Principal diagnosis {dot(c)} is a back-pain symptom, but the claim carries the underlying "
-            f"{entry.label} {dot(norm(hit.code))} at {hit.ref[:4]}; code the underlying condition first.",
-            element=first.ref, value=c, severity=self.severity_for(entry),
-        )]
-
-
-_UNSEEN = object()
-
-
-def _underlying(entries: list, codes: tuple[str, ...], at: int, d: date | None) -> tuple[int, Entry] | None:
-    """The first entry in effect on ``d`` with another of ``codes`` (not the one at index ``at``) that is
-    its underlying condition: (that code's index, the entry); None when there is none."""
-    for underlying, entry in entries:
-        if d is not None and not entry.in_effect(d):
-            continue
-        match = underlying.match
-        for j, oc in enumerate(codes):
-            if j != at and match(oc):
-                return j, entry
-    return None
+        for underlying, entry in entries:
+            if d is not None and not entry.in_effect(d):
+                continue
+            match = underlying.match
+            hit = None  # the first other diagnosis that is an underlying condition
+            for dx, oc in f.codes:
+                if dx is not first and match(oc):
+                    hit = dx
+                    break
+            if hit is not None:
+                return [self.finding(
+                    first.segment,
+                    f"Principal diagnosis {dot(c)} is a back-pain symptom, but the claim carries the underlying "
+                    f"{entry.label} {dot(norm(hit.code))} at {hit.ref[:4]}; code the underlying condition first.",
+                    element=first.ref, value=c, severity=self.severity_for(entry),
+                )]
+        return ()
