@@ -99,8 +99,16 @@ def quarter_note(kind: str, quarter: datetime.date, as_of: datetime.date) -> str
     return f"(NCCI {kind} quarter {quarter.isoformat()}, {age} quarter{'s' if age != 1 else ''} old)"
 
 
+_YMD: dict[datetime.date, str] = {}  # dates of service repeat across claims: formatted once each (bounded)
+
+
 def _ymd(d: datetime.date) -> str:
-    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+    text = _YMD.get(d)
+    if text is None:
+        if len(_YMD) >= 4096:
+            _YMD.clear()
+        text = _YMD[d] = f"{d.year:04d}{d.month:02d}{d.day:02d}"
+    return text
 
 
 def _parse_ymd(text: str) -> datetime.date | None:

@@ -53,9 +53,13 @@ class BackPainExcludes1(BackpainRule):
         maps = f.maps
         # A pure function of the codes in order and the first date of service: looked up once per run.
         key = (tuple([c for _, c in codes]), f.first_date)
-        memo = maps.memo_of("excludes1-claims")
+        memo = maps.memo.get("excludes1-claims")
+        if memo is None:
+            memo = maps.memo_of("excludes1-claims")
         found = memo.get(key)
         if found is None:
+            if len(memo) >= 8192:
+                memo = maps.memo_of("excludes1-claims")  # a new one: the memo stays bounded
             found = memo[key] = _pairs(maps, key[0], key[1])
         owned, pairs = found
         if not owned:

@@ -67,7 +67,10 @@ class BackpainRule(Rule):
         f = facts.backpain
         maps = f.maps
         # Fast path: every date inside the span all of this rule's map files cover.
-        span = self.span(maps)
+        spans = maps.memo.get("spans")
+        span = spans.get(self.code, False) if spans is not None else False
+        if span is False:
+            span = self.span(maps)
         if span is None:
             return None
         lo, hi = span

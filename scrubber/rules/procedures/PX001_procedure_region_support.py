@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scrubber.findings import Finding
 from scrubber.rules.backpain._common import BackpainRule, dot
-from scrubber.rules.facts import ClaimFacts
+from scrubber.rules.facts import POINTERS, ClaimFacts
 from scrubber.x12.model import Claim
 
 
@@ -54,18 +54,26 @@ class ProcedureRegionSupport(BackpainRule):
         if missing:
             return [missing]
         out = []
+        code_at = f.code_at
+        position = POINTERS.get
         for line, proc, d in lines:
             requires, wanted, entry = support[proc]
             if d is not None and not entry.in_effect(d):
                 continue
-            dxs = f.pointed(line)
-            if not dxs:
-                continue  # no usable pointer: the DP rules speak for it
+            # The common path, without building the pointed list: a pointed diagnosis in the region.
             match = requires.match
-            for _, _, c in dxs:
-                if match(c):
-                    break
-            else:  # none of the pointed diagnoses is in the region
+            pointed = False
+            for raw in line.pointers:
+                hit = code_at.get(position(raw) or _position(raw))
+                if hit is not None:
+                    if match(hit[1]):
+                        break
+                    pointed = True
+            else:
+                if not pointed:
+                    continue  # no usable pointer: the DP rules speak for it
+                # none of the pointed diagnoses is in the region
+                dxs = f.pointed(line)
                 codes = ", ".join([dot(c) for _, _, c in dxs])
                 out.append(self.finding(
                     line.sv1,
@@ -74,3 +82,8 @@ class ProcedureRegionSupport(BackpainRule):
                     element="SV107-1", value=dxs[0][2], severity=self.severity_for(entry),
                 ))
         return out
+
+
+def _position(raw: str) -> int | None:
+    """The HI position an unusual SV107 pointer names (as ``BackpainFacts.pointed`` reads it)."""
+    return int(raw) if raw.isdigit() and raw.isascii() else None
