@@ -15,6 +15,7 @@ import datetime
 import re
 from collections import defaultdict
 from datetime import date
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -206,11 +207,7 @@ class ClaimFacts:
     def icd_flagged(self) -> bool:
         """A gate: a code is not valid on its date of service, a date is outside the loaded
         ICD-10-CM code sets, or the claim has diagnoses and no date of service (DX101-DX103, DX110)."""
-        known = self.__dict__
-        verdicts = known.get("icd_verdicts")
-        if verdicts is None:  # (made here rather than through the attribute: the engine asks every claim)
-            verdicts = known["icd_verdicts"] = ClaimFacts.icd_verdicts.fn(self)
-        return verdicts.flagged
+        return self.icd_verdicts.flagged
 
     # --- limits -----------------------------------------------------------------------------------
     @fact
@@ -227,10 +224,7 @@ class ClaimFacts:
     @fact
     def backpain(self) -> BackpainFacts:
         """The claim's diagnoses as the back-pain rules read them (see :class:`BackpainFacts`)."""
-        maps = self.maps.get(MAP_NAME) or self.backpain_maps
-        known = self.__dict__
-        dated = known.get("dated_lines") or self._claim_pass()["dated_lines"]
-        return BackpainFacts(self.claim, maps, dated, known["dates"].claim_start)
+        return BackpainFacts(self.claim, self.backpain_maps, self.dated_lines, self.dates.claim_start)
 
     @fact
     def ncci_lines(self) -> NcciLines:
@@ -256,11 +250,7 @@ class ClaimFacts:
     @fact
     def backpain_in_scope(self) -> bool:
         """A diagnosis of the claim is in the back-pain maps' scope."""
-        known = self.__dict__
-        found = known.get("backpain")
-        if found is None:  # (made here rather than through the attribute: the engine asks every claim)
-            found = known["backpain"] = ClaimFacts.backpain.fn(self)
-        return found.in_scope
+        return self.backpain.in_scope
 
     @fact
     def multi_procedure_dates(self) -> bool:
@@ -851,22 +841,12 @@ def _ptp_edits(n: Ncci, ymd: str, procedures: tuple[str, ...]) -> dict[str, tupl
 # --- balancing and identifiers: X12 R amounts (CLM02, SV102, SV104) --------------------------------
 
 _AMOUNT_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
-_AMOUNTS: dict[str, Decimal | None] = {}  # amounts repeat across claims: a bounded cache
-
-
+@lru_cache(maxsize=4096)  # amounts repeat across claims
 def amount(text: str) -> Decimal | None:
     """An X12 R amount as a Decimal (never a float), None when it is not a plain decimal number."""
+    if not _AMOUNT_RE.fullmatch(text):
+        return None
     try:
-        return _AMOUNTS[text]
-    except KeyError:
-        pass
-    value = None
-    if _AMOUNT_RE.fullmatch(text):
-        try:
-            value = Decimal(text)
-        except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
-            value = None
-    if len(_AMOUNTS) >= 4096:
-        _AMOUNTS.clear()
-    _AMOUNTS[text] = value
-    return value
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+        return None

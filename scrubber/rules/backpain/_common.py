@@ -8,6 +8,7 @@ the same plumbing.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 from scrubber.codesets.backpain import MAP_NAME, BackpainMaps, Entry, describe_sources, load_backpain_maps
@@ -20,17 +21,10 @@ if TYPE_CHECKING:
     from scrubber.x12.model import Claim
 
 
-_DOTTED: dict[str, str] = {}  # code -> the code with its dot (M5450 -> M54.50); bounded
-
-
+@lru_cache(maxsize=8192)
 def dot(code: str) -> str:
-    """A diagnosis code as a finding names it, with its dot (see ``format_code``)."""
-    known = _DOTTED.get(code)
-    if known is None:
-        if len(_DOTTED) >= 8192:
-            _DOTTED.clear()
-        known = _DOTTED[code] = format_code(code)
-    return known
+    """A diagnosis code as a finding names it, with its dot (M5450 -> M54.50; see ``format_code``)."""
+    return format_code(code)
 
 
 class BackpainRule(Rule):

@@ -5,21 +5,15 @@ of the line checks (BL001, BL002, ID002-ID005) can have something to say on the 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from decimal import Decimal
 
 from scrubber.rules.facts import ClaimFacts, claim_fact, amount
 
-_NPIS: dict[str, bool] = {}  # the same few NPIs on every claim of a file: a bounded cache
-
-
+@lru_cache(maxsize=4096)  # the same few NPIs on every claim of a file
 def luhn_npi_ok(npi: str) -> bool:
     """NPI check digit: Luhn over the prefix 80840 + the first 9 digits (CMS NPI standard)."""
-    known = _NPIS.get(npi)
-    if known is None:
-        if len(_NPIS) >= 4096:
-            _NPIS.clear()
-        known = _NPIS[npi] = _luhn_npi(npi)
-    return known
+    return _luhn_npi(npi)
 
 
 def _luhn_npi(npi: str) -> bool:
@@ -38,16 +32,10 @@ def _luhn_npi(npi: str) -> bool:
 
 _CPT_RE = re.compile(r"\d{4}[0-9FTU]")  # CPT category I (5 digits), II (F), III (T), PLA (U)
 _HCPCS_RE = re.compile(r"[A-Z]\d{4}")  # HCPCS level II
-_SHAPES: dict[str, bool] = {}  # procedure code -> CPT or HCPCS level II in shape (bounded cache)
-
-
+@lru_cache(maxsize=4096)
 def procedure_shape_ok(code: str) -> bool:
-    known = _SHAPES.get(code)
-    if known is None:
-        if len(_SHAPES) >= 4096:
-            _SHAPES.clear()
-        known = _SHAPES[code] = bool(_CPT_RE.fullmatch(code) or _HCPCS_RE.fullmatch(code))
-    return known
+    """A procedure code is a CPT or HCPCS level II code in shape."""
+    return bool(_CPT_RE.fullmatch(code) or _HCPCS_RE.fullmatch(code))
 
 
 #: SV101-1 procedure code qualifiers (ID003).
@@ -96,7 +84,7 @@ def line_scan(facts: ClaimFacts) -> tuple[int, Decimal | None]:
     as decimals (None when one is not a number)."""
     flags = 0
     line_sum: Decimal | None = Decimal(0)
-    charges, units, shapes = _CHARGES, _UNITS, _SHAPES
+    charges, units = _CHARGES, _UNITS
     qualifiers, bases = PROCEDURE_QUALIFIERS, _UNIT_BASES
     for line in facts.service_lines:
         elements = line.sv1.elements
@@ -124,6 +112,6 @@ def line_scan(facts: ClaimFacts) -> tuple[int, Decimal | None]:
             flags |= BAD_QUALIFIER
         elif q == "HC":
             code = line.procedure
-            if not (shapes.get(code) or procedure_shape_ok(code)):
+            if not procedure_shape_ok(code):
                 flags |= BAD_SHAPE
     return (flags, line_sum)
