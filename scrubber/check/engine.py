@@ -98,9 +98,6 @@ class Engine:
             findings.sort(key=_SORT_KEY)
         return findings
 
-    def file_severity(self, code: str, default: str) -> str:
-        return self.config.severity(code, default)
-
 
 def claim_status(findings: list[Finding]) -> str:
     for f in findings:

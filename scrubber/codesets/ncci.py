@@ -99,16 +99,9 @@ def quarter_note(kind: str, quarter: datetime.date, as_of: datetime.date) -> str
     return f"(NCCI {kind} quarter {quarter.isoformat()}, {age} quarter{'s' if age != 1 else ''} old)"
 
 
-_YMD: dict[datetime.date, str] = {}  # dates of service repeat across claims: formatted once each (bounded)
-
-
+@lru_cache(maxsize=4096)  # dates of service repeat across claims: formatted once each
 def _ymd(d: datetime.date) -> str:
-    text = _YMD.get(d)
-    if text is None:
-        if len(_YMD) >= 4096:
-            _YMD.clear()
-        text = _YMD[d] = f"{d.year:04d}{d.month:02d}{d.day:02d}"
-    return text
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
 def _parse_ymd(text: str) -> datetime.date | None:
@@ -180,12 +173,6 @@ class Bypass:
             if rule.covers(column2):
                 out |= rule.modifiers
         return out
-
-    def describe_for(self, column2: str) -> str:
-        """``25 (significant, separately identifiable E/M) or 59, XE, XP, XS, XU``: the modifiers for a code."""
-        parts = [", ".join(sorted(r.modifiers)) for r in self.rules if r.low and r.covers(column2)]
-        parts += [", ".join(sorted(r.modifiers)) for r in self.rules if not r.low]
-        return " or ".join(parts)
 
 
 class Ncci:

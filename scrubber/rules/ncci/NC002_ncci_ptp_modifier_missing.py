@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from scrubber.codesets.ncci import Ncci
 from scrubber.findings import Finding
 from scrubber.rules.ncci._common import PtpRule, note, when
@@ -13,34 +15,19 @@ def _either(modifiers) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
-_BYPASS: dict[tuple, frozenset[str]] = {}  # (table, column 2) -> its bypass modifiers (bounded)
-_WAYS: dict[tuple, str] = {}  # (table, column 2) -> how a finding names its bypass modifiers (bounded)
-
-
+@lru_cache(maxsize=4096)
 def _bypass(n: Ncci, proc: str) -> frozenset[str]:
     """The modifiers that bypass an indicator-1 edit of column-2 code ``proc``."""
-    key = (n, proc)
-    found = _BYPASS.get(key)
-    if found is None:
-        if len(_BYPASS) >= 4096:
-            _BYPASS.clear()
-        found = _BYPASS[key] = n.bypass.for_code(proc)
-    return found
+    return n.bypass.for_code(proc)
 
 
+@lru_cache(maxsize=4096)
 def _ways(n: Ncci, proc: str) -> str:
     """``59, XE, XP, XS or XU, when the record shows a distinct service`` (25 first on an E/M code)."""
-    key = (n, proc)
-    ways = _WAYS.get(key)
-    if ways is None:
-        special = [f"{_either(r.modifiers)} ({r.label})" for r in n.bypass.rules if r.low and r.covers(proc)]
-        plain = _either(m for r in n.bypass.rules if not r.low for m in r.modifiers)
-        ways = (f"{'; or '.join(special)}; or {plain} (a distinct service)" if special
-                else f"{plain}, when the record shows a distinct service")
-        if len(_WAYS) >= 4096:
-            _WAYS.clear()
-        _WAYS[key] = ways
-    return ways
+    special = [f"{_either(r.modifiers)} ({r.label})" for r in n.bypass.rules if r.low and r.covers(proc)]
+    plain = _either(m for r in n.bypass.rules if not r.low for m in r.modifiers)
+    return (f"{'; or '.join(special)}; or {plain} (a distinct service)" if special
+            else f"{plain}, when the record shows a distinct service")
 
 
 class NcciPairModifierMissing(PtpRule):

@@ -5,6 +5,7 @@ the units of a line and the date of a finding."""
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, ClassVar
 
@@ -28,38 +29,23 @@ if TYPE_CHECKING:
     from scrubber.x12.model import Claim, ServiceLine
 
 
-_UNITS: dict[str, Decimal | None] = {}  # SV104 texts repeat: parsed once each (bounded)
-
-
 def units(line: ServiceLine) -> Decimal | None:
     """The line's SV104 as a Decimal, None when it is empty or not a number."""
-    text = line.sv1.el(4)
+    return _units(line.sv1.el(4))
+
+
+@lru_cache(maxsize=4096)  # SV104 texts repeat: parsed once each
+def _units(text: str) -> Decimal | None:
     try:
-        return _UNITS[text]
-    except KeyError:
-        pass
-    try:
-        value = Decimal(text) if text else None
+        return Decimal(text) if text else None
     except InvalidOperation:
-        value = None
-    if len(_UNITS) >= 4096:
-        _UNITS.clear()
-    _UNITS[text] = value
-    return value
+        return None
 
 
-_NOTES: dict[tuple, str] = {}  # (table, kind, as-of date) -> quarter note (a few per run; bounded)
-
-
+@lru_cache(maxsize=64)  # a few per run
 def note(n: Ncci, kind: str, as_of: date) -> str:
     """``n.note(kind, as_of)``, formatted once per table, kind and as-of date."""
-    key = (n, kind, as_of)
-    text = _NOTES.get(key)
-    if text is None:
-        if len(_NOTES) >= 64:
-            _NOTES.clear()
-        text = _NOTES[key] = n.note(kind, as_of)
-    return text
+    return n.note(kind, as_of)
 
 
 def when(d: date | None) -> str:
