@@ -33,7 +33,8 @@ from scrubber.x12.model import EnvelopeProblem, check_control, check_count
 from scrubber.report.outcome import FileOutcome
 from scrubber.atomic import AtomicFile
 from scrubber.report.names import CLEAN, REJECTED, REPORT, output_stem
-from scrubber.run.pipeline import code_sets_used, file_digest, scrub_file, trailer_findings
+from scrubber.codesets.coverage import code_sets_used
+from scrubber.run.pipeline import file_digest, scrub_file, trailer_findings
 from scrubber.x12.reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, detect_delimiters
 from scrubber.report.jsonreport import copy_range, finding_from_json, join_reports, read_report_lines, report_head
 from scrubber.report.text import TextReport

@@ -19,6 +19,7 @@ from typing import IO
 
 import structlog
 
+from scrubber.codesets.coverage import code_sets_used
 from scrubber.check.engine import Engine, claim_status
 from scrubber.check.structure import StructurePass
 from scrubber.findings import Finding
@@ -43,12 +44,6 @@ def file_digest(path: Path) -> tuple[str, int]:
             size += len(chunk)
     return h.hexdigest(), size
 
-
-def code_sets_used(as_of=None) -> dict:
-    """The report's ``code_sets`` (see :mod:`scrubber.codesets.coverage`)."""
-    from scrubber.codesets.coverage import code_sets_used as used
-
-    return used(as_of)
 
 
 def _add_trailer_findings(outcome: FileOutcome, problems: list, engine: Engine) -> None:
