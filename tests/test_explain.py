@@ -196,9 +196,11 @@ def test_listing_agrees_with_the_scrub_report(scrubbed):
     assert r.returncode == 0, r.stderr
     listed = {}
     for line in r.stdout.splitlines()[2:]:
-        m = re.match(r"\s+#\d+\s+(accepted|rejected)\s+(\S+)\s+(.*)$", line)
+        # ISA13, GS06 and ST02 beside the position: a position counts within its transaction set
+        m = re.match(r"\s+(\S+)\s+(\S+)\s+(\S+)\s+#\d+\s+(accepted|rejected)\s+(\S+)\s+(.*)$", line)
         if m:
-            listed[m.group(2)] = (m.group(1), m.group(3))
-    expected = {c["claim_id"]: (c["status"], ", ".join(sorted({f["rule"] for f in c["findings"]})) or "-")
+            listed[m.group(5)] = (m.group(1), m.group(2), m.group(3), m.group(4), m.group(6))
+    expected = {c["claim_id"]: (c["interchange"], c["group"], c["transaction"], c["status"],
+                                ", ".join(sorted({f["rule"] for f in c["findings"]})) or "-")
                 for c in report["claims"]}
     assert listed == expected

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "scrubber"
 FOUNDATION = {"errors", "atomic", "mapsdir", "limits", "logs", "findings", "config"}
-LAYERS = ["x12", "codesets", "rules", "check", "report", "run", "cli"]  # in the order of the flow
+LAYERS = ["x12", "codesets", "rules", "check", "report", "responses", "run", "cli"]  # in the order of the flow
 
 
 def module_name(path: Path) -> str:

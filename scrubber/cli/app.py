@@ -14,6 +14,7 @@ from scrubber import __version__
 from scrubber.cli.codesets import codesets
 from scrubber.cli.common import data_dir_option
 from scrubber.cli.explain import explain
+from scrubber.cli.responses import responses
 from scrubber.cli.rules import rules
 from scrubber.cli.scrub import scrub
 from scrubber.cli.watch import status, watch
@@ -44,6 +45,7 @@ cli.add_command(explain)
 cli.add_command(codesets)
 cli.add_command(watch)
 cli.add_command(status)
+cli.add_command(responses)
 
 
 def main() -> None:

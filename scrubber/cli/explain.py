@@ -45,7 +45,7 @@ class _Explainer(Sink):
     def start(self, outcome) -> None:
         if self.listing:
             self.echo(f"{self.file.name}: claims (use --claim CLM01 to explain one, --rejected or --all for several)")
-            self.echo(f"  {'POS':>6}  {'STATUS':<9} {'CLAIM':<24} RULES")
+            self.echo(f"  {'ISA13':<9}  {'GS06':<9}  {'ST02':<9}  {'POS':>5}  {'STATUS':<9} {'CLAIM':<24} RULES")
 
     def claim(self, result) -> None:
         claim, findings, status = result.claim, result.findings, result.status
@@ -53,7 +53,8 @@ class _Explainer(Sink):
         if self.listing:
             rules = ", ".join(sorted({f.rule for f in findings})) or "-"
             mark = click.style(f"{status:<9}", fg="red" if status == "rejected" else "green")
-            self.echo(f"  {'#' + str(claim.clm.position):>6}  {mark} {cid:<24} {rules}")
+            where = f"{claim.interchange_control:<9}  {claim.group_control:<9}  {claim.transaction_control:<9}"
+            self.echo(f"  {where}  {'#' + str(claim.clm.position):>5}  {mark} {cid:<24} {rules}")
             return
         if not (self.show_all or cid in self.wanted or (self.only_rejected and status == "rejected")):
             return

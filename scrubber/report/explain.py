@@ -330,6 +330,7 @@ def explain_claim(
     yield ""
 
     current_loop = None
+    st02 = f"ST02 {claim.transaction_control} "  # beside each position: a position counts in its set only
     line_by_sv1 = {id(line.sv1): line for line in claim.lines if line.sv1 is not None}
     for seg in claim_hierarchy_segments(claim):
         loop = seg.loop or ""
@@ -341,8 +342,8 @@ def explain_claim(
             yield f"{pad}{s(loop, fg='cyan', bold=True)}  {s(title, fg='cyan')}"
         pad += "  "
         values = masked_values(seg)
-        pos = f"#{seg.position}" if seg.position is not None else "#-"
-        yield f"{pad}{s(f'{pos:>4}', dim=True)} {s(f'{seg.id:<3}', bold=True)}  {seg.delims.element.join(values)}"
+        pos = f"{st02}#{seg.position}" if seg.position is not None else "#-"
+        yield f"{pad}{s(f'{pos:>14}', dim=True)} {s(f'{seg.id:<3}', bold=True)}  {seg.delims.element.join(values)}"
         sub = pad + "       "
         qualifier = seg.el(1)
         if seg.id == "HI" and seg in claim.hi_segments:
