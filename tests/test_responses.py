@@ -11,7 +11,21 @@ import json
 
 import pytest
 
-from conftest import fixture, problem_lines, run_cli
+from click.testing import CliRunner
+
+from conftest import fixture, problem_lines, run_cli as run_subprocess
+
+from scrubber.cli.app import cli
+
+
+class _Result:
+    def __init__(self, r):
+        self.returncode, self.stdout, self.stderr = r.exit_code, r.stdout, r.stderr
+
+
+def run_cli(*args):
+    """The command in this process (click's runner): the same code, without an interpreter a call."""
+    return _Result(CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False))
 
 MULTI = fixture("multi.837")
 ISA = "ISA*00*          *00*          *ZZ*RECEIVER01     *ZZ*SENDER01       *250320*0900*^*00501*{ctl}*0*T*:~\n"
@@ -206,7 +220,7 @@ def test_round_trip_of_our_own_acks(tmp_path):
 def test_unusable_response_is_one_line_and_exit_2(tmp_path, content, words):
     bad = tmp_path / "bad.999"
     bad.write_bytes(content)
-    result = run_cli("responses", MULTI, bad, "--out-dir", tmp_path)
+    result = run_subprocess("responses", MULTI, bad, "--out-dir", tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     [line] = problem_lines(result.stderr)
     assert line.startswith("scrubber: ") and words in line and str(bad) in line

@@ -169,4 +169,4 @@ def test_output_names():
     assert output_stem(Path("in/batch.837")) == "batch"
     assert output_stem(".837") == ".837" and output_stem("") == "input"
     assert output_names("b") == ["b.report.json", "b.clean.837", "b.rejected.837", "b.report.html", "b.report.csv",
-                                 "b.999", "b.277ca.edi"]
+                                 "b.999", "b.277ca.edi", "b.ta1"]

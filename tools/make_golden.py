@@ -7,7 +7,7 @@ command, without a new interpreter per file)::
     scrubber scrub FILE --out-dir out --as-of DATE --ack 999 --ack 277ca --jobs 1 --format text
 
 in an empty working folder, and keeps what it writes: NAME.report.json, NAME.clean.837,
-NAME.rejected.837, NAME.999, NAME.277ca.edi (whichever the run writes) and the text summary
+NAME.rejected.837, NAME.999, NAME.277ca.edi, NAME.ta1 (whichever the run writes) and the text summary
 printed on standard output as NAME.txt. Standard error (the code-set warning) is not kept.
 
     python tools/make_golden.py            # rewrite tests/golden/ (corpus part only where ../shared is present)
@@ -31,7 +31,7 @@ scrubber.toml.
 
 Normalised before storing and comparing (``normalise``), because it is not a function of the
 input, the as-of date and the code: the time of day of the run, which the acknowledgments write
-as HHMM in ISA10 and GS05 (999 and 277CA) and BHT05 (277CA); it becomes ``HHMM``. Everything
+as HHMM in ISA10 and GS05 (999 and 277CA; ISA10 of the TA1) and BHT05 (277CA); it becomes ``HHMM``. Everything
 else is stored as written. Each input is scrubbed twice when writing, and the two runs must
 agree after normalisation.
 """
@@ -148,7 +148,7 @@ def current_cases(group: str) -> list[Case]:
 
 def normalise(name: str, data: bytes) -> bytes:
     """``data`` of output ``name`` with what depends on the clock replaced (see the module's doc)."""
-    if not (name.endswith(".999") or name.endswith(".277ca.edi")):
+    if not (name.endswith(".999") or name.endswith(".277ca.edi") or name.endswith(".ta1")):
         return data
     segments = data.split(b"~\n")
     for i, seg in enumerate(segments):

@@ -46,15 +46,22 @@ class JobsType(click.ParamType):
 @click.option("--structure-validator", "validator", type=click.Choice(STRUCTURE_VALIDATORS), default=None,
               help="The structural validator: pyx12's 837P map compiled (fast), or pyx12 itself (the reference). "
                    "[default: compiled, or [options] structure_validator]")
-@click.option("--ack", "acks", multiple=True, type=click.Choice(["999", "277ca"], case_sensitive=False),
-              help="Also write NAME.999 and/or NAME.277ca.edi (005010X214) acknowledgments; repeatable.")
+@click.option("--ack", "acks", multiple=True, type=click.Choice(["999", "277ca", "ta1"], case_sensitive=False),
+              help="Also write NAME.999, NAME.277ca.edi (005010X214) and/or NAME.ta1 acknowledgments; repeatable "
+                   "(with 999, a TA1 also when ISA14 = 1 or the interchange envelope has errors).")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="State folder (DIR/state.sqlite; the watcher's, or a new one): control-number counters ...")
+@click.option("--control-numbers", "control_numbers", type=click.Choice(["keep", "new"]), default="keep",
+              show_default=True, help="The clean and rejected 837s keep the input's ISA13/GS06/ST02, or take "
+                                      "fresh ones from the --state counter.")
 @click.option("--jobs", "-j", type=JobsType(), default="auto", show_default=True, metavar="N|auto",
               help="Processes: several inputs in parallel, or one large input split at transaction sets "
                    "(text and json formats, no --ack). auto: one per usable CPU (at most 8) when the "
                    "inputs come to 4 MB or more, else 1.")
 @data_dir_option
 def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, config_path: Path | None,
-          structure: bool = True, acks: tuple[str, ...] = (), jobs: int | str = "auto", validator: str | None = None) -> None:
+          structure: bool = True, acks: tuple[str, ...] = (), jobs: int | str = "auto", validator: str | None = None,
+          state_dir: Path | None = None, control_numbers: str = "keep") -> None:
     """Scrub 837P FILEs: write NAME.report.json, NAME.clean.837 and NAME.rejected.837 for each.
 
     Exit status: 0 every claim accepted; 1 a claim rejected; 2 an input unusable or a usage error.
@@ -63,6 +70,8 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
     configure_logging(level="warning")  # only problems of the scrubber itself, redacted, on stderr
     if not structure and any(a.lower() == "999" for a in acks):  # the 999 reports the structural pass
         fail("--ack 999 needs the structural validation; drop --no-structure")
+    if control_numbers == "new" and state_dir is None:
+        fail("--control-numbers new takes the numbers from a state folder's counter: add --state DIR")
     config = load_config(config_path, known_codes())
     if validator:
         config.options["structure_validator"] = validator
@@ -74,4 +83,4 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
     except OSError as exc:
         fail(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
     sys.exit(scrub_batch(files, out_dir, config, as_of_date, fmt=fmt, structure=structure, acks=acks, jobs=jobs,
-                         say=say))
+                         say=say, state_dir=state_dir, control_numbers=control_numbers))

@@ -1,8 +1,12 @@
 """``NAME.277ca.edi``: the claim acknowledgment (277CA, 005010X214) a payer would send.
 
-One 277 transaction set for the input. Its levels, as 005010X214 builds them:
+One 277 transaction set per 837 transaction set of the input, in one reply interchange per input
+interchange, addressed back to its sender (the input's ISA06/ISA08 and GS02/GS03 swapped); ISA13,
+GS06 and ST02 from ``numbers`` (:mod:`scrubber.report.controls`). Its levels, as 005010X214
+builds them:
 - 2000A information source (the payer: the input's 1000B receiver), TRN, received/processed dates;
-- 2000B information receiver (the submitter: the input's 1000A), STC ``A1:19`` with the total
+- 2000B information receiver (the submitter: the input's 1000A), TRN02 the 837's BHT03 (the
+  submitter's batch), STC ``A1:19`` with the total
   charge, QTY 90/AA (accepted/rejected claims) and AMT YU/YY (accepted/rejected charges);
 - 2000C one per run of claims of the same billing provider (2010AA NM1*85), STC ``A1:19:85``
   with the provider's total;
@@ -15,8 +19,8 @@ ack of its first error finding that carries one (the rule's ``ack``, e.g. DP002 
 SX001 ``A6:21``), up to two more distinct ones in STC10/STC11, and action code U.
 
 A sink: each claim is written as it comes to a spool (a provider's
-run to a small spool of its own, since its 2000C carries the run's total), and the header with the
-totals is written at ``finish``. Nothing is written for an unusable input. Like the clean and
+run to a small spool of its own, since its 2000C carries the run's total), and each transaction
+set with its totals is written at the 837's SE. Nothing is written for an unusable input. Like the clean and
 rejected 837s, the file carries the patients' names and member ids (it is EDI output for the
 submitter, as a payer's 277CA is); reports and logs never do.
 """
@@ -31,7 +35,8 @@ from typing import IO
 
 from scrubber.atomic import AtomicFile
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
-from scrubber.report.ack999 import clean, isa_segment
+from scrubber.report.ack999 import clean, reply_isa
+from scrubber.report.controls import RunNumbers, isa13, st02
 from scrubber.report.sink import Sink
 
 ACCEPTED = "A2:20"
@@ -51,10 +56,21 @@ def _fmt(amount: Decimal) -> str:
 
 
 class Ack277CA(Sink):
-    def __init__(self, path: Path, as_of: date, mode: int = 0o600):
+    def __init__(self, path: Path, as_of: date, mode: int = 0o600, numbers=None):
         self.path = path
         self.as_of = as_of
         self.mode = mode
+        self.numbers = numbers if numbers is not None else RunNumbers()
+        self.file = AtomicFile(self.path, "w", mode, encoding="latin-1", newline="")
+        self.fh: IO[str] | None = None
+        self._isa: list[str] | None = None
+        self._isa_control = ""
+        self._gs06 = ""
+        self._sets = 0  # 277 sets written in the current reply interchange
+        self.written = 0
+        self._reset_set()
+
+    def _reset_set(self) -> None:
         self._spool: IO[str] | None = None
         self._run: IO[str] | None = None
         self._run_key: tuple | None = None
@@ -65,25 +81,45 @@ class Ack277CA(Sink):
         self.accepted = self.rejected = 0
         self.accepted_amount = Decimal(0)
         self.rejected_amount = Decimal(0)
-        self._isa: list[str] | None = None
-        self._gs: list[str] | None = None
+        self._tx = None
         self._submitter = self._receiver = None
+        self._batch = ""
 
-    def start(self, outcome: FileOutcome) -> None:
-        self._spool = tempfile.TemporaryFile("w+", encoding="latin-1")
+    # --- envelopes -----------------------------------------------------------------------
+    def interchange(self, event) -> None:
+        self._close_interchange()
+        self._isa = list(event.isa.elements)
+
+    def transaction(self, event) -> None:
+        self._reset_set()
+        self._tx = event
+
+    def _read_header(self, event) -> None:
+        """The submitter, receiver and batch id of the set (its header is complete at its first claim)."""
+        for seg in event.header:
+            if seg.id == "BHT" and not self._batch:
+                self._batch = seg.el(3)
+            elif seg.id == "NM1" and seg.el(1) == "41" and self._submitter is None:
+                self._submitter = seg
+            elif seg.id == "NM1" and seg.el(1) == "40" and self._receiver is None:
+                self._receiver = seg
+
+    def transaction_end(self, event) -> None:
+        if self._spool is not None:
+            self._write_set()
+        self._reset_set()
+
+    def interchange_end(self, event) -> None:
+        self._close_interchange()
 
     # ---------------------------------------------------------------------------------------
     def claim(self, result: ClaimOutcome) -> None:
         claim = result.claim
-        tx = claim.transaction
-        if self._isa is None:
-            self._isa = list(tx.interchange.isa.elements)
-            self._gs = list(tx.group.gs.elements)
-            for seg in tx.header:
-                if seg.id == "NM1" and seg.el(1) == "41" and self._submitter is None:
-                    self._submitter = seg
-                elif seg.id == "NM1" and seg.el(1) == "40" and self._receiver is None:
-                    self._receiver = seg
+        if self._spool is None:
+            if self._tx is None:
+                self.transaction(claim.transaction)
+            self._read_header(claim.transaction)
+            self._spool = tempfile.TemporaryFile("w+", encoding="latin-1")
         billing = claim.billing
         nm85 = billing.first("NM1", "85") if billing is not None else None
         key = (id(billing), nm85.raw if nm85 is not None else "")
@@ -115,7 +151,6 @@ class Ack277CA(Sink):
             stc += "******" + "*".join(statuses[1:3])
         w(stc + "~\n")
         w(self._service_dates(claim) + "~\n")
-
     def _statuses(self, result: ClaimOutcome) -> list[str]:
         out: list[str] = []
         for f in result.findings:
@@ -172,32 +207,44 @@ class Ack277CA(Sink):
         self._run = None
 
     # ---------------------------------------------------------------------------------------
-    def finish(self, outcome: FileOutcome) -> None:
-        if outcome.status == "unusable" or self._isa is None:
-            self.discard()
-            return
-        self._flush_run()
+    def _open_interchange(self) -> None:
         now = datetime.now()
-        isa = [v.strip() for v in self._isa] + [""] * 17
-        gs = list(self._gs or []) + [""] * 9
-        control = "000000001"
+        if self.fh is None:
+            self.fh = self.file.open()
+        isa = self._isa or (list(self._tx.interchange.isa.elements) if self._tx is not None else [])
+        gs = (list(self._tx.group.gs.elements) if self._tx is not None else []) + [""] * 9
+        self._isa_control = isa13(self.numbers.next("ISA13"))
+        self._gs06 = str(self.numbers.next("GS06"))
+        self.fh.write(reply_isa(isa, self._isa_control, self.as_of, now) + "~\n")
+        self.fh.write(f"GS*HN*{clean(gs[3], 15) or 'RECEIVER'}*{clean(gs[2], 15) or 'SENDER'}*{self.as_of:%Y%m%d}*"
+                      f"{now:%H%M}*{self._gs06}*X*005010X214~\n")
+        self._sets = 0
+
+    def _close_interchange(self) -> None:
+        if self._sets and self.fh is not None:
+            self.fh.write(f"GE*{self._sets}*{self._gs06}~\nIEA*1*{self._isa_control}~\n")
+        self._sets = 0
+
+    def _write_set(self) -> None:
+        self._flush_run()
+        if not self._sets:
+            self._open_interchange()
+        now = datetime.now()
         day = f"{self.as_of:%Y%m%d}"
-        head = [isa_segment(["00", "", "00", "", isa[7] or "ZZ", isa[8] or "RECEIVER", isa[5] or "ZZ",
-                             isa[6] or "SENDER", f"{self.as_of:%y%m%d}", f"{now:%H%M}", "^", "00501", control, "0",
-                             isa[15] if isa[15] in ("P", "T") else "P", ":"]),
-                f"GS*HN*{clean(gs[3], 15) or 'RECEIVER'}*{clean(gs[2], 15) or 'SENDER'}*{day}*{now:%H%M}*1*X*005010X214"]
-        body = ["ST*277*0001*005010X214", f"BHT*0085*08*{clean(outcome.sha256[:30], 30) or '1'}*{day}*{now:%H%M}*TH"]
+        number = st02(self.numbers.next("ST02"))
+        trace = clean(self._batch, 50) or "1"
+        body = [f"ST*277*{number}*005010X214", f"BHT*0085*08*{trace[:30]}*{day}*{now:%H%M}*TH"]
         rec = self._receiver
         body += ["HL*1**20*1",
                  f"NM1*PR*2*{clean(rec.el(3), 60) if rec is not None else 'PAYER'}*****46*"
                  f"{clean(rec.el(9), 80) if rec is not None else 'PAYER'}",
-                 "TRN*1*1", f"DTP*050*D8*{day}", f"DTP*009*D8*{day}"]
+                 f"TRN*1*{trace}", f"DTP*050*D8*{day}", f"DTP*009*D8*{day}"]
         sub = self._submitter
         total = self.accepted_amount + self.rejected_amount
         body += ["HL*2*1*21*1",
                  f"NM1*41*2*{clean(sub.el(3), 60) if sub is not None else 'SUBMITTER'}*****46*"
                  f"{clean(sub.el(9), 80) if sub is not None else 'SUBMITTER'}",
-                 "TRN*2*1", f"STC*A1:19*{day}*WQ*{_fmt(total)}"]
+                 f"TRN*2*{trace}", f"STC*A1:19*{day}*WQ*{_fmt(total)}"]
         if self.accepted:
             body.append(f"QTY*90*{self.accepted}")
         if self.rejected:
@@ -207,17 +254,32 @@ class Ack277CA(Sink):
         if self.rejected:
             body.append(f"AMT*YY*{_fmt(self.rejected_amount)}")
         count = len(body)
-        with AtomicFile(self.path, "w", self.mode, encoding="latin-1", newline="") as out:
-            for s in head + body:
-                out.write(s + "~\n")
-            self._spool.seek(0)
-            for line in self._spool:
-                out.write(line)
-                count += 1
-            count += 1  # SE
-            out.write(f"SE*{count}*0001~\nGE*1*1~\nIEA*1*{control}~\n")
+        out = self.fh
+        for s in body:
+            out.write(s + "~\n")
+        self._spool.seek(0)
+        for line in self._spool:
+            out.write(line)
+            count += 1
+        count += 1  # SE
+        out.write(f"SE*{count}*{number}~\n")
         self._spool.close()
         self._spool = None
+        self._sets += 1
+        self.written += 1
+
+    def finish(self, outcome: FileOutcome) -> None:
+        if outcome.status == "unusable":
+            self.discard()
+            return
+        if self._spool is not None:  # a transaction set with no SE event (cannot happen on a usable input)
+            self._write_set()
+        self._close_interchange()
+        if not self.written:
+            self.discard()
+            return
+        self.fh = None
+        self.file.commit()
 
     def discard(self) -> None:
         if self._run is not None:
@@ -226,3 +288,5 @@ class Ack277CA(Sink):
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+        self.fh = None
+        self.file.discard()

@@ -27,13 +27,16 @@ KEEPS = {"clean": "accepted", "rejected": "rejected"}  # output -> the status of
 
 
 class EdiWriter(Sink):
-    def __init__(self, path: Path, output: str, mode: int = 0o600):
+    def __init__(self, path: Path, output: str, mode: int = 0o600, numbers=None):
         if output not in KEEPS:
             raise ValueError(f"unknown 837 output {output!r}; use clean or rejected")
         self.path = Path(path)
         self.output = output
         self.keeps = KEEPS[output]
         self.mode = mode
+        # ``--control-numbers new``: fresh ISA13/GS06/ST02 from ``numbers`` (scrubber.report.controls)
+        self.numbers = numbers
+        self._controls = ["", "", ""]  # the ISA13, GS06, ST02 written
         self.file = AtomicFile(self.path, "w", mode, encoding="latin-1", newline="")
         self.fh = None
         self.claims = 0
@@ -70,7 +73,7 @@ class EdiWriter(Sink):
             tx = self._tx
             self._segments += 1
             e = tx.st.delims.element
-            self._write(f"SE{e}{self._segments}{e}{tx.control}", tx.st)
+            self._write(f"SE{e}{self._segments}{e}{self._controls[2] or tx.control}", tx.st)
             self._transactions += 1
             self._open_tx = False
         self._tx = None
@@ -78,7 +81,7 @@ class EdiWriter(Sink):
     def group_end(self, event=None) -> None:
         if self._open_gs:
             e = self._gs.gs.delims.element
-            self._write(f"GE{e}{self._transactions}{e}{self._gs.control}", self._gs.gs)
+            self._write(f"GE{e}{self._transactions}{e}{self._controls[1] or self._gs.control}", self._gs.gs)
             self._groups += 1
             self._open_gs = False
         self._gs = None
@@ -87,7 +90,7 @@ class EdiWriter(Sink):
         if self._open_isa:
             isa = self._isa
             e = isa.delims.element
-            self._write(f"IEA{e}{self._groups}{e}{isa.isa.el(13)}", isa.isa)
+            self._write(f"IEA{e}{self._groups}{e}{self._controls[0] or isa.isa.el(13)}", isa.isa)
             self._open_isa = False
         self._isa = None
 
@@ -124,14 +127,14 @@ class EdiWriter(Sink):
         if self.fh is None:
             self.fh = self.file.open()
         if not self._open_isa:
-            self._write_seg(self._isa.isa)
+            self._write_seg(self._isa.isa, 13, "ISA13")
             self._open_isa = True
         if not self._open_gs:
-            self._write_seg(self._gs.gs)
+            self._write_seg(self._gs.gs, 6, "GS06")
             self._open_gs = True
         if not self._open_tx:
             tx = self._tx
-            self._write_seg(tx.st)
+            self._write_seg(tx.st, 2, "ST02")
             for seg in tx.header:
                 self._write_seg(seg)
             self._segments = 1 + len(tx.header)
@@ -157,9 +160,19 @@ class EdiWriter(Sink):
         self._segments += len(segments)
         return str(self._hl)
 
-    def _write_seg(self, seg: Segment) -> None:
+    def _write_seg(self, seg: Segment, control: int = 0, name: str = "") -> None:
         d = seg.delims
-        self.fh.write(seg.raw + d.segment + d.suffix)
+        if self.numbers is None or not name:
+            self.fh.write(seg.raw + d.segment + d.suffix)
+            return
+        n = self.numbers.next(name)
+        value = f"{n:09d}" if name == "ISA13" else f"{n:04d}" if name == "ST02" else str(n)
+        self._controls[("ISA13", "GS06", "ST02").index(name)] = value
+        elements = list(seg.elements)
+        while len(elements) <= control:
+            elements.append("")
+        elements[control] = value
+        self.fh.write(d.element.join(elements) + d.segment + d.suffix)
 
     def _write(self, text: str, like: Segment) -> None:
         d = like.delims

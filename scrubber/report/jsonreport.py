@@ -74,6 +74,7 @@ def report_head(outcome: FileOutcome, as_of: str) -> dict:
         "outputs": {
             "clean": Path(outcome.outputs["clean"]).name if outcome.outputs["clean"] else None,
             "rejected": Path(outcome.outputs["rejected"]).name if outcome.outputs["rejected"] else None,
+            **({"not_written": list(outcome.output_notes)} if outcome.output_notes else {}),
         },
         "code_sets": outcome.code_sets,
         "summary": outcome.summary(),

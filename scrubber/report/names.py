@@ -11,7 +11,8 @@ HTML = "report.html"
 CSV = "report.csv"
 ACK999 = "999"
 ACK277CA = "277ca.edi"
-SUFFIXES = (REPORT, CLEAN, REJECTED, HTML, CSV, ACK999, ACK277CA)
+ACKTA1 = "ta1"
+SUFFIXES = (REPORT, CLEAN, REJECTED, HTML, CSV, ACK999, ACK277CA, ACKTA1)
 
 
 def output_stem(input_path: str | Path) -> str:

@@ -52,6 +52,7 @@ class FileOutcome:
     outputs: dict[str, str | None] = field(default_factory=lambda: {"clean": None, "rejected": None})
     code_sets: dict[str, list[str]] = field(default_factory=dict)
     report_path: str | None = None
+    output_notes: list[str] = field(default_factory=list)  # an output asked for and not written, and why
 
     def count(self, findings: list[Finding], claim: bool = False) -> None:
         """Count findings (of one claim when ``claim``: then a claim with a check not run is counted too)."""

@@ -58,6 +58,8 @@ class _Run:
         """``result``: a FileOutcome, or a parallel FileResult (unusable, report_path, exit_code)."""
         if result.unusable:
             self.say(f"{f}: unusable: {result.unusable}")
+        for note in getattr(result, "output_notes", ()):
+            self.say(f"{f}: {note}")
         if result.report_path:
             self.reports.append(Path(result.report_path))
         self.worst = max(self.worst, result.exit_code)
@@ -70,6 +72,7 @@ def _say(message: str) -> None:
 def scrub_batch(
     files: Sequence[Path], out_dir: Path, config: Config, as_of: date, *, fmt: str = "text", structure: bool = True,
     acks: Sequence[str] = (), jobs: int | str = "auto", say: Callable[[str], None] = _say, stdout: IO[str] | None = None,
+    state_dir: Path | None = None, control_numbers: str = "keep",
 ) -> int:
     """Scrub ``files`` into ``out_dir`` (which exists); return the exit status of the run.
 
@@ -87,8 +90,18 @@ def scrub_batch(
     if stale:
         say(stale)
     run = _Run(say)
+    numbers = None  # control numbers: the state folder's counter, else this run's count (acks only)
+    if state_dir is not None:
+        from scrubber.run.counters import StateCounters
+
+        numbers = StateCounters(state_dir)
+    elif acks:
+        from scrubber.report.controls import RunNumbers
+
+        numbers = RunNumbers()
+    new_controls = control_numbers == "new"
     existing = [f for f in files if f.exists()]
-    can_split = fmt in SPLIT_FORMATS and not acks and bool(existing)
+    can_split = fmt in SPLIT_FORMATS and not acks and not new_controls and bool(existing)
     if jobs == "auto":
         jobs = parallel.auto_jobs(existing) if can_split else 1
     here = list(files)  # the inputs scrubbed in this process
@@ -102,7 +115,8 @@ def scrub_batch(
             run.missing(f)
             continue
         outcome = scrub_file(f, out_dir, engine, text_out=out if fmt == "text" else None,
-                             sinks=analyst.sinks(f), structure=structure, acks=acks)
+                             sinks=analyst.sinks(f), structure=structure, acks=acks, numbers=numbers,
+                             new_controls=new_controls)
         run.done(f, outcome)
     if fmt == "json":
         print_reports(run.reports, out)

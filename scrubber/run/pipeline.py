@@ -67,12 +67,13 @@ def trailer_findings(problems: list, engine: Engine) -> list[Finding]:
     return [f for f in found if f is not None]
 
 
-def file_sinks(out_dir: Path, stem: str, as_of: date) -> list[Sink]:
+def file_sinks(out_dir: Path, stem: str, as_of: date, numbers=None) -> list[Sink]:
     """The outputs every scrub writes into ``out_dir``: NAME.clean.837, NAME.rejected.837 and
-    NAME.report.json (last: it names the other two)."""
+    NAME.report.json (last: it names the other two). ``numbers``: fresh control numbers for the
+    837s (``--control-numbers new``; :mod:`scrubber.report.controls`), else the input's are kept."""
     return [
-        EdiWriter(out_dir / f"{stem}.{CLEAN}", "clean"),
-        EdiWriter(out_dir / f"{stem}.{REJECTED}", "rejected"),
+        EdiWriter(out_dir / f"{stem}.{CLEAN}", "clean", numbers=numbers),
+        EdiWriter(out_dir / f"{stem}.{REJECTED}", "rejected", numbers=numbers),
         JsonReport(out_dir / f"{stem}.{REPORT}", as_of.isoformat()),
     ]
 
@@ -85,20 +86,25 @@ def scrub_file(
     sinks: Sequence[Sink] = (),
     structure: bool = True,
     acks: Sequence[str] = (),
+    numbers=None,
+    new_controls: bool = False,
 ) -> FileOutcome:
     """Scrub one input into ``out_dir`` (NAME.report.json, NAME.clean.837, NAME.rejected.837), or,
     with ``out_dir`` None, into ``sinks`` only (no file written).
 
     ``sinks`` get every event after the file sinks (see :mod:`scrubber.report.sink`); ``text_out``
     is a shortcut for the text summary on that stream. ``structure``: run the structural pass
-    (pyx12, SX rules) first; ``acks``: "999" and/or "277ca" to write NAME.999 / NAME.277ca.edi."""
+    (pyx12, SX rules) first; ``acks``: "999", "277ca" and/or "ta1" to write NAME.999 /
+    NAME.277ca.edi / NAME.ta1. ``numbers``: where control numbers come from (the state folder's
+    counter, :mod:`scrubber.run.counters`; this run's count when None): the acknowledgments'
+    always, the clean and rejected 837s' with ``new_controls``."""
     path = Path(path)
     as_of = engine.context.as_of
     every: list[Sink] = []
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        every.extend(file_sinks(out_dir, output_stem(path), as_of))
+        every.extend(file_sinks(out_dir, output_stem(path), as_of, numbers if new_controls else None))
     elif acks:
         raise ValueError("acknowledgments are files: they need an out dir")
     every.extend(sinks)
@@ -109,7 +115,7 @@ def scrub_file(
     if acks:
         from scrubber.report.acks import ack_writers
 
-        every.extend(ack_writers(acks, out_dir, output_stem(path), sx, as_of))
+        every.extend(ack_writers(acks, out_dir, output_stem(path), sx, as_of, numbers))
     return scrub(path, engine, every, sx)
 
 

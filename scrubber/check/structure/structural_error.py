@@ -112,7 +112,9 @@ def classify(raw: RawError) -> StructuralError | None:
             parts = [p for p in m.group(1).split("/") if p]
             loops = [p for p in parts[:-1] if not p.endswith("_LOOP") and p not in ("DETAIL",)]
             loop = loops[-1] if loops else loop
-        sid = _seg_of(msg) or (seg if seg and "Segment identifier" not in msg else "")
+        # the segment's own id (never the map node's: an unknown segment with no id keeps none)
+        sid = _seg_of(msg) or (("" if raw.data_id is None else raw.data_id) if "not found" in msg
+                               else seg if seg and "Segment identifier" not in msg else "")
         kind = {"1": "is not recognised here", "2": "is not expected here", "6": "is not in the transaction set",
                 "7": "is out of sequence"}.get(code, "is not used by the guide")
         if "Segment identifier" in msg:
