@@ -9,6 +9,7 @@ The packages follow the flow, and each imports only those before it:
 - ``rules``: one module a rule code, the registry and the shared per-claim facts;
 - ``check``: the engine, the decision point, the structural validator;
 - ``report``: outcomes and the sinks that write them;
+- ``responses``: payer responses (TA1, 999, 277CA, 835) tied to the submitted claims;
 - ``run``: the pipeline, ``--jobs`` and the drop-folder service;
 - ``cli``: the commands, which only wire the rest.
 """

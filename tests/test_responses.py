@@ -236,3 +236,29 @@ def test_ta1_rejects_an_interchange(tmp_path):
     assert claims["MULTI-12"]["payer"]["status"] == "rejected" and claims["MULTI-12"]["payer"]["source"] == "TA1"
     assert {"code": "006", "kind": "TA1 TA105", "text": "sender id (ISA06) not valid"} in claims["MULTI-12"]["payer"]["codes"]
     assert claims["MULTI-1"]["payer"]["status"] == "none"
+
+
+def test_any_delimiters(tmp_path, answered):
+    """The same 999 with | > and no line breaks: the same answer."""
+    _, doc, _ = answered
+    other = PAYER_999.replace("*", "|").replace(":~", ">~").replace("1:2", "1>2").replace("~\n", "~")
+    path = tmp_path / "pipes.999"
+    path.write_text(other, encoding="ascii")
+    result = run_cli("responses", MULTI, path, "--out-dir", tmp_path, "--format", "json", "--as-of", "2025-06-01")
+    assert result.returncode == 1, result.stderr
+    got = by_id(json.loads(result.stdout))
+    want = by_id(doc)
+    for cid in ("MULTI-1", "MULTI-2", "MULTI-3", "MULTI-5"):
+        assert got[cid]["payer"]["where"] == want[cid]["payer"]["where"]
+        assert got[cid]["payer"]["status"] == [a for a in want[cid]["payer"]["chain"] if a["source"] == "999"][0]["status"]
+
+
+def test_counters_wrap_and_persist(tmp_path):
+    from scrubber.run.counters import StateCounters
+
+    c = StateCounters(tmp_path)
+    assert [c.next("ISA13"), c.next("ISA13"), c.next("GS06")] == [1, 2, 1]
+    c.db.execute("UPDATE control_numbers SET value = 999999999 WHERE name = 'ISA13'")
+    assert c.next("ISA13") == 1  # after 999999999
+    c.close()
+    assert StateCounters(tmp_path).next("GS06") == 2

@@ -262,7 +262,7 @@ def read_response(path: Path) -> ResponseFile:
         elif kind == "277CA":
             if sid == "HL":
                 claim = line = None
-                if seg.el(3) == "PT":
+                if seg.el(3) in ("PT", "22", "23"):  # the patient (X214), subscriber or dependent (X212)
                     claim = ClaimAnswer("277CA", "", None, interchange=isa.el(13).strip(), transaction=st02)
             elif claim is None:
                 continue

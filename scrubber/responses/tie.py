@@ -131,6 +131,9 @@ class Tie:
                     entry["unmatched"].append(
                         f"999 AK2 for transaction set {s.st02} of group {g.gs06}: no such ST02 in that group of the submitted file")
                     continue
+                if s.status not in ("A", "E", "R", "M", "W", "X"):
+                    entry["unmatched"].append(f"999 AK2 for transaction set {s.st02} of group {g.gs06}: no IK5 verdict")
+                    continue
                 answered.add(key)
                 status = "accepted" if s.status in ("A", "E") else "rejected"
                 base = [_code(c, "999 IK502", C.text("ik5", c)) for c in s.codes]
