@@ -9,9 +9,9 @@ removed and the old file stays; one left by a process that was killed (no lock h
 :func:`write_bytes_atomic` / :func:`write_text_atomic` for contents in hand, :class:`AtomicFile`
 for writers that stream.
 
-:class:`AllOrNothing` makes the files of one input a unit: inside it, a committed file is only
-flushed to disk; the renames happen together when the block ends (in the order committed), and
-if the block raises, or any file of it cannot be written, none of them is put in place.
+:class:`AllOrNothing` makes the files of one input a unit: if the block raises (one of its files
+cannot be written, say), each file it put in place is taken back and the file it replaced
+returns; the folder holds the complete new set or the old one.
 :class:`OutputError` is a write that failed (a full disk, a read-only or unwritable folder, a file
 size limit): one line for the user, exit status 2.
 """
@@ -116,8 +116,8 @@ class AtomicFile:
     usual ``0o666`` less the umask, as :func:`open` would make it). The file is
     created on :meth:`open` (folders created), so a writer can make it only when it has something
     to write. As a context manager: opened on entry, committed on a normal exit, discarded when
-    the block raises. Opened inside an :class:`AllOrNothing` block, it is put in place with the
-    block's other files.
+    the block raises. Opened inside an :class:`AllOrNothing` block, it is taken back if the block
+    fails.
     """
 
     __slots__ = ("path", "open_mode", "mode", "encoding", "errors", "newline", "tmp", "fh", "group")
@@ -189,7 +189,7 @@ class AtomicFile:
 
     def commit(self) -> Path:
         """Flush the file to disk and rename it to its name; returns the path. Inside an
-        :class:`AllOrNothing` block, the rename waits for the end of the block."""
+        :class:`AllOrNothing` block, the file it replaces is kept aside until the block ends."""
         try:
             self.flush()
         except BaseException as exc:
@@ -197,10 +197,17 @@ class AtomicFile:
             if isinstance(exc, OSError) and not isinstance(exc, OutputError):
                 raise OutputError.of(f"cannot write {self.path}", exc) from None
             raise
-        if self.group is not None and self.group.active:
-            self.group.staged.append(self)
-            return self.path
-        return self.put_in_place()
+        if self.group is None or not self.group.active:
+            return self.put_in_place()
+        aside = self.group.keep_aside(self.path)
+        try:
+            self.put_in_place()
+        except BaseException:
+            if aside is not None:
+                _unlink(aside)
+            raise
+        self.group.placed.append((self.path, aside))
+        return self.path
 
     def put_in_place(self) -> Path:
         """Rename the flushed temporary file to its name (then close it)."""
@@ -246,17 +253,18 @@ class AtomicFile:
 
 
 class AllOrNothing:
-    """The files opened inside the block are put in place together at its end, or none of them.
+    """The files committed inside the block stay in place only if the block ends normally.
 
-    A file committed inside the block is flushed to disk under its temporary name; when the block
-    ends normally, each is renamed in the order committed. When the block raises (or a rename
-    fails), every temporary file of the block is removed and the files already renamed by it
-    are removed again: the folder holds a complete set of outputs or none from this block.
+    Each file committed inside the block is put in place at once (a later writer of the block may
+    read it), the file it replaces kept aside under a temporary name (a hard link). When the block
+    raises, every temporary file of the block is removed and each file it put in place is taken
+    back: the one it replaced returns, or the name is free again. The folder ends with a complete
+    set of this block's outputs, or with what it held before.
     """
 
     def __init__(self) -> None:
         self.opened: list[AtomicFile] = []
-        self.staged: list[AtomicFile] = []
+        self.placed: list[tuple[Path, str | None]] = []  # (path, the replaced file kept aside, or None)
         self.active = False
         self._token = None
 
@@ -265,34 +273,50 @@ class AllOrNothing:
         self._token = _group.set(self)
         return self
 
+    def keep_aside(self, path: Path) -> str | None:
+        """Before ``path`` is replaced: a hard link to the old file, to put back if the block fails."""
+        aside = None
+        if os.path.lexists(path):
+            limit = name_max(path.parent) - 15
+            while aside is None:
+                candidate = str(path.parent / f".{fit_name(path.name, limit)}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+                try:
+                    os.link(path, candidate, follow_symlinks=False)
+                    aside = candidate
+                except FileExistsError:
+                    continue
+                except OSError:  # no room even for a link: the old file cannot be put back
+                    break
+        return aside
+
     def __exit__(self, kind, exc, tb) -> None:
         _group.reset(self._token)
         self.active = False
-        if kind is not None:
-            self.discard()
+        placed, self.placed = self.placed, []
+        if kind is None:
+            for _, aside in placed:
+                if aside is not None:
+                    _unlink(aside)
+            self.opened.clear()
             return
-        done: list[Path] = []
-        try:
-            for file in self.staged:
-                if file.tmp is not None:
-                    done.append(file.put_in_place())
-        except BaseException:
-            for path in done:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
-            self.discard()
-            raise
-        finally:
-            self.staged.clear()
-        self.opened.clear()
-
-    def discard(self) -> None:
         for file in self.opened:
             file.discard()
         self.opened.clear()
-        self.staged.clear()
+        for path, aside in reversed(placed):
+            try:
+                if aside is not None:
+                    os.replace(aside, path)
+                else:
+                    os.unlink(path)
+            except OSError:
+                pass
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def write_bytes_atomic(path: str | Path, data: bytes, mode: int | None = 0o644) -> Path:

@@ -73,6 +73,7 @@ _SHAPES: dict[str, re.Pattern] = {
     "source": _LOGGER,
 }
 _PLACEHOLDER = re.compile(r"\s*%(\([a-z_]+\))?[-#0 +]*\d*(\.\d+)?[a-zA-Z%]")
+_NOT_IN_EVENT = re.compile(r"[^a-z0-9 ,;:()/'_-]+")
 SHA_PREFIX = 12  # log lines carry the first 12 hex digits of a file's sha256
 
 
@@ -161,14 +162,15 @@ def configure_logging(stream: TextIO | None = None, json_lines: bool | None = No
 class _ToStructlog(logging.Handler):
     """Messages of the libraries (the standard ``logging`` module: watchdog's observer thread, say)
     and Python's warnings, as events of this log: one line each, through :func:`redact`, so that a
-    JSON log stays JSON. The message's template (without its arguments) becomes the event when it
-    has the shape of one (a short lower-case phrase), else ``library message``; the library's
-    logger name is kept as ``source``."""
+    JSON log stays JSON. The message's template (without its arguments), in lower case and with
+    the characters an event may not carry made blanks, becomes the event (``library message``
+    when nothing is left); the library's logger name is kept as ``source``."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             # the message's template, never its arguments (a path, a value): no data can come through
-            template = _PLACEHOLDER.sub("", str(record.msg)).strip().lower()
+            template = _PLACEHOLDER.sub("", str(record.msg)).lower()
+            template = " ".join(_NOT_IN_EVENT.sub(" ", template).split()).lstrip("0123456789 ,;:()/'_-")[:120].rstrip()
             text = template if record.name != "py.warnings" else "python warning"
             event = text if _WORDS.fullmatch(text) else "library message"
             name = record.name.lower() if _LOGGER.fullmatch(record.name.lower()) else "library"

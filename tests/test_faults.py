@@ -180,8 +180,24 @@ def test_stale_temporaries_are_removed_and_live_ones_kept(tmp_path):
         live.discard()
 
 
-def test_split_scrub_stopped_by_sigterm_leaves_no_copies(tmp_path):
-    src = _gen(tmp_path / "big.837", 9500)  # over 4 MB: split over 2 processes
+@pytest.fixture(scope="module")
+def big837(tmp_path_factory) -> Path:
+    """Over 4 MB: `--jobs 2` splits it over 2 processes."""
+    return _gen(tmp_path_factory.mktemp("big") / "big.837", 9500)
+
+
+def test_split_scrub_into_a_full_out_dir(tmp_path, big837):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _scrub(big837, "--out-dir", out, "--jobs", "2",
+                    preexec=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (512 << 10, 512 << 10)))
+    assert result.returncode == 2, result.stderr[-2000:]
+    _one_clean_line(result, "big.837: cannot write", "EFBIG")
+    assert os.listdir(out) == []
+
+
+def test_split_scrub_stopped_by_sigterm_leaves_no_copies(tmp_path, big837):
+    src = big837
     out = tmp_path / "out"
     out.mkdir()
     # what a SIGKILLed earlier run left: removed at this start
@@ -241,6 +257,7 @@ def test_library_messages_and_thread_errors_stay_json(monkeypatch):
     # what watchdog's observer thread says when the kernel's event queue overflows
     logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed; filesystem events were lost")
     logging.getLogger("watchdog.observers.inotify").warning("Unable to rebuild watches below %r", "/in/TESTPATIENT")
+    logging.getLogger("watchdog.observers.inotify").error("InotifyEmitter.queue_events() called when the thread is inactive")
     def boom():
         raise OSError("inotify instance limit reached for TESTPATIENT")
 
@@ -250,8 +267,10 @@ def test_library_messages_and_thread_errors_stay_json(monkeypatch):
     lines = err.getvalue().splitlines()
     events = [json.loads(line) for line in lines]  # every line is JSON
     assert [e["event"] for e in events] == ["inotify queue overflowed; filesystem events were lost",
-                                           "unable to rebuild watches below", "thread failed"]
-    assert events[0]["source"] == "watchdog.observers.inotify_c" and events[2]["error"] == "OSError"
+                                           "unable to rebuild watches below",
+                                           "inotifyemitter queue_events() called when the thread is inactive",
+                                           "thread failed"]
+    assert events[0]["source"] == "watchdog.observers.inotify_c" and events[3]["error"] == "OSError"
     assert "TESTPATIENT" not in err.getvalue().upper() and "ZZM" not in err.getvalue()
     logging.captureWarnings(False)
     threading.excepthook = threading.__excepthook__

@@ -212,6 +212,7 @@ class Inbox:
         if self.observer is not None:
             self.observer.stop()
             self.observer.join(timeout=5)
+            self.observer = None
 
     def drain_events(self) -> bool:
         """Take in the file events since the last call; whether there were any."""
@@ -398,6 +399,7 @@ class Inbox:
             job_dir = self.out / "work" / job_id
             job_dir.mkdir()
             dst = job_dir / stored
+            copied = not self.same_fs
             try:
                 if self.same_fs:
                     os.rename(src, dst)
@@ -411,7 +413,7 @@ class Inbox:
                     shutil.rmtree(job_dir, ignore_errors=True)
                     log.error("cannot claim a file", file=name, error=type(exc).__name__)
                     return None
-                self.same_fs = False
+                self.same_fs, copied = False, True
                 try:
                     self._copy_claim(src, dst, fd, st)
                 except OSError as exc2:
@@ -419,7 +421,9 @@ class Inbox:
                     self.pass_over(name, st, "cannot copy a file from the inbox", error=type(exc2).__name__)
                     return None
             moved = _lstat(dst)
-            if moved is None or not os.path.samestat(moved, st):  # swapped between the open and the rename
+            if moved is not None and copied and stat.S_ISREG(moved.st_mode):
+                st = moved  # the copy made from the descriptor opened
+            elif moved is None or not os.path.samestat(moved, st):  # swapped between the open and the rename
                 what = kind_of(moved.st_mode) if moved is not None else "nothing"
                 refused = ("failed", None, f"it was replaced (by a {what}) while it was being claimed; not scrubbed")
             fsync_dir(job_dir)

@@ -387,13 +387,20 @@ def scrub_split(
 
         _warm(config, as_of, structure)
         results: list = [None] * len(job_list)
-        with _pool(jobs) as pool:
-            pending = {pool.submit(_scrub_unit, job): i for i, job in enumerate(job_list)}
-            for done in as_completed(pending):
-                i = pending[done]
-                results[i] = done.result()
-                if progress is not None:
-                    progress.advance(sum(end - start for start, end in units[i][2]))
+        try:
+            with _pool(jobs) as pool:
+                pending = {pool.submit(_scrub_unit, job): i for i, job in enumerate(job_list)}
+                for done in as_completed(pending):
+                    i = pending[done]
+                    results[i] = done.result()
+                    if progress is not None:
+                        progress.advance(sum(end - start for start, end in units[i][2]))
+        except OSError as exc:  # the units' copies or outputs in the out dir could not be written
+            if isinstance(exc, BrokenPipeError):
+                raise
+            reason = describe(exc)
+            raise OutputError(f"{path.name}: cannot write into {out_dir}: {reason}; none of its outputs was put "
+                              "in place", exc.errno, reason) from None
         if progress is not None:
             progress.finish()  # (before the merge writes the text summary to the same terminal)
         if any(r["fatal"] not in (None, "EN010") for r in results):
@@ -579,8 +586,13 @@ def _scrub_whole(job: dict) -> FileResult:
     engine = _engine(job["config"], job["as_of"])
     kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
     text_file = job["text_file"]
-    with private_file(text_file, "w", "utf-8") if text_file is not None else nullcontext() as text_out:
-        outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=text_out, **kwargs)
+    try:
+        with private_file(text_file, "w", "utf-8") if text_file is not None else nullcontext() as text_out:
+            outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=text_out, **kwargs)
+    except OSError as exc:  # an OutputError already names the input and the out dir
+        if isinstance(exc, (OutputError, BrokenPipeError)):
+            raise
+        raise OutputError.of(f"{Path(job['path']).name}: cannot write into {job['out_dir']}", exc) from None
     return FileResult(job["path"], outcome.exit_code, outcome.unusable, outcome.report_path, text_file)
 
 

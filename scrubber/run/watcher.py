@@ -186,6 +186,7 @@ class Watcher:
                 self.inbox.start_observer()
             self.inbox.scan(initial=True)
             self._loop()
+            self.inbox.stop_observer()  # (its thread may say something as it stops: before the last line)
             log.info("watcher stopped", files=self.processed)
             return 0
         finally:
