@@ -156,6 +156,9 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     assert result.returncode == 2
     _one_clean_line(result, "pipe.837: not a regular file")
     assert (tmp_path / "out" / "clean_single.report.json").is_file()  # the other input is scrubbed
+    explained = run_cli("explain", fifo)
+    assert explained.returncode == 2
+    _one_clean_line(explained, "pipe.837: not a regular file")
 
 
 # --- temporary files and working copies --------------------------------------------------------
