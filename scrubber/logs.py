@@ -14,8 +14,10 @@ segment text by accident: it would have to put it under an allowed key in an all
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -68,7 +70,10 @@ _SHAPES: dict[str, re.Pattern] = {
     "out_dir": _PATH,
     "mode": _ENUM,
     "code_sets": _CODESETS,
+    "source": _LOGGER,
 }
+_PLACEHOLDER = re.compile(r"\s*%(\([a-z_]+\))?[-#0 +]*\d*(\.\d+)?[a-zA-Z%]")
+_NOT_IN_EVENT = re.compile(r"[^a-z0-9 ,;:()/'_-]+")
 SHA_PREFIX = 12  # log lines carry the first 12 hex digits of a file's sha256
 
 
@@ -150,7 +155,58 @@ def configure_logging(stream: TextIO | None = None, json_lines: bool | None = No
         logger_factory=structlog.WriteLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
+    _route_stdlib(levels.get(level, 20))
     return json_lines
+
+
+class _ToStructlog(logging.Handler):
+    """Messages of the libraries (the standard ``logging`` module: watchdog's observer thread, say)
+    and Python's warnings, as events of this log: one line each, through :func:`redact`, so that a
+    JSON log stays JSON. The message's template (without its arguments), in lower case and with
+    the characters an event may not carry made blanks, becomes the event (``library message``
+    when nothing is left); the library's logger name is kept as ``source``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            # the message's template, never its arguments (a path, a value): no data can come through
+            template = _PLACEHOLDER.sub("", str(record.msg)).lower()
+            template = " ".join(_NOT_IN_EVENT.sub(" ", template).split()).lstrip("0123456789 ,;:()/'_-")[:120].rstrip()
+            text = template if record.name != "py.warnings" else "python warning"
+            event = text if _WORDS.fullmatch(text) else "library message"
+            name = record.name.lower() if _LOGGER.fullmatch(record.name.lower()) else "library"
+            method = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning"}.get(record.levelno, "error")
+            fields = {"source": name}
+            if record.exc_info and record.exc_info[0] is not None:
+                fields["error"] = record.exc_info[0].__name__
+            getattr(structlog.get_logger("scrubber.library"), method)(event, **fields)
+        except Exception:  # noqa: BLE001 - logging must never raise
+            pass
+
+
+def _thread_failed(args) -> None:
+    """An exception that ends a thread (watchdog's observer, say): one log event, its type only."""
+    if args.exc_type is SystemExit:
+        return
+    structlog.get_logger("scrubber").error("thread failed", error=args.exc_type.__name__,
+                                           source=_thread_name(args.thread))
+
+
+def _thread_name(thread) -> str:
+    name = (getattr(thread, "name", "") or "thread").lower()
+    return name if _LOGGER.fullmatch(name) else "thread"
+
+
+def _route_stdlib(level: int) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _ToStructlog):
+            root.removeHandler(handler)
+    handler = _ToStructlog(level=max(level, logging.WARNING))
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > handler.level:
+        root.setLevel(handler.level)
+    logging.captureWarnings(True)
+    threading.excepthook = _thread_failed
 
 
 def get_logger(name: str = "scrubber"):

@@ -12,6 +12,8 @@ import os
 import re
 import signal
 import sqlite3
+import stat
+import threading
 import subprocess
 import sys
 import time
@@ -458,6 +460,220 @@ def test_no_log_line_carries_person_data(tmp_path):
             hits = [v for v in values if v in line]
             assert not hits, f"{log.name}: {hits} in {line}"
     assert scanned >= 20
+
+
+def test_swapped_links_fifos_long_names_and_stalled_writers(tmp_path):
+    """Files swapped for a symlink (to a file outside the inbox) and for a FIFO while they settle, a
+    250-byte name, a writer that pauses longer than --settle: nothing outside the inbox is read,
+    nothing hangs, nothing is lost, and the watcher keeps serving."""
+    secret = tmp_path / "secret"
+    secret.mkdir(mode=0o700)
+    victim = secret / "victim.837"
+    victim.write_bytes(fixture("analyst.837").read_bytes())
+    w = Watcher(tmp_path, "--settle", "1", "--rescan", "0.5").start()
+    wait_for(lambda: any(e.get("event") == "watcher started" for e in _events(w.log)), 30, "start", w.proc)
+
+    single = fixture("clean_single.837").read_text("latin-1")
+    (w.inbox / "swap.837").write_bytes(isa13_variant(single, 901).encode("latin-1"))
+    (w.inbox / "fifo.837").write_bytes(isa13_variant(single, 902).encode("latin-1"))
+    time.sleep(0.3)  # seen, not settled: then replaced under the same name (rename, as mv -T does)
+    os.symlink(victim, w.inbox / ".swap.tmp")
+    os.rename(w.inbox / ".swap.tmp", w.inbox / "swap.837")
+    os.mkfifo(w.inbox / ".fifo.tmp")
+    os.rename(w.inbox / ".fifo.tmp", w.inbox / "fifo.837")
+    long_name = "L" * 246 + ".837"
+    drop(w.inbox, long_name, isa13_variant(single, 903).encode("latin-1"))
+
+    full = fixture("multi.837").read_bytes()
+    with open(w.inbox / "slow.837", "wb") as fh:  # a writer that stalls for 3 settle periods
+        fh.write(full[:len(full) // 2])
+        fh.flush()
+        time.sleep(3)
+        fh.write(full[len(full) // 2:])
+    drop(w.inbox, "good.837", fixture("sample.837").read_bytes())
+    wait_for(lambda: w.done() == 3, 60, "slow.837, good.837 and the long name done", w.proc)
+    t0 = time.monotonic()
+    assert w.stop(timeout=20) == 0
+    assert time.monotonic() - t0 < 15
+
+    assert w.names("archive") == ["good.837", "slow.837"]
+    # the stalled writer's file was taken complete: the stored input is what the report describes
+    import hashlib
+
+    stored = (w.out / "archive" / "slow.837").read_bytes()
+    report = json.loads((w.out / "reports" / "slow.report.json").read_text())
+    assert stored == full
+    assert report["input"]["sha256"] == hashlib.sha256(full).hexdigest() and report["input"]["bytes"] == len(full)
+    # the link and the FIFO were not taken, and not lost: they are where the upstream put them
+    assert (w.inbox / "swap.837").is_symlink() and stat.S_ISFIFO(os.lstat(w.inbox / "fifo.837").st_mode)
+    assert victim.read_bytes() == fixture("analyst.837").read_bytes()
+    for path in w.out.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.name != "state.sqlite":
+            assert b"ANALYST" not in path.read_bytes(), path
+    # the long name: stored under a shortened name in error/, with its reason; not scrubbed
+    errors = [n for n in w.names("error") if not n.endswith(".reason.json")]
+    assert len(errors) == 1 and errors[0].startswith("L" * 100) and len(errors[0].encode()) <= 200
+    reason = json.loads((w.out / "error" / f"{errors[0]}.reason.json").read_text())
+    assert reason["outcome"] == "failed" and reason["dropped_as"] == long_name
+    assert "250 bytes" in reason["reason"] and reason["report"] is None
+    assert (w.out / "error" / errors[0]).read_bytes() == isa13_variant(single, 903).encode("latin-1")
+    rows = w.rows()
+    assert len(rows) == 3 and not [r for r in rows if r["outcome"] == "processing"]
+    passed = {e["file"]: e["reason"] for e in w.events() if e["event"] == "not a regular file: left in the inbox"}
+    assert passed == {"swap.837": "symlink", "fifo.837": "fifo"}
+    for line in w.log.read_text().splitlines():  # every line of the log is JSON
+        json.loads(line)
+
+
+def test_claim_checks_the_very_file_it_opens(tmp_path):
+    """The claim opens the name once without following a link or blocking, and checks on that
+    descriptor: a regular file, the size and time it settled with, not open for writing elsewhere."""
+    import threading
+
+    from scrubber.run.inbox import Inbox, ignore_sigio, written_elsewhere
+
+    inbox_dir, out = tmp_path / "in", tmp_path / "out"
+    inbox_dir.mkdir()
+    for folder in ("work", "error", "archive", "clean", "rejected", "reports"):
+        (out / folder).mkdir(parents=True)
+    inbox = Inbox(inbox_dir, out, settle=0, once=False, wake=threading.Event())
+    inbox.check_filesystems()
+    outside = tmp_path / "outside.837"
+    outside.write_bytes(fixture("sample.837").read_bytes())
+
+    def settle(name: str, data: bytes) -> None:
+        (inbox_dir / name).write_bytes(data)
+        inbox.observe(name)
+        inbox.check_candidates()
+        assert inbox.next_ready() == name
+
+    data = fixture("clean_single.837").read_bytes()
+    settle("a.837", data)  # ready; then swapped for a link before the claim
+    os.unlink(inbox_dir / "a.837")
+    os.symlink(outside, inbox_dir / "a.837")
+    assert inbox.claim("a.837", AS_OF) is None
+    settle("b.837", data)  # ... and for a FIFO (opening it for reading would block)
+    os.unlink(inbox_dir / "b.837")
+    os.mkfifo(inbox_dir / "b.837")
+    assert inbox.claim("b.837", AS_OF) is None
+    settle("c.837", data)  # grew after it settled: settles again
+    with open(inbox_dir / "c.837", "ab") as fh:
+        fh.write(b"\n")
+    assert inbox.claim("c.837", AS_OF) is None and "c.837" in inbox.candidates
+    del inbox.candidates["c.837"]
+    assert os.listdir(out / "work") == []
+    assert (inbox_dir / "a.837").is_symlink() and stat.S_ISFIFO(os.lstat(inbox_dir / "b.837").st_mode)
+
+    ignore_sigio()
+    settle("d.837", data)
+    with open(inbox_dir / "d.837", "ab") as writer:  # still open for writing by its writer
+        fd = os.open(inbox_dir / "d.837", os.O_RDONLY)
+        try:
+            busy = written_elsewhere(fd)
+        finally:
+            os.close(fd)
+        assert busy is True, "the kernel grants no read lease here"
+        assert inbox.claim("d.837", AS_OF) is None and "d.837" in inbox.candidates
+    job = inbox.claim("d.837", AS_OF)
+    assert job is not None and job.path.read_bytes() == data and job.refused is None
+
+
+def test_unreadable_inputs_and_fifos_left_in_the_work_area(tmp_path, monkeypatch):
+    """An input the watcher may not read, in an inbox it can write, goes to error/ with its reason
+    (it used to stop the watcher at once and at every restart); a FIFO that an earlier version left
+    in the work area is moved to error/ (never opened), and a job whose input vanished is closed."""
+    from scrubber.check.engine import known_codes
+    from scrubber.config import load_config
+    from scrubber.run import inbox as inbox_mod
+    from scrubber.run.jobstore import State
+    from scrubber.run.watcher import Watcher as Service, WatchSettings
+
+    inbox_dir, out = tmp_path / "inbox", tmp_path / "out"
+    inbox_dir.mkdir()
+    (tmp_path / "scrubber.toml").write_text(CONFIG)
+    (inbox_dir / "good.837").write_bytes(fixture("clean_single.837").read_bytes())
+    secret = inbox_dir / "secret.837"
+    secret.write_bytes(fixture("sample.837").read_bytes())
+    if os.geteuid() != 0:
+        secret.chmod(0)
+    else:  # root reads every file: the open says what it would say to the service's user
+        real = inbox_mod.open_regular
+
+        def refusing(path):
+            if Path(path).name == "secret.837":
+                raise PermissionError(13, "Permission denied")
+            return real(path)
+
+        monkeypatch.setattr(inbox_mod, "open_regular", refusing)
+    stuck = out / "work" / "00000000000000000001-1-000001"
+    stuck.mkdir(parents=True)
+    os.mkfifo(stuck / "stuck.837")
+    lost = out / "work" / "00000000000000000002-1-000002"
+    lost.mkdir()
+    state = State(out / "state.sqlite")
+    state.claimed(lost.name, "lost.837", "lost.837", AS_OF)
+    state.started(lost.name)
+    state.close()
+
+    settings = WatchSettings(inbox_dir, out, settle=0.0, rescan=1.0, once=True)
+    config = load_config(tmp_path / "scrubber.toml", known_codes())
+    done = []
+    t = threading.Thread(target=lambda: done.append(Service(settings, config).run()), daemon=True)
+    t.start()
+    t.join(90)
+    assert done == [0], "the watcher did not finish"
+    (out / "error" / "secret.837").chmod(0o600)
+
+    assert sorted(os.listdir(out / "archive")) == ["good.837"]
+    errors = sorted(os.listdir(out / "error"))
+    assert errors == ["secret.837", "secret.837.reason.json", "stuck.837", "stuck.837.reason.json"]
+    assert (out / "error" / "secret.837").read_bytes() == fixture("sample.837").read_bytes()
+    assert stat.S_ISFIFO(os.lstat(out / "error" / "stuck.837").st_mode)
+    unreadable = json.loads((out / "error" / "secret.837.reason.json").read_text())
+    assert unreadable["outcome"] == "unusable" and unreadable["rule"] == "EN005" and "permission" in unreadable["reason"]
+    fifo = json.loads((out / "error" / "stuck.837.reason.json").read_text())
+    assert fifo["outcome"] == "failed" and "fifo" in fifo["reason"]
+    assert os.listdir(out / "work") == [] and os.listdir(inbox_dir) == []
+    db = sqlite3.connect(out / "state.sqlite")
+    rows = dict(db.execute("SELECT stored_name, outcome FROM files"))
+    db.close()
+    assert rows == {"good.837": "clean", "secret.837": "unusable", "stuck.837": "failed", "lost.837": "failed"}
+
+
+def test_an_input_that_changes_while_scrubbed_publishes_nothing(tmp_path, monkeypatch):
+    """The worker compares what it scrubbed with the stored input before it puts any output in
+    place: a writer still writing (here: during the scrub) means no output, and the parent settles
+    the file and scrubs it again."""
+    from scrubber.check.engine import known_codes
+    from scrubber.config import load_config
+    from scrubber.run import dispatch
+
+    (tmp_path / "scrubber.toml").write_text(CONFIG)
+    monkeypatch.setattr(dispatch, "_worker_config", load_config(tmp_path / "scrubber.toml", known_codes()))
+    out = tmp_path / "out"
+    for folder in ("clean", "rejected", "reports"):
+        (out / folder).mkdir(parents=True)
+    job_dir = out / "work" / "job1"
+    job_dir.mkdir(parents=True)
+    src = job_dir / "growing.837"
+    data = fixture("sample.837").read_bytes()
+    src.write_bytes(data[:len(data) // 2])
+    real = dispatch.scrub_file
+
+    def scrub_while_writing(path, *args, **kwargs):
+        outcome = real(path, *args, **kwargs)
+        with open(path, "ab") as fh:  # the rest arrives while the half file is being scrubbed
+            fh.write(data[len(data) // 2:])
+        return outcome
+
+    monkeypatch.setattr(dispatch, "scrub_file", scrub_while_writing)
+    spec = {"dir": str(job_dir), "file": src.name, "out": str(out), "as_of": AS_OF, "attempt": 1}
+    result = dispatch.scrub_job(spec)
+    assert result["changed"] is True and result["outputs"] == {}
+    assert [p for folder in ("clean", "rejected", "reports") for p in (out / folder).iterdir()] == []
+    monkeypatch.setattr(dispatch, "scrub_file", real)
+    again = dispatch.scrub_job({**spec, "attempt": 2})  # once it has settled: the whole file
+    assert not again.get("changed") and again["claims"] == 5 and again["outputs"]["reports"] == "growing.report.json"
 
 
 def _events(log: Path) -> list[dict]:

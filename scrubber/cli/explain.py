@@ -105,6 +105,8 @@ def explain(file: Path, claim_ids: tuple[str, ...], show_all: bool, only_rejecte
     config = load_config(config_path, known_codes())  # a ConfigError ends the command with its line
     if not file.exists():
         fail(f"{file}: no such file")
+    if not file.is_file():  # a FIFO or device: reading it could block or never end
+        fail(f"{file}: not a regular file (a FIFO, socket or device); give the file itself")
     engine = Engine(config, as_of_date)
     preload(engine)  # as scrub does: a malformed rule map (MapError) stops the run with one line
     explainer = _Explainer(file, set(claim_ids), show_all, only_rejected, as_of_date, color)

@@ -6,20 +6,25 @@ progress bars on standard error, and the exit status of the whole run (the highe
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import stat
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import IO
 
+from scrubber.atomic import clean_stale, name_bytes, name_max
 from scrubber.check.engine import Engine
 from scrubber.codesets.backpain import preload as preload_backpain_maps
 from scrubber.config import Config
 from scrubber.report.analyst import AnalystOutputs
 from scrubber.report.progress import bytes_progress_for
 from scrubber.run import parallel
-from scrubber.report.names import output_names, output_stem
+from scrubber.report.names import SUFFIXES, output_names, output_stem
 from scrubber.run.pipeline import scrub_file
 
 SPLIT_FORMATS = ("text", "json")  # the formats --jobs can produce (csv, html: one process)
@@ -42,6 +47,56 @@ def output_clash(files: Sequence[Path], out_dir: Path) -> str | None:
     return None
 
 
+def input_problem(f: Path, out_dir: Path) -> str | None:
+    """Why ``f`` cannot be scrubbed into ``out_dir`` at all (one line), or None: it does not exist,
+    it is not a regular file (a folder, a FIFO, a device: reading it could block or never end), or
+    its name is too long for the names of its outputs."""
+    try:
+        st = f.stat()
+    except FileNotFoundError:
+        return f"{f}: no such file"
+    except OSError as exc:
+        return f"{f}: cannot be read: {exc.strerror or type(exc).__name__}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{f}: not a regular file (a folder, FIFO, socket or device); give the file itself"
+    folder = next((p for p in (out_dir, *out_dir.parents) if p.is_dir()), Path("."))
+    limit = name_max(folder)
+    stem = output_stem(f)
+    longest = max((f"{stem}.{suffix}" for suffix in SUFFIXES), key=name_bytes)
+    if name_bytes(longest) > limit:
+        most = limit - name_bytes(longest) + name_bytes(f.name)
+        return (f"{f}: the file name is too long for its outputs: {stem[:12]}...{longest[len(stem):]} would be "
+                f"{name_bytes(longest)} bytes, over the {limit} a file name may have; rename it to at most {most} bytes")
+    return None
+
+
+@contextmanager
+def stopping_cleanly():
+    """SIGTERM and SIGHUP end the command as an exception would, so that no temporary file is left
+    behind (each writer removes its own on the way out); exit status 128 + the signal. In a forked
+    worker process the signal keeps its usual effect."""
+    owner = os.getpid()
+
+    def handler(signum, frame):
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise SystemExit(128 + signum)
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 class _Run:
     """What the inputs come to: the exit status (the highest) and the reports, in input order."""
 
@@ -50,8 +105,8 @@ class _Run:
         self.worst = 0
         self.reports: list[Path] = []
 
-    def missing(self, f: Path) -> None:
-        self.say(f"{f}: no such file")
+    def refused(self, message: str) -> None:
+        self.say(message)
         self.worst = 2
 
     def done(self, f: Path, result) -> None:
@@ -80,6 +135,14 @@ def scrub_batch(
     sets); ``jobs``: a number of processes or "auto" (see :func:`scrubber.run.parallel.auto_jobs`);
     they serve the text and json formats without ``acks`` only. A malformed back-pain map
     (:class:`~scrubber.codesets.backpain.MapError`) stops the run before any output."""
+    with stopping_cleanly():
+        clean_stale(out_dir)  # what a killed earlier run left in the out dir
+        return _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say, stdout, state_dir,
+                            control_numbers)
+
+
+def _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say, stdout, state_dir,
+                 control_numbers) -> int:
     out = stdout or sys.stdout
     analyst = AnalystOutputs(fmt, out_dir, as_of, len(files))  # csv, html, progress
     engine = Engine(config, as_of)
@@ -100,19 +163,21 @@ def scrub_batch(
 
         numbers = RunNumbers()
     new_controls = control_numbers == "new"
-    existing = [f for f in files if f.exists()]
+    problems = {f: input_problem(f, out_dir) for f in files}
+    existing = [f for f in files if problems[f] is None]
     can_split = fmt in SPLIT_FORMATS and not acks and not new_controls and bool(existing)
     if jobs == "auto":
         jobs = parallel.auto_jobs(existing) if can_split else 1
     here = list(files)  # the inputs scrubbed in this process
     if jobs > 1 and can_split:
         for f in files:
-            if not f.exists():
-                run.missing(f)
+            if problems[f] is not None:
+                run.refused(problems[f])
         here = _in_processes(existing, out_dir, config, as_of, jobs, fmt, structure, run, out)
     for f in here:
-        if not f.exists():
-            run.missing(f)
+        problem = problems[f]
+        if problem is not None:
+            run.refused(problem)
             continue
         outcome = scrub_file(f, out_dir, engine, text_out=out if fmt == "text" else None,
                              sinks=analyst.sinks(f), structure=structure, acks=acks, numbers=numbers,

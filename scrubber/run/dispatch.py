@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import stat
 import shutil
 import signal
 import sys
@@ -29,7 +30,7 @@ from scrubber.run.jobstore import Job
 from scrubber.run.outdir import OUTPUTS, fsync_dir, fsync_file
 from scrubber.report.names import output_stem
 from scrubber.report.sink import Sink
-from scrubber.run.pipeline import scrub_file
+from scrubber.run.pipeline import file_digest, scrub_file
 from scrubber.x12.reader import detect_delimiters
 
 # --- worker side ------------------------------------------------------------------------------
@@ -103,6 +104,8 @@ def scrub_job(spec: dict) -> dict:
     job_dir = Path(spec["dir"])
     out = Path(spec["out"])
     src = job_dir / spec["file"]
+    if not stat.S_ISREG(os.lstat(src).st_mode):  # the parent checked it; never read anything else
+        raise ValueError("not a regular file")
     for old in job_dir.iterdir():
         if old.name.startswith(".stage") and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
@@ -113,6 +116,11 @@ def scrub_job(spec: dict) -> dict:
     outcome = scrub_file(src, staging, _engine(spec["as_of"]), sinks=[collector])
     stem = output_stem(spec["file"])
     produced = {}
+    if outcome.sha256 and file_digest(src)[0] != outcome.sha256:  # a writer still at it: publish nothing
+        shutil.rmtree(staging, ignore_errors=True)
+        return {"status": outcome.status, "claims": 0, "accepted": 0, "rejected": 0, "errors": 0, "warnings": 0,
+                "rule": None, "reason": None, "interchanges": [], "outputs": {}, "sha256": "",
+                "changed": True, "duration": time.monotonic() - t0}
     for suffix, folder in OUTPUTS:  # the report last: its presence says the outputs are complete
         name = f"{stem}.{suffix}"
         made, dst = staging / name, out / folder / name
@@ -142,6 +150,7 @@ def scrub_job(spec: dict) -> dict:
         "reason": reason,
         "interchanges": collector.pairs,
         "outputs": produced,
+        "sha256": outcome.sha256,
         "duration": time.monotonic() - t0,
     }
 

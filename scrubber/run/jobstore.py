@@ -29,6 +29,9 @@ class Job:
     size: int = 0
     exclusive: bool = False  # run alone: it was in flight when a worker process died
     started: float = 0.0
+    refused: tuple[str, str | None, str] | None = None  # (outcome, rule, reason): not scrubbed
+    identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file claimed
+    changes: int = 0  # times it changed while it was scrubbed
 
     @property
     def path(self) -> Path:

@@ -20,8 +20,6 @@ from __future__ import annotations
 import mmap
 import os
 import re
-import shutil
-import tempfile
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,7 +29,7 @@ from scrubber.config import Config
 from scrubber.check.engine import Engine
 from scrubber.x12.model import EnvelopeProblem, check_control, check_count
 from scrubber.report.outcome import FileOutcome
-from scrubber.atomic import AtomicFile
+from scrubber.atomic import AllOrNothing, AtomicFile, OutputError, TempDir, describe, private_file
 from scrubber.report.names import CLEAN, REJECTED, REPORT, output_stem
 from scrubber.codesets.coverage import code_sets_used
 from scrubber.run.pipeline import file_digest, scrub_file, trailer_findings
@@ -262,7 +260,16 @@ def _pool(jobs: int):
     gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            yield pool
+            try:
+                yield pool
+            except BaseException:  # stopped (SIGTERM, Ctrl-C) or failed: the workers stop now too
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    try:
+                        proc.terminate()
+                    except (OSError, AttributeError):
+                        pass
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     finally:
         gc.unfreeze()
 
@@ -273,7 +280,7 @@ def _scrub_unit(job: dict) -> dict:
     sep = d.segment + d.suffix
     e = d.element
     unit = Path(job["dir"]) / f"u{job['index']:05d}.837"
-    with open(job["path"], "rb") as src, open(unit, "wb") as out:
+    with open(job["path"], "rb") as src, private_file(unit) as out:  # a copy of claims: 0600
         out.write((job["isa"] + sep + job["gs"] + sep).encode("latin-1"))
         for start, end in job["blocks"]:
             src.seek(start)
@@ -329,7 +336,7 @@ def _tally(report_path: str | None, text_path: Path | None = None) -> dict | Non
         if seen_unchecked:
             tally["not_checked_claims"] += 1
     if text is not None:
-        with open(text_path, "w", encoding="utf-8") as fh:
+        with private_file(text_path, "w", "utf-8") as fh:
             text.rendered_to(fh)
         tally["text"] = str(text_path)
     return tally
@@ -366,8 +373,7 @@ def scrub_split(
         return None  # a group with no transaction set: leave it to the single-process reader
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".scrub-", dir=out_dir))
-    try:
+    with TempDir(out_dir) as work:  # 0700, locked; removed on exit (and by the next run if killed)
         job_list = []
         for index, (ii, gi, blocks) in enumerate(units):
             inter, grp = layout[ii], layout[ii].groups[gi]
@@ -381,20 +387,33 @@ def scrub_split(
 
         _warm(config, as_of, structure)
         results: list = [None] * len(job_list)
-        with _pool(jobs) as pool:
-            pending = {pool.submit(_scrub_unit, job): i for i, job in enumerate(job_list)}
-            for done in as_completed(pending):
-                i = pending[done]
-                results[i] = done.result()
-                if progress is not None:
-                    progress.advance(sum(end - start for start, end in units[i][2]))
+        try:
+            with _pool(jobs) as pool:
+                pending = {pool.submit(_scrub_unit, job): i for i, job in enumerate(job_list)}
+                for done in as_completed(pending):
+                    i = pending[done]
+                    results[i] = done.result()
+                    if progress is not None:
+                        progress.advance(sum(end - start for start, end in units[i][2]))
+        except OSError as exc:  # the units' copies or outputs in the out dir could not be written
+            if isinstance(exc, BrokenPipeError):
+                raise
+            reason = describe(exc)
+            raise OutputError(f"{path.name}: cannot write into {out_dir}: {reason}; none of its outputs was put "
+                              "in place", exc.errno, reason) from None
         if progress is not None:
             progress.finish()  # (before the merge writes the text summary to the same terminal)
         if any(r["fatal"] not in (None, "EN010") for r in results):
             return None
-        return _merge(path, out_dir, layout, units, results, config, as_of, text_out)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        try:
+            with AllOrNothing():  # the stitched outputs are put in place together, or none
+                return _merge(path, out_dir, layout, units, results, config, as_of, text_out)
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            reason = describe(exc)
+            raise OutputError(f"{path.name}: cannot write its outputs into {out_dir}: {reason}; "
+                              "none of them was put in place", exc.errno, reason) from None
 
 
 # --- merging -----------------------------------------------------------------------------------
@@ -567,8 +586,13 @@ def _scrub_whole(job: dict) -> FileResult:
     engine = _engine(job["config"], job["as_of"])
     kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
     text_file = job["text_file"]
-    with open(text_file, "w", encoding="utf-8") if text_file is not None else nullcontext() as text_out:
-        outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=text_out, **kwargs)
+    try:
+        with private_file(text_file, "w", "utf-8") if text_file is not None else nullcontext() as text_out:
+            outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=text_out, **kwargs)
+    except OSError as exc:  # an OutputError already names the input and the out dir
+        if isinstance(exc, (OutputError, BrokenPipeError)):
+            raise
+        raise OutputError.of(f"{Path(job['path']).name}: cannot write into {job['out_dir']}", exc) from None
     return FileResult(job["path"], outcome.exit_code, outcome.unusable, outcome.report_path, text_file)
 
 
@@ -579,8 +603,7 @@ def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date
     by the bytes of each input done. With ``text``, each result's ``text_file`` holds the text
     summary; it is removed when the next result is asked for (read it before)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    texts = Path(tempfile.mkdtemp(prefix=".scrub-text-", dir=out_dir))
-    try:
+    with TempDir(out_dir, ".scrub-text-") as texts:
         jobs_list = [{"path": f, "out_dir": out_dir, "config": config, "as_of": as_of,
                       "text_file": texts / f"{i}.txt" if text else None, "structure": structure}
                      for i, f in enumerate(files)]
@@ -597,5 +620,3 @@ def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date
                         pass
                 previous = result.text_file
                 yield result
-    finally:
-        shutil.rmtree(texts, ignore_errors=True)

@@ -19,6 +19,7 @@ from typing import IO
 
 import structlog
 
+from scrubber.atomic import AllOrNothing, OutputError, describe, is_write_fault
 from scrubber.codesets.coverage import code_sets_used
 from scrubber.check.engine import Engine, claim_status
 from scrubber.check.structure import StructurePass
@@ -99,11 +100,29 @@ def scrub_file(
     counter, :mod:`scrubber.run.counters`; this run's count when None): the acknowledgments'
     always, the clean and rejected 837s' with ``new_controls``."""
     path = Path(path)
+    if out_dir is None:
+        return _scrub_file(path, None, engine, text_out, sinks, structure, acks, numbers, new_controls)
+    out_dir = Path(out_dir)
+    try:  # the outputs of one input are put in place together, or none of them
+        with AllOrNothing():
+            return _scrub_file(path, out_dir, engine, text_out, sinks, structure, acks, numbers, new_controls)
+    except OSError as exc:  # (an OutputError too; reading the input fails inside, as EN005)
+        if isinstance(exc, BrokenPipeError):
+            raise
+        reason = describe(exc)
+        raise OutputError(f"{path.name}: cannot write its outputs into {out_dir}: {reason}; "
+                          "none of them was put in place", exc.errno, reason) from None
+
+
+def _scrub_file(path: Path, out_dir: Path | None, engine: Engine, text_out, sinks, structure, acks, numbers,
+                new_controls: bool) -> FileOutcome:
     as_of = engine.context.as_of
     every: list[Sink] = []
     if out_dir is not None:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError.of(f"cannot create {out_dir}", exc) from None
         every.extend(file_sinks(out_dir, output_stem(path), as_of, numbers if new_controls else None))
     elif acks:
         raise ValueError("acknowledgments are files: they need an out dir")
@@ -200,6 +219,9 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
         _discard(on_discard)
         raise  # standard output was closed (`| head`): not a problem of the input
     except OSError as exc:
+        if is_write_fault(exc):  # an output could not be written: not a problem of the input
+            _discard(on_discard)
+            raise
         fatal = engine.decisions.must("EN005", f"unreadable: {exc.strerror or exc}")
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the input or print a traceback
         log.error("internal error", file=path.name, error=type(exc).__name__)
@@ -217,8 +239,14 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
         _discard(on_discard)
     else:
         outcome.status = "rejections" if outcome.rejected else "clean"
-    for finish in overriding(sinks, "finish"):
-        finish(outcome)
+    try:
+        for finish in overriding(sinks, "finish"):
+            finish(outcome)
+    except OSError as exc:  # writing an output failed: none of them is left (AllOrNothing)
+        _discard(on_discard)
+        if isinstance(exc, BrokenPipeError) or is_write_fault(exc):
+            raise
+        raise OutputError.of("cannot write", exc) from None
     return outcome
 
 

@@ -7,26 +7,35 @@ service loop here ties together the drop folder (:mod:`scrubber.run.inbox`), the
 
 The steps for one input, each idempotent, in this order (a kill -9 between any two loses nothing):
 
-1. claim: ``mkdir OUT/work/JOB``, ``rename INBOX/NAME -> OUT/work/JOB/NAME``;
-2. hash; a content already seen (same sha256, an earlier input) is not scrubbed again: it goes to
-   ``OUT/error/`` with the reason "duplicate of ...";
+1. claim: open the name once (no link followed, no FIFO blocking) and check on that descriptor
+   (a regular file, as it settled, not open for writing elsewhere); ``mkdir OUT/work/JOB``,
+   ``rename INBOX/NAME -> OUT/work/JOB/NAME`` and check the entry moved is the file opened
+   (:meth:`scrubber.run.inbox.Inbox.claim`);
+2. hash; an input that is not to be scrubbed (unreadable, a name too long for its outputs, not a
+   regular file) goes to ``OUT/error/`` with its reason; a content already seen (same sha256, an
+   earlier input) is not scrubbed again: it goes to ``OUT/error/`` with the reason "duplicate of ...";
 3. a worker process scrubs it and renames each output into ``clean/``, ``rejected/``,
-   ``reports/`` (the report last);
+   ``reports/`` (the report last), unless the input changed while it was scrubbed; the parent
+   hashes it again: a changed input has its outputs withdrawn and is scrubbed again once settled;
 4. the parent records the outcome in the state database (only the parent writes it);
 5. the input is renamed into ``archive/`` (or ``error/``, after its reason file), and the job
    folder removed.
 
 On start, every job folder left in ``OUT/work/`` is processed again from step 2 (the same name,
-so the same output names); a job that was interrupted 3 times goes to ``error/``.
+so the same output names); a job that was interrupted 3 times goes to ``error/``, and so does
+anything there that is not a regular file (moved, never opened); a job whose input is gone is
+closed as ``failed``, never left ``processing``.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
 import signal
 import sqlite3
+import stat
 import threading
 import time
 from concurrent.futures import Future
@@ -38,12 +47,13 @@ from pathlib import Path
 from scrubber.config import Config
 from scrubber.logs import get_logger
 from scrubber.run.dispatch import Dispatcher
-from scrubber.run.inbox import Inbox
+from scrubber.atomic import clean_stale
+from scrubber.run.inbox import Inbox, NotRegular, digest_regular, ignore_sigio, kind_of
 from scrubber.run.jobstore import Job, State
 from scrubber.run.outdir import FOLDERS, LOCK_FILE, LOGGER, STATE_FILE, WatchError, utcnow
-from scrubber.run.pipeline import file_digest
 
 MAX_ATTEMPTS = 3
+MAX_CHANGES = 3  # times an input may change while it is scrubbed before it goes to error/
 SETTINGS_KEYS = {"inbox", "out_dir", "settle", "rescan", "workers"}
 DEFAULT_SETTLE = 5.0
 DEFAULT_RESCAN = 30.0
@@ -119,6 +129,7 @@ class Watcher:
         self.state: State | None = None
         self._lock_fd: int | None = None
         self.processed = 0
+        self.settling: dict[str, tuple[Job, int, int, float]] = {}  # changed while scrubbed: (job, size, mtime, since)
 
     # -- setup and teardown
     def _setup(self) -> None:
@@ -141,6 +152,8 @@ class Watcher:
         except sqlite3.Error as exc:
             raise WatchError(f"cannot open the state database {self.out / STATE_FILE}: {exc}") from None
         self.inbox.check_filesystems()
+        for name in ("error", "clean", "rejected", "reports", "archive"):
+            clean_stale(self.out / name)  # temporary files a killed watcher left
 
     def _teardown(self) -> None:
         self.inbox.stop_observer()
@@ -162,6 +175,8 @@ class Watcher:
             previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         except ValueError:  # not the main thread (tests calling run() in a thread)
             previous = {}
+        if previous:
+            ignore_sigio()  # (the claim's lease probe)
         try:
             log.info("watcher started", inbox=str(self.inbox.path), out_dir=str(self.out),
                      workers=self.settings.workers, settle=self.settings.settle,
@@ -171,6 +186,7 @@ class Watcher:
                 self.inbox.start_observer()
             self.inbox.scan(initial=True)
             self._loop()
+            self.inbox.stop_observer()  # (its thread may say something as it stops: before the last line)
             log.info("watcher stopped", files=self.processed)
             return 0
         finally:
@@ -196,14 +212,15 @@ class Watcher:
             if not self.stopping and not s.once and now >= next_rescan:
                 inbox.scan()
                 next_rescan = now + s.rescan
-            if inbox.candidates and (changed or now >= next_check):
+            if (inbox.candidates or self.settling) and (changed or now >= next_check):
                 inbox.check_candidates()
+                self._check_settling()
                 next_check = now + check_every
             if not self.stopping:
                 self._dispatch()
-            if s.once and not (inbox.pending or dispatch.queue or dispatch.in_flight):
+            if s.once and not (inbox.pending or dispatch.queue or dispatch.in_flight or self.settling):
                 return
-            busy = inbox.pending or dispatch.queue
+            busy = inbox.pending or dispatch.queue or self.settling
             timeout = 0.05 if busy else min(1.0, max(0.05, next_rescan - time.monotonic()))
             if dispatch.in_flight:
                 for fut in dispatch.finished(timeout):
@@ -220,18 +237,23 @@ class Watcher:
         work = self.out / "work"
         count = 0
         for job_dir in sorted(work.iterdir()):
-            if not job_dir.is_dir():
+            if job_dir.is_symlink() or not job_dir.is_dir():
                 continue
-            inputs = [p for p in job_dir.iterdir() if not p.name.startswith(".") and p.is_file()]
+            entries = [p for p in job_dir.iterdir() if not p.name.startswith(".")]
             row = self.state.row(job_dir.name)
-            if not inputs:  # the input already reached archive/ or error/
-                if row is not None and row["location"] is None and row["outcome"] != "processing":
+            if not entries:  # the input already reached archive/ or error/
+                if row is not None and row["location"] is None:
                     for folder in ("archive", "error"):
-                        if (self.out / folder / row["stored_name"]).exists():
+                        if os.path.lexists(self.out / folder / row["stored_name"]):
                             self.state.moved(job_dir.name, f"{folder}/{row['stored_name']}")
+                            break
+                    else:
+                        if row["outcome"] == "processing":  # never left: say so rather than wait for ever
+                            self.state.finished(job_dir.name, outcome="failed",
+                                                reason="the input was not found in the work area after a restart")
                 shutil.rmtree(job_dir, ignore_errors=True)
                 continue
-            stored = inputs[0].name
+            stored = entries[0].name
             as_of = self._as_of()
             if row is None:
                 self.state.claimed(job_dir.name, stored, stored, as_of)
@@ -239,10 +261,16 @@ class Watcher:
             job = Job(job_dir.name, job_dir, stored, row["name"], row["as_of"] or as_of)
             self.inbox.hold(stored)
             count += 1
-            if row["attempts"] >= MAX_ATTEMPTS:
-                job.sha256, job.size = file_digest(job.path)
+            mode = os.lstat(entries[0]).st_mode
+            if not stat.S_ISREG(mode):
+                job.refused = ("failed", None, f"not a regular file ({kind_of(mode)}); not scrubbed")
+            elif self.inbox.too_long(row["name"]) and stored != row["name"]:
+                job.refused = ("failed", None, self.inbox.too_long(row["name"]))
+            if job.refused is None and row["attempts"] >= MAX_ATTEMPTS:
                 reason = f"the watcher was stopped {row['attempts']} times while scrubbing it"
-                self._conclude(job, "failed", reason=reason, rule=None, result=None)
+                job.refused = ("failed", None, reason)
+            if job.refused is not None:
+                self._prepare(job)  # concluded there
                 continue
             log.info("recovered from the work area", file=stored, job=job.id, attempts=row["attempts"])
             self.dispatch.queue.append(job)
@@ -269,8 +297,33 @@ class Watcher:
             self.dispatch.submit(job, self.out, self.state.started(job.id))
 
     def _prepare(self, job: Job) -> bool:
-        """Hash the claimed input; a content seen before is concluded as a duplicate here."""
-        job.sha256, job.size = file_digest(job.path)
+        """Hash the claimed input; one that is not to be scrubbed (not a regular file, unreadable,
+        a name too long, a content seen before) is concluded here."""
+        if job.refused is None:
+            try:
+                job.sha256, job.size, st = digest_regular(job.path)
+                if job.identity is not None and (st.st_dev, st.st_ino) != job.identity:
+                    raise NotRegular("another file")
+            except NotRegular as exc:
+                job.refused = ("failed", None, f"not a regular file ({exc.kind}); not scrubbed")
+            except OSError as exc:
+                if exc.errno in (errno.EACCES, errno.EPERM):
+                    job.refused = ("unusable", "EN005", "unreadable: the watcher may not read it (permission denied)")
+                else:
+                    job.refused = ("failed", None, f"cannot be read ({type(exc).__name__}: {exc.strerror or 'error'})")
+        if job.refused is not None:
+            outcome, rule, reason = job.refused
+            if not job.sha256:
+                try:  # for the record, where it can be read
+                    job.sha256, job.size, _ = digest_regular(job.path)
+                except OSError:
+                    try:
+                        job.size = os.lstat(job.path).st_size
+                    except OSError:
+                        job.size = 0
+            self.state.hashed(job.id, job.size, job.sha256 or None)
+            self._conclude(job, outcome, reason=reason, rule=rule, result=None)
+            return False
         self.state.hashed(job.id, job.size, job.sha256)
         original = self.state.original_of(job.id, job.sha256)
         if original is None:
@@ -287,13 +340,61 @@ class Watcher:
             self._pool_broken(job)
             return
         except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:  # this file's names, not the out dir: it goes to error/
+                self._conclude(job, "failed", reason="a name derived from the file name is too long for the file system",
+                               rule=None, result=None, error=type(exc).__name__)
+                return
             raise WatchError(f"cannot write the outputs of {job.stored} under {self.out}: {exc.strerror or exc}; "
                              "the input stays in the work area and is scrubbed again at the next start", 1) from None
         except Exception as exc:  # noqa: BLE001 - a scrubber bug: the input goes to error/
             self._conclude(job, "failed", reason=f"the scrubber failed ({type(exc).__name__}); please report it",
                            rule=None, result=None, error=type(exc).__name__)
             return
+        if self._changed(job, result):
+            return
         self._conclude(job, result["status"], reason=result["reason"], rule=result["rule"], result=result)
+
+    def _changed(self, job: Job, result: dict) -> bool:
+        """Did the stored input change while it was scrubbed (a writer still at it)? Then its outputs
+        are withdrawn and it is scrubbed again once it has settled in the work area."""
+        try:
+            now, size, st = digest_regular(job.path)
+        except OSError:
+            now, size, st = None, 0, None
+        scrubbed = result.get("sha256") or job.sha256
+        if now == job.sha256 and scrubbed == job.sha256 and not result.get("changed"):
+            return False
+        for folder, name in result["outputs"].items():
+            (self.out / folder / name).unlink(missing_ok=True)
+        job.changes += 1
+        log.warning("file changed while it was scrubbed", file=job.stored, job=job.id, attempts=job.changes)
+        if st is None or job.changes >= MAX_CHANGES:
+            self._conclude(job, "failed", reason="the file kept changing while it was scrubbed (a writer still "
+                           "writing it?); not scrubbed", rule=None, result=None)
+            return True
+        self.settling[job.id] = (job, st.st_size, st.st_mtime_ns, time.monotonic())
+        return True
+
+    def _check_settling(self) -> None:
+        """Queue again each changed input whose size and time have been stable for --settle."""
+        now = time.monotonic()
+        for job_id in list(self.settling):
+            job, size, mtime, since = self.settling[job_id]
+            try:
+                st = os.lstat(job.path)
+            except OSError:
+                st = None
+            if st is None or (st.st_size, st.st_mtime_ns) != (size, mtime):
+                if st is None:
+                    del self.settling[job_id]
+                    job.refused = ("failed", None, "the input disappeared from the work area")
+                    self._prepare(job)
+                else:
+                    self.settling[job_id] = (job, st.st_size, st.st_mtime_ns, now)
+                continue
+            if now - since >= self.settings.settle:
+                del self.settling[job_id]
+                self.dispatch.queue.append(job)
 
     def _pool_broken(self, job: Job) -> None:
         self.dispatch.drop_pool()
@@ -351,7 +452,9 @@ class Watcher:
                         previous=previous)
 
     def _log_outcome(self, job, outcome, rule, result, duplicate_of, error) -> None:
-        common = {"file": job.stored, "sha256": job.sha256, "outcome": outcome}
+        common = {"file": job.stored, "outcome": outcome}
+        if job.sha256:
+            common["sha256"] = job.sha256
         if job.dropped_as != job.stored:
             common["dropped_as"] = job.dropped_as
         counts = {"claims": 0, "accepted": 0, "rejected": 0, "duration": 0.0}
