@@ -37,7 +37,7 @@ from pathlib import Path
 
 from scrubber.config import Config
 from scrubber.logs import get_logger
-from scrubber.run.dispatch import Dispatcher
+from scrubber.run.dispatch import Dispatcher, JobDeferred
 from scrubber.run.inbox import Inbox
 from scrubber.run.jobstore import Job, State
 from scrubber.run.outdir import FOLDERS, LOCK_FILE, LOGGER, STATE_FILE, WatchError, utcnow
@@ -62,6 +62,7 @@ class WatchSettings:
     workers: int = 1
     once: bool = False
     as_of: date | None = None
+    cluster: str | None = None  # a Dask scheduler's address: the jobs run there (scrubber.run.cluster_watch)
 
 
 def settings_from(section: dict, base: Path | None, **given) -> WatchSettings:
@@ -114,7 +115,12 @@ class Watcher:
         self.wake = threading.Event()
         self.inbox = Inbox(settings.inbox, settings.out_dir, settings.settle, settings.once, self.wake)
         self.out = self.inbox.out
-        self.dispatch = Dispatcher(config, settings.workers, json_lines)
+        if settings.cluster:
+            from scrubber.run.cluster_watch import ClusterDispatcher
+
+            self.dispatch = ClusterDispatcher(settings.cluster, config, settings.workers, settings.out_dir, settings.once)
+        else:
+            self.dispatch = Dispatcher(config, settings.workers, json_lines)
         self.stopping = False
         self.state: State | None = None
         self._lock_fd: int | None = None
@@ -165,7 +171,8 @@ class Watcher:
         try:
             log.info("watcher started", inbox=str(self.inbox.path), out_dir=str(self.out),
                      workers=self.settings.workers, settle=self.settings.settle,
-                     mode="once" if self.settings.once else "watch")
+                     mode="once" if self.settings.once else "watch",
+                     **({"cluster": self.settings.cluster} if self.settings.cluster else {}))
             self._recover()
             if not self.settings.once:
                 self.inbox.start_observer()
@@ -285,6 +292,9 @@ class Watcher:
             result = fut.result()
         except BrokenProcessPool:
             self._pool_broken(job)
+            return
+        except JobDeferred as exc:  # the cluster went away: the job stays in work/ and runs again
+            self.dispatch.defer(job, str(exc))
             return
         except OSError as exc:
             raise WatchError(f"cannot write the outputs of {job.stored} under {self.out}: {exc.strerror or exc}; "
