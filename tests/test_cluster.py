@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fixture, problem_lines, run_cli
+from conftest import ROOT, fixture, problem_lines, run_cli
 
 distributed = pytest.importorskip("distributed")  # the test extra brings it; CI installs .[test]
 
@@ -53,8 +53,9 @@ class Procs:
 
     def start(self, *args: str, log: str, env: dict | None = None) -> subprocess.Popen:
         out = open(self.tmp / log, "ab")
+        # (run from the checkout, as the clients are: the workers import the same scrubber)
         proc = subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=env, cwd=self.tmp)
+                                start_new_session=True, env=env, cwd=ROOT)
         out.close()
         self.procs.append(proc)
         return proc
@@ -414,7 +415,7 @@ def _watch(tmp: Path, address: str, *args: str, log: str) -> subprocess.Popen:
     err = open(tmp / log, "ab")
     proc = subprocess.Popen([sys.executable, "-m", "scrubber", "watch", str(tmp / "inbox"), "--out-dir", str(tmp / "out"),
                              "--as-of", "2025-06-01", "--config", str(tmp / "scrubber.toml"), "--cluster", address,
-                             "--settle", "0.2", "--rescan", "0.5", *args], stdout=subprocess.DEVNULL, stderr=err, cwd=tmp)
+                             "--settle", "0.2", "--rescan", "0.5", *args], stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
     err.close()
     return proc
 
