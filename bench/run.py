@@ -187,8 +187,11 @@ def main() -> int:
 
 
 def start_cluster(tmp: Path, workers: int) -> tuple[str, list[subprocess.Popen]]:
-    """A scheduler and ``workers`` single-thread workers on 127.0.0.1 (free ports), each in a
-    session of its own; their address and processes."""
+    """A scheduler and ``workers`` single-thread workers (without nanny: one process each) on
+    127.0.0.1 (free ports); their address and processes. They stay in this script's session, as
+    the ``--jobs`` processes do: with the kernel's autogroup scheduling, processes in sessions
+    of their own would each get a CPU share of their own on a loaded machine, and the comparison
+    would measure that."""
     import time
 
     procs: list[subprocess.Popen] = []
@@ -197,7 +200,7 @@ def start_cluster(tmp: Path, workers: int) -> tuple[str, list[subprocess.Popen]]
 
     def start(*cmd: str) -> None:
         procs.append(subprocess.Popen([sys.executable, "-m", "dask", *cmd], stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True, cwd=HERE.parent))  # (this checkout's scrubber)
+                                      cwd=HERE.parent))  # (this checkout's scrubber)
 
     start("scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0",
           "--scheduler-file", str(file))
@@ -207,8 +210,8 @@ def start_cluster(tmp: Path, workers: int) -> tuple[str, list[subprocess.Popen]]
     time.sleep(0.2)
     address = json.loads(file.read_text())["address"]
     for i in range(workers):
-        start("worker", address, "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard", "--name", f"w{i + 1}",
-              "--local-directory", str(tmp / f"w{i + 1}"))
+        start("worker", address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1", "--no-dashboard",
+              "--name", f"w{i + 1}", "--local-directory", str(tmp / f"w{i + 1}"))
     from distributed import Client
 
     with Client(address, timeout=60) as client:
@@ -221,7 +224,7 @@ def stop_cluster(procs: list[subprocess.Popen]) -> None:
 
     for proc in procs:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            proc.send_signal(signal.SIGKILL)
         except ProcessLookupError:
             pass
         proc.wait()
