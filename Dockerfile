@@ -19,11 +19,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# EXTRAS="[cluster]" adds dask and distributed (deploy/compose.yaml: scheduler, workers, watcher).
+ARG EXTRAS=""
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY scrubber ./scrubber
 COPY maps ./maps
-RUN pip install . \
+RUN pip install ".${EXTRAS}" \
     && useradd --system --uid 10001 --home-dir /data scrubber \
     && mkdir -p /data/inbox /data/out /data/codesets \
     && chown -R scrubber:scrubber /data

@@ -17,6 +17,7 @@
     timely_filing_days = 365
     structure_validator = "compiled"   # or "pyx12": the reference validator (slow)
     data_dir = "/var/lib/x12-scrubber"  # updated code sets (scrubber codesets add); see scrubber.mapsdir
+    cluster = "tcp://scheduler:8786"   # a Dask scheduler for scrub and watch (scrubber.run.cluster)
 
     [limits]                     # input limits (scrubber.limits)
 
@@ -39,7 +40,7 @@ class ConfigError(ScrubberError):
     """A configuration that cannot be used: ``str(exc)`` is one line naming the file and key."""
 
 
-OPTIONS = {"timely_filing_days": int, "structure_validator": str, "data_dir": Path}  # [options], with their type
+OPTIONS = {"timely_filing_days": int, "structure_validator": str, "data_dir": Path, "cluster": "address"}  # [options], with their type
 STRUCTURE_VALIDATORS = ("compiled", "pyx12")
 
 
@@ -148,6 +149,10 @@ def parse_config(data: dict, known: set[str], path: str | None = None) -> Config
         if kind is Path:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"options.{key}: must be a folder path (a string), not {value!r}")
+            continue
+        if kind == "address":  # a Dask scheduler, tcp://HOST:PORT (checked when used)
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"options.{key}: must be a scheduler address such as \"tcp://HOST:8786\", not {value!r}")
             continue
         if kind is str:
             if value not in STRUCTURE_VALIDATORS:

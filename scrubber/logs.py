@@ -41,12 +41,14 @@ _LEVEL = re.compile(r"[a-z]{1,10}")
 _TIME = re.compile(r"[0-9T:.+Z-]{10,40}")
 _LOGGER = re.compile(r"[a-z][a-z0-9_.]{0,40}")
 _CODESETS = re.compile(r"[A-Za-z0-9 .,;:()/_-]{1,400}")  # which code sets are out of date (table names, dates)
+_ADDRESS = re.compile(r"(tcp|tls)://[A-Za-z0-9.:\[\]_-]{1,200}")  # a Dask scheduler or worker
+_PROBLEM = re.compile(r"[A-Za-z0-9 .,;:()/'_=@#+~\[\]-]{1,400}")  # why the cluster cannot be used now
 
 _INT_KEYS = (
     "claims", "accepted", "rejected", "errors", "warnings", "bytes", "workers", "attempts", "attempt",
-    "pending", "files", "recovered", "pid", "exit_code",
+    "pending", "files", "recovered", "pid", "exit_code", "threads",
 )
-_FLOAT_KEYS = ("duration", "settle", "rescan")
+_FLOAT_KEYS = ("duration", "settle", "rescan", "retry_in")
 _SHAPES: dict[str, re.Pattern] = {
     "event": _WORDS,
     "level": _LEVEL,
@@ -71,6 +73,8 @@ _SHAPES: dict[str, re.Pattern] = {
     "mode": _ENUM,
     "code_sets": _CODESETS,
     "source": _LOGGER,
+    "cluster": _ADDRESS,
+    "problem": _PROBLEM,
 }
 _PLACEHOLDER = re.compile(r"\s*%(\([a-z_]+\))?[-#0 +]*\d*(\.\d+)?[a-zA-Z%]")
 _NOT_IN_EVENT = re.compile(r"[^a-z0-9 ,;:()/'_-]+")

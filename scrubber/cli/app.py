@@ -11,6 +11,7 @@ import sys
 import click
 
 from scrubber import __version__
+from scrubber.cli.cluster_check import cluster_check
 from scrubber.cli.codesets import codesets
 from scrubber.cli.common import data_dir_option
 from scrubber.cli.explain import explain
@@ -46,6 +47,7 @@ cli.add_command(codesets)
 cli.add_command(watch)
 cli.add_command(status)
 cli.add_command(responses)
+cli.add_command(cluster_check)
 
 
 def main() -> None:

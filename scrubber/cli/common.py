@@ -48,3 +48,27 @@ def data_dir_option(fn):
         help="Folder of updated code sets, laid over the shipped ones (scrubber codesets add writes there).  "
              "[default: $SCRUBBER_DATA_DIR, [options] data_dir, or ~/.local/share/x12-scrubber]",
     )(fn)
+
+
+def cluster_address(given: str | None, config, jobs_given: bool = False) -> str | None:
+    """The Dask scheduler a command runs on: ``--cluster``, else (unless ``--jobs`` was given on
+    the command line, which asks for local processes) ``SCRUBBER_CLUSTER``, else ``[options]
+    cluster``; None for none. ``--cluster`` with ``--jobs`` is a usage error; an address that is
+    not ``tcp://HOST:PORT`` or ``tls://HOST:PORT`` too."""
+    import os
+
+    from scrubber.errors import ScrubberError
+
+    if given is not None and jobs_given:
+        fail("--cluster and --jobs: choose one (the cluster's workers are the processes)")
+    value = given
+    if value is None and not jobs_given:
+        value = os.environ.get("SCRUBBER_CLUSTER") or (config.options.get("cluster") if config else None)
+    if value is None or not str(value).strip() or str(value).strip().lower() == "none":
+        return None
+    try:
+        from scrubber.run.cluster import normalise_address
+
+        return normalise_address(str(value))
+    except ScrubberError as exc:
+        fail(str(exc))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from scrubber.check.engine import known_codes
-from scrubber.cli.common import data_dir_option, fail, parse_as_of, say
+from scrubber.cli.common import cluster_address, data_dir_option, fail, parse_as_of, say
 from scrubber.config import STRUCTURE_VALIDATORS, load_config
 from scrubber.logs import configure_logging
 from scrubber.run.batch import output_clash, scrub_batch
@@ -58,10 +58,17 @@ class JobsType(click.ParamType):
               help="Processes: several inputs in parallel, or one large input split at transaction sets "
                    "(text and json formats, no --ack). auto: one per usable CPU (at most 8) when the "
                    "inputs come to 4 MB or more, else 1.")
+@click.option("--cluster", "cluster", metavar="ADDRESS", default=None,
+              help="Run the units of --jobs on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT); "
+                   "inputs and out dir on storage every worker sees.  [default: $SCRUBBER_CLUSTER, or [options] "
+                   "cluster; needs pip install 'x12-scrubber[cluster]']")
+@click.option("--verbose", "-v", is_flag=True, help="Say more on standard error (with --cluster: the workers and "
+                                                     "the Dask dashboard's address).")
 @data_dir_option
 def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, config_path: Path | None,
           structure: bool = True, acks: tuple[str, ...] = (), jobs: int | str = "auto", validator: str | None = None,
-          state_dir: Path | None = None, control_numbers: str = "keep") -> None:
+          state_dir: Path | None = None, control_numbers: str = "keep", cluster: str | None = None,
+          verbose: bool = False) -> None:
     """Scrub 837P FILEs: write NAME.report.json, NAME.clean.837 and NAME.rejected.837 for each.
 
     Exit status: 0 every claim accepted; 1 a claim rejected; 2 an input unusable or a usage error.
@@ -75,6 +82,7 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
     config = load_config(config_path, known_codes())
     if validator:
         config.options["structure_validator"] = validator
+    cluster = cluster_address(cluster, config, jobs_given=_given("jobs"))
     clash = output_clash(files, out_dir)
     if clash:
         fail(clash)
@@ -83,4 +91,11 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
     except OSError as exc:
         fail(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
     sys.exit(scrub_batch(files, out_dir, config, as_of_date, fmt=fmt, structure=structure, acks=acks, jobs=jobs,
-                         say=say, state_dir=state_dir, control_numbers=control_numbers))
+                         say=say, state_dir=state_dir, control_numbers=control_numbers, cluster=cluster,
+                         verbose=verbose))
+
+
+def _given(name: str) -> bool:
+    """Was option ``name`` given on the command line (not its default)?"""
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from scrubber.check.engine import Engine, known_codes
-from scrubber.cli.common import data_dir_option, fail, parse_as_of
+from scrubber.cli.common import cluster_address, data_dir_option, fail, parse_as_of
 from scrubber.codesets.backpain import preload
 from scrubber.config import load_config
 from scrubber.logs import configure_logging, get_logger
@@ -30,8 +30,11 @@ from scrubber.run.outdir import LOGGER, WatchError
               help="The date taken as today by date-relative rules.  [default: today]")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Rules and the [watch] section.  [default: scrubber.toml if present]")
+@click.option("--cluster", "cluster", metavar="ADDRESS", default=None,
+              help="Scrub on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT); INBOX and OUT on "
+                   "storage every worker sees; the state stays here.  [default: $SCRUBBER_CLUSTER, or [options] cluster]")
 @data_dir_option
-def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> None:
+def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path, cluster=None) -> None:
     """Watch INBOX: scrub every 837 file dropped in, outputs under --out-dir.
 
     Outputs go to OUT/clean/, OUT/rejected/ and OUT/reports/; the input then to OUT/archive/, or to
@@ -48,8 +51,13 @@ def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> 
     config = load_config(config_path, known_codes())
     preload(Engine(config))  # a malformed rule map stops the watcher at start, not file by file
     base = Path(config.path).resolve().parent if config.path else None
+    cluster = cluster_address(cluster, config)
+    if cluster:
+        from scrubber.run.cluster import require
+
+        require()  # the extra not installed: one line, exit 2, before anything starts
     settings = settings_from(config.watch, base, inbox=inbox, out_dir=out_dir, settle=settle, rescan=rescan,
-                             workers=workers, once=once, as_of=as_of_date)
+                             workers=workers, once=once, as_of=as_of_date, cluster=cluster)
     json_lines = configure_logging()
     log = get_logger(LOGGER)
     stale = stale_reasons(as_of_date or date.today())

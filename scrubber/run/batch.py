@@ -1,6 +1,7 @@
 """The inputs of one ``scrubber scrub``: each through the pipeline in this process, or with
 ``--jobs`` several inputs over worker processes, or one large input split at transaction sets
-(:mod:`scrubber.run.parallel`); the text summaries or the JSON reports on standard output, the
+(:mod:`scrubber.run.parallel`), or the same units on a Dask cluster with ``--cluster``
+(:mod:`scrubber.run.cluster`); the text summaries or the JSON reports on standard output, the
 progress bars on standard error, and the exit status of the whole run (the highest).
 """
 
@@ -26,6 +27,7 @@ from scrubber.report.progress import bytes_progress_for
 from scrubber.run import parallel
 from scrubber.report.names import SUFFIXES, output_names, output_stem
 from scrubber.run.pipeline import scrub_file
+from scrubber.report.text import TextReport
 
 SPLIT_FORMATS = ("text", "json")  # the formats --jobs can produce (csv, html: one process)
 
@@ -127,22 +129,25 @@ def _say(message: str) -> None:
 def scrub_batch(
     files: Sequence[Path], out_dir: Path, config: Config, as_of: date, *, fmt: str = "text", structure: bool = True,
     acks: Sequence[str] = (), jobs: int | str = "auto", say: Callable[[str], None] = _say, stdout: IO[str] | None = None,
-    state_dir: Path | None = None, control_numbers: str = "keep",
+    state_dir: Path | None = None, control_numbers: str = "keep", cluster: str | None = None, verbose: bool = False,
 ) -> int:
     """Scrub ``files`` into ``out_dir`` (which exists); return the exit status of the run.
 
     ``say`` gets the lines for standard error (an input missing or unusable, out-of-date code
     sets); ``jobs``: a number of processes or "auto" (see :func:`scrubber.run.parallel.auto_jobs`);
-    they serve the text and json formats without ``acks`` only. A malformed back-pain map
+    they serve the text and json formats without ``acks`` only. ``cluster``: the address of a
+    Dask scheduler that runs the same units instead (the same formats; a
+    :class:`~scrubber.run.cluster.ClusterError` when it cannot be used, before any output);
+    ``verbose`` says the dashboard's address. A malformed back-pain map
     (:class:`~scrubber.codesets.backpain.MapError`) stops the run before any output."""
     with stopping_cleanly():
         clean_stale(out_dir)  # what a killed earlier run left in the out dir
         return _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say, stdout, state_dir,
-                            control_numbers)
+                            control_numbers, cluster, verbose)
 
 
 def _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say, stdout, state_dir,
-                 control_numbers) -> int:
+                 control_numbers, cluster, verbose) -> int:
     out = stdout or sys.stdout
     analyst = AnalystOutputs(fmt, out_dir, as_of, len(files))  # csv, html, progress
     engine = Engine(config, as_of)
@@ -166,14 +171,25 @@ def _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say,
     problems = {f: input_problem(f, out_dir) for f in files}
     existing = [f for f in files if problems[f] is None]
     can_split = fmt in SPLIT_FORMATS and not acks and not new_controls and bool(existing)
-    if jobs == "auto":
-        jobs = parallel.auto_jobs(existing) if can_split else 1
+    if cluster and not can_split:
+        if existing:
+            say(f"--cluster runs the text and json formats without --ack or --control-numbers new; scrubbing here "
+                f"(--format {fmt}{', --ack' if acks else ''})")
+        cluster = None
     here = list(files)  # the inputs scrubbed in this process
-    if jobs > 1 and can_split:
+    if cluster:
         for f in files:
             if problems[f] is not None:
                 run.refused(problems[f])
-        here = _in_processes(existing, out_dir, config, as_of, jobs, fmt, structure, run, out)
+        here = _on_cluster(cluster, existing, out_dir, config, as_of, fmt, structure, run, out, say, verbose)
+    else:
+        if jobs == "auto":
+            jobs = parallel.auto_jobs(existing) if can_split else 1
+        if jobs > 1 and can_split:
+            for f in files:
+                if problems[f] is not None:
+                    run.refused(problems[f])
+            here = _in_processes(existing, out_dir, config, as_of, jobs, fmt, structure, run, out)
     for f in here:
         problem = problems[f]
         if problem is not None:
@@ -188,21 +204,56 @@ def _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say,
     return run.worst
 
 
+def _on_cluster(address: str, existing: list[Path], out_dir: Path, config: Config, as_of: date, fmt: str,
+                structure: bool, run: _Run, out: IO[str], say: Callable[[str], None], verbose: bool) -> list[Path]:
+    """``--cluster``: the units of ``--jobs`` as tasks on the Dask cluster at ``address``, joined
+    here; nothing left for this process. A ClusterError (unreachable, lost, workers that disagree
+    or cannot see the files) ends the run in one line."""
+    from scrubber.run import cluster
+
+    client = cluster.connect(address, verbose=verbose)
+    try:
+        workers = cluster.check_workers(client, existing, out_dir)
+        if verbose:
+            threads = sum(w.get("nthreads", 1) for w in workers.values())
+            say(f"cluster {address}: {len(workers)} workers, {threads} threads; dashboard "
+                f"{cluster.dashboard(client) or 'none'}")
+        if not existing:
+            return []
+        runner = cluster.ClusterRunner(client)
+        return _in_processes(existing, out_dir, config, as_of, max(2, runner.threads), fmt, structure, run, out,
+                             runner=runner)
+    finally:
+        cluster.close(client)
+
+
 def _in_processes(existing: list[Path], out_dir: Path, config: Config, as_of: date, jobs: int, fmt: str,
-                  structure: bool, run: _Run, out: IO[str]) -> list[Path]:
+                  structure: bool, run: _Run, out: IO[str], runner=None) -> list[Path]:
     """``--jobs``: one input split at transaction sets, or several over the processes; the inputs
-    left for this process (one that cannot be split)."""
+    left for this process (one that cannot be split). With a cluster ``runner``, an input that
+    cannot be split is one task of its own, and nothing is left for this process."""
     if len(existing) == 1:
         f = existing[0]
-        outcome = parallel.scrub_split(f, out_dir, config, as_of, jobs, text_out=out if fmt == "text" else None,
-                                       structure=structure, progress=bytes_progress_for(f.name, f.stat().st_size))
-        if outcome is None:
+        try:
+            outcome = parallel.scrub_split(f, out_dir, config, as_of, jobs, text_out=out if fmt == "text" else None,
+                                           structure=structure, progress=bytes_progress_for(f.name, f.stat().st_size),
+                                           runner=runner)
+        except parallel.UnitFailed as exc:
+            outcome = parallel.failed_report(
+                f, out_dir, config, as_of,
+                f"internal error while scrubbing {exc.where} ({exc.error} where it ran); please report it")
+            if fmt == "text":
+                text = TextReport(out)
+                text.start(outcome)
+                text.finish(outcome)
+        if outcome is not None:
+            run.done(f, outcome)
+            return []
+        if runner is None:
             return [f]
-        run.done(f, outcome)
-        return []
     bar = bytes_progress_for(f"{len(existing)} files", sum(f.stat().st_size for f in existing))
     for result in parallel.scrub_parallel(existing, out_dir, config, as_of, jobs, fmt == "text", structure,
-                                          progress=bar):
+                                          progress=bar, runner=runner):
         if bar is not None:
             bar.clear()
         if result.text_file is not None:  # the text summaries in input order

@@ -5,7 +5,9 @@ first (recovered from the work area, or run again alone after a worker died).
 A worker scrubs into ``OUT/work/JOB/.stageN/`` (``scrub_file`` writes temp names and renames),
 then fsyncs and renames each output into ``clean/``, ``rejected/``, ``reports/`` (the report
 last: its presence says the outputs are complete); an output of an earlier attempt that this one
-did not produce is removed. Only the parent writes the state.
+did not produce is removed. Only the parent writes the state. With ``--cluster`` the same
+:func:`scrub_job` runs as a Dask task instead (:class:`scrubber.run.cluster_watch.ClusterDispatcher`),
+or here with a large input's units on the cluster (its ``split``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from scrubber.x12.reader import detect_delimiters
 # --- worker side ------------------------------------------------------------------------------
 
 _worker_config: Config | None = None
-_engines: dict = {}
 
 
 def _init_worker(config: Config, json_lines: bool, parent: int) -> None:
@@ -60,13 +61,16 @@ def _init_worker(config: Config, json_lines: bool, parent: int) -> None:
     configure_logging(json_lines=json_lines)
 
 
-def _engine(as_of: str):
-    from scrubber.check.engine import Engine
+def _engine(as_of: str, config: Config | None = None):
+    """This process's engine (built once; on a Dask worker, by the plugin that warmed it)."""
+    from scrubber.run.parallel import worker_engine
 
-    if as_of not in _engines:
-        _engines.clear()
-        _engines[as_of] = Engine(_worker_config, date.fromisoformat(as_of))
-    return _engines[as_of]
+    return worker_engine(config if config is not None else _worker_config, date.fromisoformat(as_of))
+
+
+class JobDeferred(Exception):
+    """The job could not run now (the cluster is unreachable): it stays in the work area and is
+    run again when the dispatcher can run jobs again; not an attempt of its own."""
 
 
 class _Interchanges(Sink):
@@ -98,8 +102,13 @@ class _Interchanges(Sink):
         self.add(ic.isa.el(6), ic.control)
 
 
-def scrub_job(spec: dict) -> dict:
-    """Worker: scrub one claimed input into its staging folder, then rename the outputs into place."""
+def scrub_job(spec: dict, split=None) -> dict | None:
+    """Worker: scrub one claimed input into its staging folder, then rename the outputs into place.
+
+    ``spec["config"]``, when present, is the configuration (a Dask worker has no initializer);
+    ``split(src, staging, pairs)``, when given, scrubs the input's units elsewhere and returns its
+    FileOutcome (``pairs`` receives the interchanges' (ISA06, ISA13)), or None when the input
+    cannot be split: then nothing is done here and None is returned."""
     t0 = time.monotonic()
     job_dir = Path(spec["dir"])
     out = Path(spec["out"])
@@ -109,11 +118,21 @@ def scrub_job(spec: dict) -> dict:
     for old in job_dir.iterdir():
         if old.name.startswith(".stage") and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
-    staging = job_dir / f".stage{spec['attempt']}"
+    staging = job_dir / f".stage{spec['attempt']}-{os.getpid()}-{time.monotonic_ns() % 10**9}"  # (a rerun: its own)
     staging.mkdir()
     collector = _Interchanges()
-    collector.head(src)
-    outcome = scrub_file(src, staging, _engine(spec["as_of"]), sinks=[collector])
+    if split is not None:
+        pairs: list = []
+        outcome = split(src, staging, pairs)
+        if outcome is None:
+            shutil.rmtree(staging, ignore_errors=True)
+            return None
+        collector.head(src)
+        for pair in pairs:
+            collector.add(*pair)
+    else:
+        collector.head(src)
+        outcome = scrub_file(src, staging, _engine(spec["as_of"], spec.get("config")), sinks=[collector])
     stem = output_stem(spec["file"])
     produced = {}
     if outcome.sha256 and file_digest(src)[0] != outcome.sha256:  # a writer still at it: publish nothing

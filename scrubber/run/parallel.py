@@ -13,6 +13,10 @@ A file that is not regular enough for the byte scan (inconsistent line breaks, e
 an unterminated last segment, envelopes out of order, a UTF-8 byte-order mark) or whose units are
 not all usable is scrubbed in one process instead: the split is an optimisation, never a
 different result.
+
+Where the units run is a *runner*: :class:`LocalRunner` (a pool of forked processes, ``--jobs``)
+or the Dask runner of :mod:`scrubber.run.cluster` (``--cluster``); both run the same unit
+functions (:func:`scrub_unit`, :func:`scrub_whole`) and the join here is the same for both.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from scrubber.codesets.coverage import code_sets_used
 from scrubber.run.pipeline import file_digest, scrub_file, trailer_findings
 from scrubber.x12.reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, detect_delimiters
 from scrubber.report.jsonreport import copy_range, finding_from_json, join_reports, read_report_lines, report_head
+from scrubber.report.sink import Sink
 from scrubber.report.text import TextReport
 
 SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
@@ -209,21 +214,26 @@ def _plan(data) -> list[InterchangePlan] | None:
 # --- workers -----------------------------------------------------------------------------------
 
 _ENGINE: dict = {}
+ENGINES_BUILT = [0]  # engines this process has built (one per configuration and as-of date)
+UNITS_DONE = [0]  # units and whole inputs this process has scrubbed
 
 
-def _engine(config: Config, as_of: date) -> Engine:
+def worker_engine(config: Config, as_of: date) -> Engine:
+    """This process's engine for ``config`` and ``as_of``: built once, kept for the next units."""
     key = (repr(config), as_of)  # one engine (and its loaded maps) per worker process
     if key not in _ENGINE:
         _ENGINE.clear()
         _ENGINE[key] = Engine(config, as_of)
+        ENGINES_BUILT[0] += 1
     return _ENGINE[key]
 
 
-def _warm(config: Config, as_of: date, structure: bool | None = None) -> Engine:
+
+def warm(config: Config, as_of: date, structure: bool | None = None) -> Engine:
     """Build this process's engine and load its tables (and the compiled 837P map when the
     structural pass runs) before the workers start: forked workers inherit them instead of each
     loading its own (the ICD-10-CM table alone takes about 0.1 s)."""
-    engine = _engine(config, as_of)
+    engine = worker_engine(config, as_of)
     from scrubber.codesets.backpain import MapError, preload
 
     try:
@@ -274,21 +284,70 @@ def _pool(jobs: int):
         gc.unfreeze()
 
 
-def _scrub_unit(job: dict) -> dict:
-    """Scrub one unit (a list of ST..SE byte ranges of one group) as an interchange of its own."""
+class LocalRunner:
+    """``--jobs N``: the units in a pool of ``jobs`` forked processes that inherit this process's
+    warmed engine and tables."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+
+    def prepare(self, config: Config, as_of: date, structure: bool | None) -> None:
+        warm(config, as_of, structure)
+
+    def unordered(self, fn, jobs: list):
+        """Yield (index, result) as each job finishes; a job's exception is raised here."""
+        from concurrent.futures import as_completed
+
+        with _pool(self.jobs) as pool:
+            pending = {pool.submit(fn, job): i for i, job in enumerate(jobs)}
+            for done in as_completed(pending):
+                yield pending[done], done.result()
+
+    def ordered(self, fn, jobs: list):
+        """Yield each job's result in the order of ``jobs``."""
+        with _pool(self.jobs) as pool:
+            yield from pool.map(fn, jobs)
+
+
+class UnitFailed(Exception):
+    """A unit's task failed where it ran (it raised, or the workers running it were killed): the
+    input it belongs to is reported as not scrubbed (EN011), naming the unit."""
+
+    def __init__(self, where: str, error: str):
+        super().__init__(f"{where}: {error}")
+        self.where = where
+        self.error = error
+
+
+def _write_unit(job: dict, unit: Path) -> None:
+    """The unit's interchange (original ISA and GS, its ST..SE bytes, a GE and IEA counted for it),
+    written under a temporary name and renamed: a task run again never reads a half-written unit."""
     d: Delimiters = job["delims"]
     sep = d.segment + d.suffix
     e = d.element
-    unit = Path(job["dir"]) / f"u{job['index']:05d}.837"
-    with open(job["path"], "rb") as src, private_file(unit) as out:  # a copy of claims: 0600
-        out.write((job["isa"] + sep + job["gs"] + sep).encode("latin-1"))
-        for start, end in job["blocks"]:
-            src.seek(start)
-            out.write(src.read(end - start))
+    file = AtomicFile(unit, "wb", 0o600)  # a copy of claims: 0600
+    out = file.open()
+    try:
+        with open(job["path"], "rb") as src:
+            out.write((job["isa"] + sep + job["gs"] + sep).encode("latin-1"))
+            for start, end in job["blocks"]:
+                src.seek(start)
+                out.write(src.read(end - start))
         out.write(f"GE{e}{len(job['blocks'])}{e}{job['gs06']}{sep}IEA{e}1{e}{job['isa13']}{sep}".encode("latin-1"))
-    engine = _engine(job["config"], job["as_of"])
+    except BaseException:
+        file.discard()
+        raise
+    file.commit()
+
+
+def scrub_unit(job: dict) -> dict:
+    """Scrub one unit (a list of ST..SE byte ranges of one group) as an interchange of its own."""
+    unit = Path(job["dir"]) / f"u{job['index']:05d}.837"
+    _write_unit(job, unit)
+    engine = worker_engine(job["config"], job["as_of"])
     kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
     outcome = scrub_file(unit, Path(job["dir"]) / f"out{job['index']:05d}", engine, **kwargs)
+    UNITS_DONE[0] += 1
     fatal = outcome.fatal.rule if outcome.fatal else None
     return {
         "index": job["index"], "report": outcome.report_path, "clean": outcome.outputs["clean"],
@@ -344,12 +403,15 @@ def _tally(report_path: str | None, text_path: Path | None = None) -> dict | Non
 
 def scrub_split(
     path: Path, out_dir: Path, config: Config, as_of: date, jobs: int, text_out=None, structure: bool | None = None,
-    progress=None,
+    progress=None, runner=None, interchanges: list | None = None,
 ) -> FileOutcome | None:
     """Scrub one large file with ``jobs`` processes; None when the file must be scrubbed in one.
 
     ``progress`` (a :class:`~scrubber.report.progress.BytesProgress` or None) advances by each
-    unit's bytes as its worker finishes."""
+    unit's bytes as its worker finishes. ``runner``: where the units run (default: a
+    :class:`LocalRunner` of ``jobs`` processes; ``jobs`` then sizes the units). A unit whose task
+    failed raises :class:`UnitFailed`. ``interchanges`` (a list, or None) receives the
+    (ISA06, ISA13) of each interchange whose units hold claims."""
     if jobs < 2 or path.stat().st_size < SPLIT_MIN_BYTES:
         return None
     layout = plan(path)
@@ -373,28 +435,31 @@ def scrub_split(
         return None  # a group with no transaction set: leave it to the single-process reader
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    with TempDir(out_dir) as work:  # 0700, locked; removed on exit (and by the next run if killed)
+    with TempDir(os.path.abspath(out_dir)) as work:  # 0700, locked; removed on exit (absolute: for any worker)
         job_list = []
         for index, (ii, gi, blocks) in enumerate(units):
             inter, grp = layout[ii], layout[ii].groups[gi]
             job_list.append({
-                "index": index, "path": str(path), "dir": str(work), "delims": inter.delims,
+                "index": index, "path": os.path.abspath(path), "dir": str(work), "delims": inter.delims,
                 "isa": inter.isa.raw, "gs": grp.gs.raw, "isa13": inter.isa.el(13), "gs06": grp.gs.el(6),
                 "blocks": blocks, "config": config, "as_of": as_of, "structure": structure,
                 "text": text_out is not None,
             })
-        from concurrent.futures import as_completed
-
-        _warm(config, as_of, structure)
+        runner = runner or LocalRunner(jobs)
+        runner.prepare(config, as_of, structure)
         results: list = [None] * len(job_list)
         try:
-            with _pool(jobs) as pool:
-                pending = {pool.submit(_scrub_unit, job): i for i, job in enumerate(job_list)}
-                for done in as_completed(pending):
-                    i = pending[done]
-                    results[i] = done.result()
-                    if progress is not None:
-                        progress.advance(sum(end - start for start, end in units[i][2]))
+            for i, result in runner.unordered(scrub_unit, job_list):
+                if isinstance(result, OSError):
+                    raise result
+                if isinstance(result, BaseException):
+                    blocks = units[i][2]
+                    where = (f"unit {i + 1} of {len(units)} (bytes {blocks[0][0]}-{blocks[-1][1]}, "
+                             f"{len(blocks)} transaction sets)")
+                    raise UnitFailed(where, type(result).__name__)
+                results[i] = result
+                if progress is not None:
+                    progress.advance(sum(end - start for start, end in units[i][2]))
         except OSError as exc:  # the units' copies or outputs in the out dir could not be written
             if isinstance(exc, BrokenPipeError):
                 raise
@@ -405,6 +470,12 @@ def scrub_split(
             progress.finish()  # (before the merge writes the text summary to the same terminal)
         if any(r["fatal"] not in (None, "EN010") for r in results):
             return None
+        if interchanges is not None:
+            for index, (ii, _, _) in enumerate(units):
+                tally = results[index]["tally"]
+                pair = (layout[ii].isa.el(6).strip(), layout[ii].isa.el(13).strip())
+                if tally is not None and tally["claims"] and pair[1] and pair not in interchanges:
+                    interchanges.append(pair)
         try:
             with AllOrNothing():  # the stitched outputs are put in place together, or none
                 return _merge(path, out_dir, layout, units, results, config, as_of, text_out)
@@ -419,7 +490,7 @@ def scrub_split(
 # --- merging -----------------------------------------------------------------------------------
 
 def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> FileOutcome | None:
-    engine = _engine(config, as_of)
+    engine = worker_engine(config, as_of)
     stem = output_stem(path)
     outcome = FileOutcome(name=path.name)
     outcome.sha256, outcome.size = file_digest(path)
@@ -582,41 +653,98 @@ class FileResult:
     text_file: Path | None  # the text summary, written to a file so no process holds it in memory
 
 
-def _scrub_whole(job: dict) -> FileResult:
-    engine = _engine(job["config"], job["as_of"])
+class _ShownPaths(Sink):
+    """Puts the outputs' paths back in the form the caller gave the out dir (relative to its
+    folder, say), before the text summary prints them: a worker writes under absolute paths."""
+
+    def __init__(self, shown: str):
+        self.shown = Path(shown)
+
+    def finish(self, outcome: FileOutcome) -> None:
+        for kind, written in outcome.outputs.items():
+            if written:
+                outcome.outputs[kind] = str(self.shown / Path(written).name)
+        if outcome.report_path:
+            outcome.report_path = str(self.shown / Path(outcome.report_path).name)
+
+
+def scrub_whole(job: dict) -> FileResult:
+    """Scrub one whole input (a worker's task for several inputs). The paths of the job are
+    absolute (any worker may run it); the result's paths are in the form of ``job["shown"]``."""
+    engine = worker_engine(job["config"], job["as_of"])
     kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
     text_file = job["text_file"]
+    sinks = [_ShownPaths(job["shown"])] if job.get("shown") is not None else []
     try:
         with private_file(text_file, "w", "utf-8") if text_file is not None else nullcontext() as text_out:
-            outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=text_out, **kwargs)
+            outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=text_out, sinks=sinks, **kwargs)
     except OSError as exc:  # an OutputError already names the input and the out dir
         if isinstance(exc, (OutputError, BrokenPipeError)):
             raise
         raise OutputError.of(f"{Path(job['path']).name}: cannot write into {job['out_dir']}", exc) from None
+    UNITS_DONE[0] += 1
     return FileResult(job["path"], outcome.exit_code, outcome.unusable, outcome.report_path, text_file)
 
 
+def failed_report(path: Path, out_dir: Path, config: Config, as_of: date, message: str) -> FileOutcome:
+    """The report of an input whose task failed where it ran (see :class:`UnitFailed`): unusable
+    with an EN011 finding, no clean or rejected file (none of its claims is submitted)."""
+    from scrubber.report.jsonreport import JsonReport
+
+    engine = worker_engine(config, as_of)
+    outcome = FileOutcome(name=path.name)
+    try:
+        outcome.sha256, outcome.size = file_digest(path)
+    except OSError:
+        pass
+    outcome.code_sets = code_sets_used(as_of)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = JsonReport(out_dir / f"{output_stem(path)}.{REPORT}", as_of.isoformat())
+    report.start(outcome)
+    outcome.make_unusable(engine.decisions.must("EN011", message), None)
+    report.finish(outcome)
+    return outcome
+
+
 def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date, jobs: int, text: bool,
-                   structure: bool | None = None, progress=None):
+                   structure: bool | None = None, progress=None, runner=None):
     """Yield a FileResult per input, in input order, the inputs spread over ``jobs`` processes
     (one large input is split with :func:`scrub_split` instead). ``progress`` (or None) advances
     by the bytes of each input done. With ``text``, each result's ``text_file`` holds the text
-    summary; it is removed when the next result is asked for (read it before)."""
+    summary; it is removed when the next result is asked for (read it before). ``runner``: where
+    the inputs run (default: a :class:`LocalRunner` of ``jobs`` processes); an input whose task
+    failed gets the EN011 report of :func:`failed_report`."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    with TempDir(out_dir, ".scrub-text-") as texts:
-        jobs_list = [{"path": f, "out_dir": out_dir, "config": config, "as_of": as_of,
-                      "text_file": texts / f"{i}.txt" if text else None, "structure": structure}
+    with TempDir(os.path.abspath(out_dir), ".scrub-text-") as texts:
+        jobs_list = [{"path": Path(os.path.abspath(f)), "out_dir": Path(os.path.abspath(out_dir)), "shown": str(out_dir),
+                      "config": config, "as_of": as_of, "text_file": texts / f"{i}.txt" if text else None,
+                      "structure": structure}
                      for i, f in enumerate(files)]
-        _warm(config, as_of, structure)
-        with _pool(jobs) as pool:
-            previous = None
-            for f, result in zip(files, pool.map(_scrub_whole, jobs_list)):
-                if previous is not None:
-                    previous.unlink(missing_ok=True)
-                if progress is not None:
-                    try:
-                        progress.advance(f.stat().st_size)
-                    except OSError:
-                        pass
-                previous = result.text_file
-                yield result
+        runner = runner or LocalRunner(jobs)
+        runner.prepare(config, as_of, structure)
+        previous = None
+        for f, result in zip(files, runner.ordered(scrub_whole, jobs_list)):
+            if isinstance(result, OSError):
+                raise result
+            if isinstance(result, BaseException):
+                message = (f"internal error while scrubbing ({type(result).__name__} where the input ran); "
+                           "please report it")
+                outcome = failed_report(f, out_dir, config, as_of, message)
+                text_file = None
+                if text:
+                    text_file = texts / f"failed-{f.name}.txt"
+                    with private_file(text_file, "w", "utf-8") as fh:
+                        report = TextReport(fh)
+                        report.start(outcome)
+                        report.finish(outcome)
+                result = FileResult(f, outcome.exit_code, outcome.unusable, outcome.report_path, text_file)
+            result.path = f  # (the input as given)
+            if previous is not None:
+                previous.unlink(missing_ok=True)
+            if progress is not None:
+                try:
+                    progress.advance(f.stat().st_size)
+                except OSError:
+                    pass
+            previous = result.text_file
+            yield result

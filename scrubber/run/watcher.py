@@ -46,7 +46,7 @@ from pathlib import Path
 
 from scrubber.config import Config
 from scrubber.logs import get_logger
-from scrubber.run.dispatch import Dispatcher
+from scrubber.run.dispatch import Dispatcher, JobDeferred
 from scrubber.atomic import clean_stale
 from scrubber.run.inbox import Inbox, NotRegular, digest_regular, ignore_sigio, kind_of
 from scrubber.run.jobstore import Job, State
@@ -72,6 +72,7 @@ class WatchSettings:
     workers: int = 1
     once: bool = False
     as_of: date | None = None
+    cluster: str | None = None  # a Dask scheduler's address: the jobs run there (scrubber.run.cluster_watch)
 
 
 def settings_from(section: dict, base: Path | None, **given) -> WatchSettings:
@@ -124,7 +125,12 @@ class Watcher:
         self.wake = threading.Event()
         self.inbox = Inbox(settings.inbox, settings.out_dir, settings.settle, settings.once, self.wake)
         self.out = self.inbox.out
-        self.dispatch = Dispatcher(config, settings.workers, json_lines)
+        if settings.cluster:
+            from scrubber.run.cluster_watch import ClusterDispatcher
+
+            self.dispatch = ClusterDispatcher(settings.cluster, config, settings.workers, settings.out_dir, settings.once)
+        else:
+            self.dispatch = Dispatcher(config, settings.workers, json_lines)
         self.stopping = False
         self.state: State | None = None
         self._lock_fd: int | None = None
@@ -180,7 +186,8 @@ class Watcher:
         try:
             log.info("watcher started", inbox=str(self.inbox.path), out_dir=str(self.out),
                      workers=self.settings.workers, settle=self.settings.settle,
-                     mode="once" if self.settings.once else "watch")
+                     mode="once" if self.settings.once else "watch",
+                     **({"cluster": self.settings.cluster} if self.settings.cluster else {}))
             self._recover()
             if not self.settings.once:
                 self.inbox.start_observer()
@@ -338,6 +345,9 @@ class Watcher:
             result = fut.result()
         except BrokenProcessPool:
             self._pool_broken(job)
+            return
+        except JobDeferred as exc:  # the cluster went away: the job stays in work/ and runs again
+            self.dispatch.defer(job, str(exc))
             return
         except OSError as exc:
             if exc.errno == errno.ENAMETOOLONG:  # this file's names, not the out dir: it goes to error/
