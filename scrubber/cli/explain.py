@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from scrubber.cli.common import data_dir_option, fail, parse_as_of
+from scrubber.cli.common import data_dir_option, output_options, fail, parse_as_of
 from scrubber.codesets.backpain import preload
 
 from scrubber.config import load_config
@@ -88,6 +88,7 @@ class _Explainer(Sink):
               help="Include the structural validation (pyx12, SX rules), as scrub does.")
 @click.option("--color/--no-color", "color", default=None,
               help="Colour the output.  [default: on a terminal only]")
+@output_options
 @data_dir_option
 def explain(file: Path, claim_ids: tuple[str, ...], show_all: bool, only_rejected: bool, as_of: str | None,
             config_path: Path | None, structure: bool, color: bool | None) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from scrubber.check.engine import Engine, known_codes
-from scrubber.cli.common import data_dir_option, fail, parse_as_of
+from scrubber.cli.common import data_dir_option, output_options, fail, parse_as_of
 from scrubber.codesets.backpain import preload
 from scrubber.config import load_config
 from scrubber.logs import configure_logging, get_logger
@@ -30,6 +30,7 @@ from scrubber.run.outdir import LOGGER, WatchError
               help="The date taken as today by date-relative rules.  [default: today]")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Rules and the [watch] section.  [default: scrubber.toml if present]")
+@output_options
 @data_dir_option
 def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> None:
     """Watch INBOX: scrub every 837 file dropped in, outputs under --out-dir.
@@ -69,6 +70,7 @@ def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> 
 @click.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--last", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many errors to list.")
+@output_options
 @data_dir_option
 def status(out_dir: Path, last: int) -> None:
     """Print what the watcher's state database in OUT_DIR says: today's files and claims, the last errors."""

@@ -17,12 +17,13 @@ from scrubber.check.engine import Engine
 from scrubber.codesets.backpain import preload as preload_backpain_maps
 from scrubber.config import Config
 from scrubber.report.analyst import AnalystOutputs
+from scrubber.report.ci import CI_FORMATS, CiOutput
 from scrubber.report.progress import bytes_progress_for
 from scrubber.run import parallel
 from scrubber.report.names import output_names, output_stem
 from scrubber.run.pipeline import scrub_file
 
-SPLIT_FORMATS = ("text", "json")  # the formats --jobs can produce (csv, html: one process)
+SPLIT_FORMATS = ("text", "json")  # the formats --jobs can produce (csv, html, junit ...: one process)
 
 
 def output_clash(files: Sequence[Path], out_dir: Path) -> str | None:
@@ -48,6 +49,7 @@ class _Run:
     def __init__(self, say: Callable[[str], None]):
         self.say = say
         self.worst = 0
+        self.warned = False  # a warning found (--fail-on warning)
         self.reports: list[Path] = []
 
     def missing(self, f: Path) -> None:
@@ -61,6 +63,21 @@ class _Run:
         if result.report_path:
             self.reports.append(Path(result.report_path))
         self.worst = max(self.worst, result.exit_code)
+        warnings = getattr(result, "warnings", None)
+        if warnings is None and result.report_path:  # a --jobs worker's result: its report says
+            warnings = _report_warnings(Path(result.report_path))
+        if warnings:
+            self.warned = True
+
+
+def _report_warnings(path: Path) -> int:
+    from scrubber.report.jsonreport import read_report_lines
+
+    try:
+        head, _ = read_report_lines(path)
+        return int(head.get("summary", {}).get("warnings", 0))
+    except (OSError, ValueError):
+        return 0
 
 
 def _say(message: str) -> None:
@@ -70,15 +87,22 @@ def _say(message: str) -> None:
 def scrub_batch(
     files: Sequence[Path], out_dir: Path, config: Config, as_of: date, *, fmt: str = "text", structure: bool = True,
     acks: Sequence[str] = (), jobs: int | str = "auto", say: Callable[[str], None] = _say, stdout: IO[str] | None = None,
+    text_options: dict | None = None, fail_on: str = "error",
 ) -> int:
     """Scrub ``files`` into ``out_dir`` (which exists); return the exit status of the run.
 
     ``say`` gets the lines for standard error (an input missing or unusable, out-of-date code
     sets); ``jobs``: a number of processes or "auto" (see :func:`scrubber.run.parallel.auto_jobs`);
-    they serve the text and json formats without ``acks`` only. A malformed back-pain map
+    they serve the text and json formats without ``acks`` only. ``text_options``: the text
+    summary's (:class:`~scrubber.report.text.TextReport`); ``fail_on="warning"``: a run whose
+    claims are all accepted but that found a warning exits 1. A malformed back-pain map
     (:class:`~scrubber.codesets.backpain.MapError`) stops the run before any output."""
     out = stdout or sys.stdout
     analyst = AnalystOutputs(fmt, out_dir, as_of, len(files))  # csv, html, progress
+    ci = None
+    if fmt in CI_FORMATS:
+        ci = CiOutput(fmt, out)
+        ci.begin()
     engine = Engine(config, as_of)
     preload_backpain_maps(engine)
     from scrubber.codesets.coverage import warning_line
@@ -96,34 +120,40 @@ def scrub_batch(
         for f in files:
             if not f.exists():
                 run.missing(f)
-        here = _in_processes(existing, out_dir, config, as_of, jobs, fmt, structure, run, out)
+        here = _in_processes(existing, out_dir, config, as_of, jobs, fmt, structure, run, out, text_options)
     for f in here:
         if not f.exists():
             run.missing(f)
             continue
+        sinks = analyst.sinks(f) + ([ci.sink(f)] if ci is not None else [])
         outcome = scrub_file(f, out_dir, engine, text_out=out if fmt == "text" else None,
-                             sinks=analyst.sinks(f), structure=structure, acks=acks)
+                             sinks=sinks, structure=structure, acks=acks, text_options=text_options)
         run.done(f, outcome)
     if fmt == "json":
         print_reports(run.reports, out)
+    if ci is not None:
+        ci.end()
+    if fail_on == "warning" and run.warned and run.worst == 0:
+        return 1
     return run.worst
 
 
 def _in_processes(existing: list[Path], out_dir: Path, config: Config, as_of: date, jobs: int, fmt: str,
-                  structure: bool, run: _Run, out: IO[str]) -> list[Path]:
+                  structure: bool, run: _Run, out: IO[str], text_options: dict | None = None) -> list[Path]:
     """``--jobs``: one input split at transaction sets, or several over the processes; the inputs
     left for this process (one that cannot be split)."""
     if len(existing) == 1:
         f = existing[0]
         outcome = parallel.scrub_split(f, out_dir, config, as_of, jobs, text_out=out if fmt == "text" else None,
-                                       structure=structure, progress=bytes_progress_for(f.name, f.stat().st_size))
+                                       structure=structure, progress=bytes_progress_for(f.name, f.stat().st_size),
+                                       text_options=text_options)
         if outcome is None:
             return [f]
         run.done(f, outcome)
         return []
     bar = bytes_progress_for(f"{len(existing)} files", sum(f.stat().st_size for f in existing))
     for result in parallel.scrub_parallel(existing, out_dir, config, as_of, jobs, fmt == "text", structure,
-                                          progress=bar):
+                                          progress=bar, text_options=text_options):
         if bar is not None:
             bar.clear()
         if result.text_file is not None:  # the text summaries in input order

@@ -27,6 +27,7 @@ from scrubber.report.edi import EdiWriter
 from scrubber.report.jsonreport import JsonReport
 from scrubber.report.names import CLEAN, REJECTED, REPORT, output_stem
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.report.progress import Progress
 from scrubber.report.sink import Sink, overriding
 from scrubber.report.text import TextReport
 from scrubber.x12.model import Claim, Group, GroupEnd, Interchange, InterchangeEnd, Transaction, TransactionEnd, walk
@@ -60,6 +61,22 @@ def _add_reader_notes(outcome: FileOutcome, notes: list[ReaderNote], engine: Eng
     outcome.count(found)
 
 
+def said_once(structural: list[Finding], findings: list[Finding]) -> list[Finding]:
+    """The structural findings less those a claim rule already makes about the same element of the
+    same segment (DP001 "no diagnosis pointer" and SX006 "required SV107 missing" at one SV1 are one
+    problem: the claim rule's finding, which says what to change, is kept). The 999 still reports
+    the structural error: it reads the structural pass itself."""
+    taken: dict = {}
+    for f in findings:
+        if f.position is not None and f.element:
+            taken[(f.position, f.element)] = f.severity
+            taken.setdefault((f.position, f.element.partition("-")[0]), f.severity)
+    if not taken:
+        return structural
+    return [f for f in structural
+            if not (f.position is not None and f.element and taken.get((f.position, f.element)) == f.severity)]
+
+
 def trailer_findings(problems: list, engine: Engine) -> list[Finding]:
     """The findings of envelope trailer problems (SE, GE, IEA counts and controls), as decided."""
     make = engine.decisions.finding
@@ -85,6 +102,7 @@ def scrub_file(
     sinks: Sequence[Sink] = (),
     structure: bool = True,
     acks: Sequence[str] = (),
+    text_options: dict | None = None,
 ) -> FileOutcome:
     """Scrub one input into ``out_dir`` (NAME.report.json, NAME.clean.837, NAME.rejected.837), or,
     with ``out_dir`` None, into ``sinks`` only (no file written).
@@ -103,9 +121,15 @@ def scrub_file(
         raise ValueError("acknowledgments are files: they need an out dir")
     every.extend(sinks)
     if text_out is not None:
-        every.append(TextReport(text_out))
-    # The structural pass: a separate pass over the file, before the claim pass.
-    sx = StructurePass(engine, path, validate=structure)
+        every.append(TextReport(text_out, **(text_options or {})))
+    # The structural pass: a separate pass over the file, before the claim pass (a progress bar,
+    # if any, draws its first half meanwhile).
+    bar = next((s for s in every if isinstance(s, Progress)), None)
+    if bar is not None and structure:
+        with bar.structure(path):
+            sx = StructurePass(engine, path, validate=structure)
+    else:
+        sx = StructurePass(engine, path, validate=structure)
     if acks:
         from scrubber.report.acks import ack_writers
 
@@ -146,6 +170,8 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
                 findings = check(event)
                 if sx_tx is not None:  # structural errors in the claim's loops or its transaction's header
                     extra = sx_tx.claim_findings(event)
+                    if extra and findings:
+                        extra = said_once(extra, findings)
                     if extra:  # (the engine's findings come sorted)
                         findings = sorted(findings + extra, key=Finding.sort_key)
                 status = claim_status(findings)
