@@ -70,10 +70,32 @@ def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path) -> 
 @click.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--last", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many errors to list.")
+@click.option("--health", is_flag=True,
+              help="Check the watcher instead (for a HEALTHCHECK or a probe): exit 0 healthy, 1 not, one line why.")
+@click.option("--stale", type=click.FloatRange(min=1), default=120, show_default=True, metavar="SECONDS",
+              help="--health: the heartbeat is stale after this long.")
+@click.option("--stuck", type=click.FloatRange(min=1), default=3600, show_default=True, metavar="SECONDS",
+              help="--health: a file in progress this long is stuck.")
+@click.option("--min-free", "min_free", type=click.IntRange(min=0), default=100, show_default=True, metavar="MB",
+              help="--health: the free space OUT_DIR needs.")
 @output_options
 @data_dir_option
-def status(out_dir: Path, last: int) -> None:
-    """Print what the watcher's state database in OUT_DIR says: today's files and claims, the last errors."""
+def status(out_dir: Path, last: int, health: bool = False, stale: float = 120, stuck: float = 3600,
+           min_free: int = 100) -> None:
+    """Print what the watcher's state database in OUT_DIR says: today's files and claims, the last errors.
+
+    With --health: whether the watcher of OUT_DIR is alive (a fresh heartbeat), not stuck on a
+    file, and has disk space; exit 0 healthy, 1 unhealthy (one line per problem), 2 usage.
+    """
+    if health:
+        from scrubber.run.health import health_problems
+
+        problems = health_problems(out_dir, stale=stale, stuck=stuck, min_free=min_free << 20)
+        for problem in problems:
+            click.echo(f"scrubber: unhealthy: {problem}", err=True)
+        if not problems:
+            click.echo(f"{out_dir}: healthy")
+        sys.exit(1 if problems else 0)
     from scrubber.run.jobstore import status_lines
 
     try:
