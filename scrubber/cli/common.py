@@ -131,6 +131,7 @@ def output_options(fn):
     fn = click.option("--quiet", "-q", "quiet", is_flag=True, expose_value=False, callback=_set_flag,
                       help="Only the summary line and errors (no claim listing, no warnings).")(fn)
     fn = click.option("--color", "color", type=click.Choice(COLORS), default="auto", show_default=True,
+                      is_flag=False, flag_value="always",  # a bare --color means always (as it used to)
                       expose_value=False, callback=_set_color, is_eager=True,
                       help="Colour on standard output; auto: on a terminal, unless NO_COLOR is set.")(fn)
     return fn

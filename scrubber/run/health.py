@@ -60,8 +60,8 @@ class Heartbeat:
         self._next = 0.0
 
     def ready(self) -> None:
-        self.beat(force=True)
         sd_notify("READY=1\nSTATUS=watching")
+        self.beat(force=True)
 
     def beat(self, oldest_job: float | None = None, force: bool = False) -> None:
         """One turn of the loop; ``oldest_job``: when (epoch seconds) the oldest file in progress started."""
