@@ -46,19 +46,20 @@ def lines(stderr: str) -> list[str]:
 # ---- Ctrl-C -------------------------------------------------------------------------------------
 
 
-def _big(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Path:
+    """A file large enough to be split by --jobs and to take a few seconds (made once)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from gen837 import generate
 
-    path = tmp_path / "big.837"
-    generate(path, 40_000, per_st=1000, seed=3)
+    path = tmp_path_factory.mktemp("big") / "big.837"
+    generate(path, 30_000, per_st=1000, seed=3)
     return path
 
 
 @pytest.mark.parametrize("jobs", ["2", "1"])
-def test_ctrl_c_exits_130_with_one_line_and_no_output(tmp_path, jobs):
+def test_ctrl_c_exits_130_with_one_line_and_no_output(tmp_path, jobs, big):
     """SIGINT to the whole process group (as a terminal's Ctrl-C does) while the scrub runs."""
-    big = _big(tmp_path)
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "scrubber", "scrub", str(big), "--out-dir", str(out), "--as-of", AS_OF,

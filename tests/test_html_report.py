@@ -265,7 +265,8 @@ def test_page_in_headless_chromium(tmp_path, name):
     # the window (the pointer map scales down), measured by the browser on a copy with a script
     measured = tmp_path / "measured.html"
     measured.write_text(page.read_text(encoding="utf-8").replace("</body>", MEASURE + "</body>"), encoding="utf-8")
-    for width in (800, 1400):
+    # (both widths on the page with the widest content; the other page at one width, to keep it quick)
+    for width in (800, 1400) if name == "analyst.837" else (1400,):
         r = _chromium([f"--window-size={width},1000", "--hide-scrollbars", "--dump-dom", measured.resolve().as_uri()],
                       tmp_path)
         assert r.returncode == 0, r.stderr[-2000:]

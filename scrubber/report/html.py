@@ -93,8 +93,8 @@ def _sub(parent, tag: str, attrs: dict | None = None, text: str | None = None):
 
 
 PLACEHOLDER = "CLAIM-SECTIONS"
-MAX_SECTIONS = 500  # rejected claims drawn in detail; the others are listed (the page stays small)
-MAX_WARNED = 200  # accepted claims with warnings drawn in detail
+MAX_SECTIONS = 300  # rejected claims drawn in detail; the others are listed (the page stays small)
+MAX_WARNED = 100  # accepted claims with warnings drawn in detail
 INDEX_CAP = 100  # claim ids listed under each rule, transaction set and payer
 MAX_GROUPS = 1000  # transaction sets and payers counted one by one (the rest as "others")
 INDEX_PLACEHOLDER = "CLAIM-INDEX"
@@ -404,7 +404,7 @@ def segments_block(claim, findings: list[Finding]):
             elif whole is not None:
                 _mark(line, value or "\u2205", f"{whole.rule} {ref}: {whole.message}", whole.severity)
             else:
-                _sub(line, "span", {"class": "el", "title": title}, value)
+                _append_text(line, value)  # (only the marked elements carry their name: the page stays small)
         # a finding on an element the segment does not carry (e.g. a missing SV107): mark the end
         for (i, _j), f in marks.items():
             if i >= len(seg.elements):

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from scrubber.config import Config
+from scrubber.config import Config, today
 from scrubber.logs import get_logger
 from scrubber.run.dispatch import Dispatcher
 from scrubber.run.health import Heartbeat
@@ -134,6 +134,7 @@ class Watcher:
 
     def __init__(self, settings: WatchSettings, config: Config, json_lines: bool = True):
         self.settings = settings
+        self.config = config
         self.wake = threading.Event()
         self.inbox = Inbox(settings.inbox, settings.out_dir, settings.settle, settings.once, self.wake)
         self.out = self.inbox.out
@@ -251,7 +252,7 @@ class Watcher:
             self.wake.clear()
 
     def _as_of(self) -> str:
-        return (self.settings.as_of or date.today()).isoformat()
+        return (self.settings.as_of or today(self.config)).isoformat()  # today in [options] timezone
 
     def _recover(self) -> None:
         """Requeue every job a crash left in the work area; clear what is left of finished ones."""
