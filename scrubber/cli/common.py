@@ -93,10 +93,10 @@ def _set_color(ctx: click.Context, param: click.Parameter, value: str | None):
     meta = _meta()
     if value == "always":
         meta["color"] = True
-    elif value == "never" or os.environ.get("NO_COLOR"):
+    elif value == "never":
         meta["color"] = False
-    elif "color" not in meta:
-        meta["color"] = None
+    elif "color" not in meta:  # auto (the default): a choice made before (on the group) stands
+        meta["color"] = False if os.environ.get("NO_COLOR") else None
     ctx.color = meta["color"]
     if ctx.parent is not None:
         ctx.find_root().color = meta["color"]

@@ -61,20 +61,27 @@ def _add_reader_notes(outcome: FileOutcome, notes: list[ReaderNote], engine: Eng
     outcome.count(found)
 
 
+# (claim rule, structural code) pairs that describe one problem: a line without a diagnosis
+# pointer is DP001 for the rule and SX006 "required composite SV107 missing" for the guide.
+SAYS_THE_SAME = {("DP001", "SX006")}
+
+
 def said_once(structural: list[Finding], findings: list[Finding]) -> list[Finding]:
-    """The structural findings less those a claim rule already makes about the same element of the
-    same segment (DP001 "no diagnosis pointer" and SX006 "required SV107 missing" at one SV1 are one
-    problem: the claim rule's finding, which says what to change, is kept). The 999 still reports
-    the structural error: it reads the structural pass itself."""
+    """The structural findings less those that a claim rule of :data:`SAYS_THE_SAME` already makes
+    about the same element of the same segment, at the same severity (the claim rule's finding,
+    which says what to change, is kept). The 999 still reports the structural error: it reads the
+    structural pass itself."""
     taken: dict = {}
     for f in findings:
         if f.position is not None and f.element:
-            taken[(f.position, f.element)] = f.severity
-            taken.setdefault((f.position, f.element.partition("-")[0]), f.severity)
+            for rule, code in SAYS_THE_SAME:
+                if f.rule == rule:
+                    taken[(code, f.position, f.element.partition("-")[0])] = f.severity
     if not taken:
         return structural
     return [f for f in structural
-            if not (f.position is not None and f.element and taken.get((f.position, f.element)) == f.severity)]
+            if not (f.position is not None and f.element
+                    and taken.get((f.rule, f.position, f.element.partition("-")[0])) == f.severity)]
 
 
 def trailer_findings(problems: list, engine: Engine) -> list[Finding]:
