@@ -1,3 +1,3 @@
-from scrubber.cli.app import main
+from scrubber.cli import main
 
 main()

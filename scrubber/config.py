@@ -40,7 +40,8 @@ class ConfigError(ScrubberError):
     """A configuration that cannot be used: ``str(exc)`` is one line naming the file and key."""
 
 
-OPTIONS = {"timely_filing_days": int, "structure_validator": str, "data_dir": Path, "cluster": "address"}  # [options], with their type
+OPTIONS = {"timely_filing_days": int, "structure_validator": str, "data_dir": Path, "cluster": "address",
+           "timezone": "zone"}  # [options], with their type
 STRUCTURE_VALIDATORS = ("compiled", "pyx12")
 
 
@@ -146,6 +147,10 @@ def parse_config(data: dict, known: set[str], path: str | None = None) -> Config
         kind = OPTIONS.get(key)
         if kind is None:
             raise ConfigError(f"options: unknown option {key!r} ({', '.join(sorted(OPTIONS))})")
+        if kind == "zone":
+            if zone(value) is None:
+                raise ConfigError(f"options.{key}: {value!r} is not a time zone name (such as \"America/Chicago\")")
+            continue
         if kind is Path:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"options.{key}: must be a folder path (a string), not {value!r}")
@@ -168,10 +173,69 @@ def parse_config(data: dict, known: set[str], path: str | None = None) -> Config
                   dict(data.get("watch", {})))
 
 
+def zone(name: object):
+    """The ``zoneinfo.ZoneInfo`` of an IANA time zone name, or None when it is not one."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def today(config: Config | None = None):
+    """Today's date in ``[options] timezone`` (the machine's local time when not set)."""
+    from datetime import datetime
+
+    tz = zone(config.options.get("timezone")) if config is not None else None
+    return datetime.now(tz).date() if tz is not None else datetime.now().date()
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The configuration of a folder, as ruff and yamllint find theirs: ``scrubber.toml`` in the
+    folder or the nearest parent, or a ``pyproject.toml`` there with a ``[tool.scrubber]`` table
+    (in one folder ``scrubber.toml`` wins)."""
+    folder = (start or Path.cwd()).resolve()
+    for here in (folder, *folder.parents):
+        candidate = here / "scrubber.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = here / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if isinstance(data.get("tool"), dict) and "scrubber" in data["tool"]:
+                return pyproject
+    return None
+
+
+def with_rules(config: Config, known: set[str], select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> Config:
+    """``--select`` / ``--ignore`` on the command line: ``select`` replaces ``[rules] select``,
+    ``ignore`` adds to ``[rules] ignore`` (codes or prefixes, checked as in the file)."""
+    if not select and not ignore:
+        return config
+    from dataclasses import replace
+
+    base = config.rules
+    data = {"select": list(select or base.select), "ignore": list(base.ignore) + list(ignore)}
+    try:
+        picked = _selection(data, "--select/--ignore", known)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("--select/--ignore.", "--")) from None
+    return replace(config, rules=RuleSelection(picked.select, picked.ignore, dict(base.severity)))
+
+
 def load_config(path: str | Path | None, known: set[str]) -> Config:
-    """Load FILE, or ``scrubber.toml`` in the current folder when present; else the defaults."""
+    """Load FILE, or the configuration found from the current folder up (:func:`find_config`);
+    else the defaults."""
     explicit = path is not None
-    candidate = Path(path) if explicit else Path("scrubber.toml")
+    candidate = Path(path) if explicit else find_config()
+    if candidate is None:
+        return Config()
     if not candidate.is_file():
         if explicit:
             raise ConfigError(f"config file {candidate} not found")

@@ -15,6 +15,7 @@ segment text by accident: it would have to put it under an allowed key in an all
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import threading
@@ -131,9 +132,32 @@ def redact(logger: Any, method: str, event_dict: dict) -> dict:
     return out
 
 
+# syslog priorities, as the journal reads them from a "<N>" prefix (sd-daemon(3))
+PRIORITIES = {"debug": 7, "info": 6, "warning": 4, "warn": 4, "error": 3, "exception": 3, "critical": 2}
+
+
+def on_journal(stream: TextIO) -> bool:
+    """Whether ``stream`` is the journal's (systemd sets ``$JOURNAL_STREAM`` to its device:inode)."""
+    expected = os.environ.get("JOURNAL_STREAM", "")
+    if not expected:
+        return False
+    try:
+        st = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return expected == f"{st.st_dev}:{st.st_ino}"
+
+
+def _journal_priority(logger, method_name: str, rendered):
+    """Prefix each rendered line with its priority, so that ``journalctl -p warning`` filters them."""
+    return f"<{PRIORITIES.get(method_name, 6)}>{rendered}"
+
+
 def configure_logging(stream: TextIO | None = None, json_lines: bool | None = None, level: str = "info") -> bool:
     """Send structlog events to ``stream`` (standard error); JSON lines unless it is a terminal.
 
+    Under systemd (the stream is the journal's) each line starts with its syslog priority
+    (``<4>`` for a warning ...), which the journal takes as the entry's priority and strips.
     Returns whether JSON lines were chosen (worker processes are configured the same way).
     """
     stream = stream or sys.stderr
@@ -154,6 +178,7 @@ def configure_logging(stream: TextIO | None = None, json_lines: bool | None = No
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact,
             renderer,
+            *([_journal_priority] if on_journal(stream) else []),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(levels.get(level, 20)),
         logger_factory=structlog.WriteLoggerFactory(file=stream),

@@ -45,12 +45,24 @@ def rejected_ids(report: dict) -> list[str]:
     return [c["claim_id"] for c in report["claims"] if c["status"] == "rejected"]
 
 
+def rejected_sections(doc) -> list:
+    return doc.xpath("//section[contains(@class,'claim') and contains(@class,'rejected')]")
+
+
+def section_id(sec) -> str:
+    """The claim id a claim section shows (in its collapsed summary line)."""
+    return sec.xpath("string(details/summary/h3/code)")
+
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2, "not_checked": 3}
+
+
 @pytest.mark.parametrize("name", ["sample.837", "multi.837", "analyst.837"])
 def test_page_is_self_contained_and_complete(tmp_path, name):
     r, page, report = scrub_html(tmp_path, name)
     assert r.returncode == 1, r.stderr
     text = page.read_text(encoding="utf-8")
-    assert r.stdout == text, "with one input the page itself goes to standard output"
+    assert r.stdout == f"{page}\n", "standard output gets the page's path, not the page"
     assert text.startswith("<!DOCTYPE html>")
     doc = lxml.html.fromstring(text)
     # self-contained: no script, no external stylesheet, font, image or link
@@ -66,16 +78,25 @@ def test_page_is_self_contained_and_complete(tmp_path, name):
     s = report["summary"]
     assert cards == {k: str(s[k]) for k in ("claims", "accepted", "rejected", "errors", "warnings")}
     assert doc.xpath("//svg[contains(@class,'chart')]//rect")
-    sections = doc.xpath("//section[contains(@class,'claim')]")
-    assert [sec.xpath("string(h3/code)") for sec in sections] == rejected_ids(report)
+    sections = rejected_sections(doc)
+    assert [section_id(sec) for sec in sections] == rejected_ids(report)
+    # each claim collapsed (a <details> not open), its segments a second one inside
+    assert all(sec.xpath("details[not(@open)]") and sec.xpath(".//details[contains(@class,'segs')]") for sec in sections)
     for sec, claim in zip(sections, (c for c in report["claims"] if c["status"] == "rejected")):
-        shown = sec.xpath(".//table[contains(@class,'findings')]//tr/td[1]/code/text()")
-        assert shown == [f["rule"] for f in claim["findings"]]
+        shown = sec.xpath(".//table[contains(@class,'findings')]//tr/td[1]/a/code/text()")
+        # findings sorted by severity: errors first
+        assert shown == [f["rule"] for f in sorted(claim["findings"], key=lambda f: SEVERITY_ORDER[f["severity"]])]
+        for code in shown:  # each rule code links to its documentation, on the page
+            assert doc.xpath(f"//section[@id='rule-{code}']//pre"), code
         # the faulty element of each positioned finding is highlighted in the raw segments
         for f in claim["findings"]:
             if f["position"] is not None:
-                hit = sec.xpath(f".//pre[@class='segments']/span[@class='hit'][span[@class='pos']='#{f['position']}']")
+                hit = sec.xpath(f".//pre[@class='segments']/span[contains(@class,'hit')][span[@class='pos']='#{f['position']}']")
                 assert hit and hit[0].xpath(".//mark"), (claim["claim_id"], f)
+    # accepted claims with warnings are listed too, and drawn apart from the rejected ones
+    warned = [c["claim_id"] for c in report["claims"]
+              if c["status"] == "accepted" and any(f["severity"] == "warning" for f in c["findings"])]
+    assert [section_id(sec) for sec in doc.xpath("//section[contains(@class,'claim') and contains(@class,'accepted')]")] == warned
     # no personal value anywhere in the page
     leaked = sorted(v for v in personal_values(fixture(name)) if v in text)
     assert not leaked, leaked
@@ -84,7 +105,7 @@ def test_page_is_self_contained_and_complete(tmp_path, name):
 def test_broken_pointer_is_drawn_as_broken(tmp_path):
     _, page, _ = scrub_html(tmp_path, "sample.837")
     doc = lxml.html.fromstring(page.read_text(encoding="utf-8"))
-    sec = next(s for s in doc.xpath("//section") if s.xpath("string(h3/code)") == "SAMPLE-BADPTR")
+    sec = next(s for s in rejected_sections(doc) if section_id(s) == "SAMPLE-BADPTR")
     svg = sec.xpath(".//svg[contains(@class,'pointers')]")[0]
     dashed_red = [p for p in svg.xpath(".//path[@stroke='#c62828']") if p.get("stroke-dasharray") != "0"]
     assert len(dashed_red) == 1
@@ -92,7 +113,7 @@ def test_broken_pointer_is_drawn_as_broken(tmp_path):
     assert svg.xpath(".//text[contains(., '3 \u00b7 (empty')]")
     assert sec.xpath(".//td[span='broken'][contains(., 'pointer 3')]")
     # the faulty component SV107-2 is the one marked
-    mark = sec.xpath(".//pre/span[@class='hit']//mark")[0]
+    mark = sec.xpath(".//pre/span[contains(@class,'hit')]//mark")[0]
     assert mark.text == "3" and mark.get("title").startswith("DP002 SV107-2")
 
 
@@ -101,7 +122,7 @@ def test_values_are_escaped(tmp_path):
     text = page.read_text(encoding="utf-8")
     assert "<b>&-1" not in text and "CSV,\"Q\"&lt;b&gt;&amp;-1" in text
     doc = lxml.html.fromstring(text)
-    assert 'CSV,"Q"<b>&-1' in doc.xpath("//section/h3/code/text()")
+    assert 'CSV,"Q"<b>&-1' in doc.xpath("//section//summary/h3/code/text()")
     assert not doc.xpath("//section//b[not(ancestor::pre)]"), "no markup injected by a claim id"
 
 
@@ -161,7 +182,7 @@ def test_html_memory_does_not_grow_with_claims(tmp_path):
 
     small, big = _feed(write(30), tmp_path / "s.html"), _feed(write(240), tmp_path / "b.html")
     page = (tmp_path / "b.html").read_text()
-    assert page.count("<section") == 240
+    assert page.count('<section id="claim-') == 240
     # the page is about 8 KB a claim; kept in memory, 240 claims would add well over 1 MB
     assert len(page) > 1_000_000
     assert big < small * 1.3 + 300_000, f"peak {small} bytes for 30 claims, {big} for 240"
@@ -182,7 +203,7 @@ def test_sections_beyond_the_limit_are_listed(tmp_path):
             fmt.claim(ClaimOutcome(event, findings, status))
     fmt.finish(outcome)
     doc = lxml.html.fromstring((tmp_path / "p.html").read_text(encoding="utf-8"))
-    assert [s.xpath("string(h3/code)") for s in doc.xpath("//section")] == ["SAMPLE-BADPTR"]
+    assert [section_id(s) for s in rejected_sections(doc)] == ["SAMPLE-BADPTR"]
     assert doc.xpath("//ul[@class='index']/li/code/text()") == ["SAMPLE-NOPTR"]
     assert "1 are listed here" in doc.text_content()
 
@@ -199,6 +220,26 @@ def _png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     return struct.unpack(">II", data[16:24])
+
+
+MEASURE = """<script>
+addEventListener("load", () => {
+  for (const d of document.querySelectorAll("details")) d.open = true;
+  const w = document.documentElement.clientWidth;
+  const wide = [];
+  for (const el of document.querySelectorAll("svg.pointers, svg.chart, table, pre, .cards")) {
+    const box = el.getBoundingClientRect();
+    // an element may scroll inside its own .scroll box; the page itself must not overflow
+    const clip = el.closest(".scroll");
+    const right = clip ? clip.getBoundingClientRect().right : box.right;
+    if (right > w + 1) wide.push(el.tagName + "." + (el.getAttribute("class") || "") + " " + Math.round(right));
+  }
+  const svg = document.querySelector("svg.pointers");
+  document.body.setAttribute("data-measure", JSON.stringify({
+    width: w, scroll: document.documentElement.scrollWidth, wide: wide,
+    pointers: svg ? Math.round(svg.getBoundingClientRect().width) : null}));
+});
+</script>"""
 
 
 @pytest.mark.parametrize("name", ["sample.837", "analyst.837"])
@@ -219,10 +260,23 @@ def test_page_in_headless_chromium(tmp_path, name):
     assert ids
     for cid in ids:
         assert cid in text, cid
-    assert [s.xpath("string(h3/code)") for s in dom.xpath("//section")] == ids
-    # 2. a screenshot
-    shot = tmp_path / "shot.png"
-    r = _chromium(["--window-size=1280,2000", "--hide-scrollbars", f"--screenshot={shot}", url], tmp_path)
-    assert r.returncode == 0 and shot.is_file(), r.stderr[-2000:]
-    assert _png_size(shot) == (1280, 2000)
-    assert shot.stat().st_size > 50_000, "a blank page compresses to almost nothing"
+    assert [section_id(s) for s in rejected_sections(dom)] == ids
+    # 2. at a narrow (800 px) and a wide (1400 px) window, every section opened: nothing wider than
+    # the window (the pointer map scales down), measured by the browser on a copy with a script
+    measured = tmp_path / "measured.html"
+    measured.write_text(page.read_text(encoding="utf-8").replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    # (both widths on the page with the widest content; the other page at one width, to keep it quick)
+    for width in (800, 1400) if name == "analyst.837" else (1400,):
+        r = _chromium([f"--window-size={width},1000", "--hide-scrollbars", "--dump-dom", measured.resolve().as_uri()],
+                      tmp_path)
+        assert r.returncode == 0, r.stderr[-2000:]
+        m = json.loads(lxml.html.fromstring(r.stdout).find(".//body").get("data-measure"))
+        assert m["width"] == width, m
+        assert m["scroll"] <= width and not m["wide"], (width, m)
+        assert m["pointers"] is None or m["pointers"] <= width - 20, (width, m)
+        # 3. a screenshot at that width
+        shot = tmp_path / f"shot{width}.png"
+        r = _chromium([f"--window-size={width},2000", "--hide-scrollbars", f"--screenshot={shot}", url], tmp_path)
+        assert r.returncode == 0 and shot.is_file(), r.stderr[-2000:]
+        assert _png_size(shot) == (width, 2000)
+        assert shot.stat().st_size > 50_000, "a blank page compresses to almost nothing"

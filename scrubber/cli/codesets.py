@@ -22,7 +22,7 @@ from pathlib import Path
 
 import click
 
-from scrubber.cli.common import data_dir_option, fail, parse_as_of
+from scrubber.cli.common import data_dir_option, output_options, fail, parse_as_of
 
 
 def _counts(icd) -> list[tuple[str, int, int]]:
@@ -73,6 +73,7 @@ def _load_config(config_path: Path | None) -> None:
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="The date to check coverage for.  [default: today]")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Configuration (for [options] data_dir).  [default: scrubber.toml if present]")
+@output_options
 @data_dir_option
 @click.pass_context
 def codesets(ctx: click.Context, table_path: Path | None, as_of: str | None, config_path: Path | None) -> None:
@@ -164,6 +165,7 @@ def codesets(ctx: click.Context, table_path: Path | None, as_of: str | None, con
               help="Change this ICD-10-CM table in place (default: write the data folder's).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Configuration (for [options] data_dir).  [default: scrubber.toml if present]")
+@output_options
 @data_dir_option
 def add(file: Path, fy: int | None, april: bool | None, table_path: Path | None, config_path: Path | None) -> None:
     """Load FILE: a CMS ICD-10-CM order file or order addenda, or a CMS NCCI PTP or MUE practitioner file."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from scrubber.cli.common import data_dir_option, fail, parse_as_of
+from scrubber.cli.common import data_dir_option, output_options, fail, parse_as_of, verbosity
 from scrubber.codesets.backpain import preload
 
 from scrubber.config import load_config
@@ -87,11 +87,11 @@ class _Explainer(Sink):
               help="Rule selection, severities, payer overrides.  [default: scrubber.toml if present]")
 @click.option("--structure/--no-structure", default=True, show_default=True,
               help="Include the structural validation (pyx12, SX rules), as scrub does.")
-@click.option("--color/--no-color", "color", default=None,
-              help="Colour the output.  [default: on a terminal only]")
+@click.option("--no-color", "no_color", is_flag=True, hidden=True, help="The same as --color never (kept for scripts).")
+@output_options
 @data_dir_option
 def explain(file: Path, claim_ids: tuple[str, ...], show_all: bool, only_rejected: bool, as_of: str | None,
-            config_path: Path | None, structure: bool, color: bool | None) -> None:
+            config_path: Path | None, structure: bool, no_color: bool = False) -> None:
     """Show claims of FILE as the 837P guide sees them: loops, positions, named elements,
     diagnoses with their status on the date of service, where each pointer leads, and the
     findings at the segment they concern (the same findings as `scrubber scrub`). Names,
@@ -101,8 +101,9 @@ def explain(file: Path, claim_ids: tuple[str, ...], show_all: bool, only_rejecte
     """
     from scrubber.run.pipeline import scrub_file
 
-    as_of_date = parse_as_of(as_of, "--as-of")
     config = load_config(config_path, known_codes())  # a ConfigError ends the command with its line
+    as_of_date = parse_as_of(as_of, "--as-of", config=config)
+    color = False if no_color else verbosity().get("color")  # --color always|never, NO_COLOR; None: on a terminal
     if not file.exists():
         fail(f"{file}: no such file")
     if not file.is_file():  # a FIFO or device: reading it could block or never end

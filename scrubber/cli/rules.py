@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from scrubber.check.engine import known_codes
-from scrubber.cli.common import data_dir_option, fail
+from scrubber.cli.common import data_dir_option, output_options, fail
 from scrubber.config import load_config
 from scrubber.rules import REGISTRY
 
@@ -25,6 +25,7 @@ from scrubber.rules import REGISTRY
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a table (or the documentation with --explain); json: an array of every rule "
                    "(one object with --explain) with its documentation.")
+@output_options
 @data_dir_option
 def rules(explain: str | None, config_path: Path | None, fmt: str = "text") -> None:
     """List the rules with their code, effective severity and summary."""

@@ -8,12 +8,16 @@ from pathlib import Path
 import click
 
 from scrubber.check.engine import known_codes
-from scrubber.cli.common import cluster_address, data_dir_option, fail, parse_as_of, say
-from scrubber.config import STRUCTURE_VALIDATORS, load_config
+from scrubber.cli.common import (
+    cluster_address, data_dir_option, fail, output_options, parse_as_of, rule_options, say, verbosity, wants_color,
+)
+from scrubber.config import STRUCTURE_VALIDATORS, load_config, with_rules
 from scrubber.logs import configure_logging
+from scrubber.report.text import SHOW
 from scrubber.run.batch import output_clash, scrub_batch
+from scrubber.run.inputs import Inputs
 
-FORMATS = ("text", "json", "csv", "html")
+FORMATS = ("text", "json", "csv", "html", "junit", "sarif", "github")
 
 
 class JobsType(click.ParamType):
@@ -33,12 +37,19 @@ class JobsType(click.ParamType):
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--out-dir", default="./scrubbed", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where the outputs go (created if missing).")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="The date taken as today by date-relative rules.  [default: today]")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="What goes to standard output.")
+              help="What goes to standard output: the text summary, the JSON report, CSV rows, the HTML "
+                   "page's path, or for pipelines JUnit XML, SARIF or GitHub annotations.")
+@click.option("--show", type=click.Choice(SHOW), default="rejected", show_default=True,
+              help="Claims the text summary lists: the rejected ones, also the accepted ones with warnings, or none.")
+@click.option("--recursive", "-r", is_flag=True, help="A folder given as FILE: scrub the X12 files of its subfolders too.")
+@click.option("--glob", "globs", multiple=True, metavar="PATTERN",
+              help="A folder given as FILE: the file names to take (e.g. '*.837'; repeatable).  "
+                   "[default: every file that starts with ISA]")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Rule selection, severities, payer overrides.  [default: scrubber.toml if present]")
 @click.option("--structure/--no-structure", default=True, show_default=True,
@@ -62,37 +73,63 @@ class JobsType(click.ParamType):
               help="Run the units of --jobs on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT); "
                    "inputs and out dir on storage every worker sees.  [default: $SCRUBBER_CLUSTER, or [options] "
                    "cluster; needs pip install 'x12-scrubber[cluster]']")
-@click.option("--verbose", "-v", is_flag=True, help="Say more on standard error (with --cluster: the workers and "
-                                                     "the Dask dashboard's address).")
+@rule_options
+@output_options
 @data_dir_option
 def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, config_path: Path | None,
           structure: bool = True, acks: tuple[str, ...] = (), jobs: int | str = "auto", validator: str | None = None,
           state_dir: Path | None = None, control_numbers: str = "keep", cluster: str | None = None,
-          verbose: bool = False) -> None:
+          show: str = "rejected", recursive: bool = False, globs: tuple[str, ...] = (), select: tuple[str, ...] = (),
+          ignore: tuple[str, ...] = (), fail_on: str = "error") -> None:
     """Scrub 837P FILEs: write NAME.report.json, NAME.clean.837 and NAME.rejected.837 for each.
 
-    Exit status: 0 every claim accepted; 1 a claim rejected; 2 an input unusable or a usage error.
+    FILE may be a folder (its X12 files) or - (standard input, outputs stdin.*).
+
+    Exit status: 0 every claim accepted; 1 a claim rejected (or, with --fail-on warning, a warning
+    found); 2 an input unusable or a usage error; 130 interrupted (Ctrl-C).
     """
-    as_of_date = parse_as_of(as_of)
     configure_logging(level="warning")  # only problems of the scrubber itself, redacted, on stderr
     if not structure and any(a.lower() == "999" for a in acks):  # the 999 reports the structural pass
         fail("--ack 999 needs the structural validation; drop --no-structure")
     if control_numbers == "new" and state_dir is None:
         fail("--control-numbers new takes the numbers from a state folder's counter: add --state DIR")
-    config = load_config(config_path, known_codes())
+    known = known_codes()
+    config = with_rules(load_config(config_path, known), known, select, ignore)
+    as_of_date = parse_as_of(as_of, config=config)
     if validator:
         config.options["structure_validator"] = validator
     cluster = cluster_address(cluster, config, jobs_given=_given("jobs"))
-    clash = output_clash(files, out_dir)
-    if clash:
-        fail(clash)
+    flags = verbosity()
+    quiet = bool(flags.get("quiet"))
+    verbose = bool(flags.get("verbose"))
+    text_options = {"show": show, "quiet": quiet, "verbose": verbose, "color": wants_color(sys.stdout)}
+
+    def tell(message: str) -> None:  # --quiet keeps the errors, drops the warnings
+        if not (quiet and message.startswith("warning:")):
+            say(message)
+
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        fail(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
-    sys.exit(scrub_batch(files, out_dir, config, as_of_date, fmt=fmt, structure=structure, acks=acks, jobs=jobs,
-                         say=say, state_dir=state_dir, control_numbers=control_numbers, cluster=cluster,
-                         verbose=verbose))
+        inputs = Inputs(files, recursive=recursive, globs=globs, exclude=out_dir)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read the inputs: {getattr(exc, 'strerror', None) or exc}")
+    with inputs:
+        for folder in inputs.empty_folders:
+            say(f"{folder}: no X12 file in this folder" + ("" if recursive else " (--recursive to descend)"))
+        if not inputs.files:
+            sys.exit(2)
+        clash = output_clash(inputs.files, out_dir)
+        if clash:
+            fail(clash)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
+        code = scrub_batch(inputs.files, out_dir, config, as_of_date, fmt=fmt, structure=structure, acks=acks,
+                           jobs=jobs, say=tell, text_options=text_options, fail_on=fail_on, state_dir=state_dir,
+                           control_numbers=control_numbers, cluster=cluster, verbose=verbose)
+        if inputs.empty_folders:
+            code = max(code, 2)
+    sys.exit(code)
 
 
 def _given(name: str) -> bool:

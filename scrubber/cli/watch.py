@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from scrubber.check.engine import Engine, known_codes
-from scrubber.cli.common import cluster_address, data_dir_option, fail, parse_as_of
+from scrubber.cli.common import cluster_address, data_dir_option, fail, output_options, parse_as_of
 from scrubber.codesets.backpain import preload
 from scrubber.config import load_config
 from scrubber.logs import configure_logging, get_logger
@@ -33,6 +33,7 @@ from scrubber.run.outdir import LOGGER, WatchError
 @click.option("--cluster", "cluster", metavar="ADDRESS", default=None,
               help="Scrub on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT); INBOX and OUT on "
                    "storage every worker sees; the state stays here.  [default: $SCRUBBER_CLUSTER, or [options] cluster]")
+@output_options
 @data_dir_option
 def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path, cluster=None) -> None:
     """Watch INBOX: scrub every 837 file dropped in, outputs under --out-dir.
@@ -77,9 +78,32 @@ def watch(inbox, out_dir, once, workers, settle, rescan, as_of, config_path, clu
 @click.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--last", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many errors to list.")
+@click.option("--health", is_flag=True,
+              help="Check the watcher instead (for a HEALTHCHECK or a probe): exit 0 healthy, 1 not, one line why.")
+@click.option("--stale", type=click.FloatRange(min=1), default=120, show_default=True, metavar="SECONDS",
+              help="--health: the heartbeat is stale after this long.")
+@click.option("--stuck", type=click.FloatRange(min=1), default=3600, show_default=True, metavar="SECONDS",
+              help="--health: a file in progress this long is stuck.")
+@click.option("--min-free", "min_free", type=click.IntRange(min=0), default=100, show_default=True, metavar="MB",
+              help="--health: the free space OUT_DIR needs.")
+@output_options
 @data_dir_option
-def status(out_dir: Path, last: int) -> None:
-    """Print what the watcher's state database in OUT_DIR says: today's files and claims, the last errors."""
+def status(out_dir: Path, last: int, health: bool = False, stale: float = 120, stuck: float = 3600,
+           min_free: int = 100) -> None:
+    """Print what the watcher's state database in OUT_DIR says: today's files and claims, the last errors.
+
+    With --health: whether the watcher of OUT_DIR is alive (a fresh heartbeat), not stuck on a
+    file, and has disk space; exit 0 healthy, 1 unhealthy (one line per problem), 2 usage.
+    """
+    if health:
+        from scrubber.run.health import health_problems
+
+        problems = health_problems(out_dir, stale=stale, stuck=stuck, min_free=min_free << 20)
+        for problem in problems:
+            click.echo(f"scrubber: unhealthy: {problem}", err=True)
+        if not problems:
+            click.echo(f"{out_dir}: healthy")
+        sys.exit(1 if problems else 0)
     from scrubber.run.jobstore import status_lines
 
     try:

@@ -5,8 +5,8 @@
 
 - csv: ``NAME.report.csv`` in the out dir, and the rows on standard output (one header row for
   all inputs);
-- html: ``NAME.report.html`` in the out dir; with one input the page itself goes to standard
-  output, with several (concatenated pages would not be a page) one line per input with its path;
+- html: ``NAME.report.html`` in the out dir, and one line per input with its path on standard
+  output (the page of a large file is megabytes: a terminal is no place for it);
 - a progress bar on standard error for inputs over 4 MB when standard error is a terminal.
 """
 
@@ -64,9 +64,6 @@ class AnalystOutputs:
             from scrubber.report.html import HtmlReport
 
             target = self.out_dir / f"{stem}.{HTML}"
-            if self.n_inputs == 1:
-                out.append(HtmlReport(target, self.as_of, self.stdout))
-            else:
-                out.append(HtmlReport(target, self.as_of))
-                out.append(_PrintPath(target, self.stdout))
+            out.append(HtmlReport(target, self.as_of))
+            out.append(_PrintPath(target, self.stdout))
         return out

@@ -1,10 +1,23 @@
 """``NAME.report.html``: one self-contained page for the analyst (``--format html``).
 
 No network, no script, no external font or stylesheet: the CSS is inline, the bar chart and the
-pointer maps are inline SVG, and every value goes through lxml, which escapes it. The page
-streams like the other reports: each rejected claim's section is rendered when the claim comes
-(``claim()``) and written to a temporary spool; ``finish()`` writes the head (summary, chart), the
-spooled sections, and the tail. Memory does not grow with the number of claims.
+pointer maps are inline SVG (scaled to the width of the screen), and every value goes through
+lxml, which escapes it, after :func:`scrubber.report.xmlsafe.xml_text` has made it XML-safe (a
+control character in an input is shown, never a reason for the page or the run to fail; the page
+never changes a verdict).
+
+At volume the page stays small and quick: each claim is a collapsed ``<details>`` (its segments a
+second one, opened on demand); the first ``max_sections`` rejected claims and the first
+``max_warned`` accepted claims with warnings are drawn in detail, the others listed, and the page
+says so. Grouping needs no script either: an index by rule (each rule's claims), by transaction
+set and by payer, with links to the sections; each rule code links to its documentation on the
+page; each acknowledgment code carries a short meaning. Severities and colours are those of the
+findings (after the configuration), not the rules' defaults.
+
+The page streams like the other reports: each claim's section is rendered when the claim comes
+(``claim()``) and written to a temporary spool; ``finish()`` writes the head (summary, indexes),
+the spooled sections, and the tail. Memory does not grow with the number of claims: the indexes
+keep counts and at most ``index_cap`` claim ids a rule.
 
 Personal values (names, member ids, birth dates, addresses) are masked as in ``scrubber explain``
 (:func:`scrubber.report.explain.masked_indexes`).
@@ -14,17 +27,21 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import IO
 
 import structlog
 from lxml import etree
-from lxml.html import builder as E
+from lxml.builder import ElementMaker
+from lxml.html import builder as _builder
 from lxml.html import tostring
 
 from scrubber import __version__
 from scrubber.atomic import AtomicFile
+from scrubber.findings import SEVERITY_ORDER, Finding
+from scrubber.report.ackcodes import ack_meaning, quoted_999_codes
 from scrubber.report.explain import (
     MASK,
     DxView,
@@ -37,16 +54,51 @@ from scrubber.report.explain import (
     parse_ref,
     pointer_links,
 )
-from scrubber.findings import Finding
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
 from scrubber.report.sink import Sink
+from scrubber.report.xmlsafe import xml_any, xml_text
 from scrubber.rules import REGISTRY
 
 log = structlog.get_logger("scrubber")
 
+
+class _SafeBuilder:
+    """``lxml.html.builder`` whose every text and attribute value is made XML-safe first."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __getattr__(self, name: str):
+        target = getattr(self._inner, name)
+        if isinstance(target, ElementMaker):
+            return _SafeBuilder(target)
+        if not callable(target) or name == "CLASS":
+            return target
+
+        def make(*children, **attrs):
+            return target(*[xml_any(c) for c in children], **{k: xml_any(v) for k, v in attrs.items()})
+
+        return make
+
+
+E = _SafeBuilder(_builder)
+
+
+def _sub(parent, tag: str, attrs: dict | None = None, text: str | None = None):
+    """``etree.SubElement`` with XML-safe attributes and text."""
+    el = etree.SubElement(parent, tag, {k: xml_text(str(v)) for k, v in (attrs or {}).items()})
+    if text is not None:
+        el.text = xml_text(text)
+    return el
+
+
 PLACEHOLDER = "CLAIM-SECTIONS"
-MAX_SECTIONS = 2000  # rejected claims shown in detail; the others are listed (a page stays openable)
+MAX_SECTIONS = 300  # rejected claims drawn in detail; the others are listed (the page stays small)
+MAX_WARNED = 100  # accepted claims with warnings drawn in detail
+INDEX_CAP = 100  # claim ids listed under each rule, transaction set and payer
+MAX_GROUPS = 1000  # transaction sets and payers counted one by one (the rest as "others")
 INDEX_PLACEHOLDER = "CLAIM-INDEX"
+WARNED_PLACEHOLDER = "WARNED-INDEX"
 
 CSS = """
 :root { --ink:#1d2430; --muted:#5b6575; --line:#dde2ea; --bg:#f6f8fb; --ok:#1f8a4c; --bad:#c62828;
@@ -92,14 +144,32 @@ ul.index { columns:3; padding-left:18px; }
 .muted { color:var(--muted); }
 a { color:var(--accent); }
 footer { color:var(--muted); font-size:12px; margin-top:30px; }
+.scroll { overflow-x:auto; max-width:100%; }
+svg.pointers, svg.chart { max-width:100%; height:auto; display:block; }
+details.claim { background:#fff; border:1px solid var(--line); border-left:4px solid var(--bad); border-radius:8px;
+                padding:8px 14px; margin:10px 0; }
+details.claim.accepted { border-left-color:var(--warn); }
+details.claim > summary { cursor:pointer; }
+details.claim > summary h3 { display:inline; font-size:15px; }
+details.claim[open] > summary { margin-bottom:8px; }
+details.segs > summary { cursor:pointer; color:var(--accent); margin:12px 0 6px; }
+pre.segments mark.warning { background:#fff1d6; color:var(--warn); outline-color:#e8c27a; }
+pre.segments .hit.warning { background:#fffaf0; }
+.sev-error { color:var(--bad); } .sev-warning { color:var(--warn); } .sev-info, .sev-not_checked { color:var(--accent); }
+details.group { margin:4px 0; } details.group > summary { cursor:pointer; }
+ul.ids { columns:3; padding-left:18px; margin:6px 0; }
+@media (max-width: 900px) { ul.index, ul.ids { columns:1; } main { padding:12px; } th, td { padding:4px 5px; }
+  .card { min-width:100px; } }
+section.rule { border-top:1px solid var(--line); padding:8px 0; }
+section.rule pre { white-space:pre-wrap; }
 """
 
 
 def _svg(tag: str, parent=None, text: str | None = None, **attrs) -> etree._Element:
-    attrs = {k.rstrip("_").replace("_", "-"): str(v) for k, v in attrs.items()}
+    attrs = {k.rstrip("_").replace("_", "-"): xml_text(str(v)) for k, v in attrs.items()}
     el = etree.SubElement(parent, tag, attrs) if parent is not None else etree.Element(tag, attrs)
     if text is not None:
-        el.text = text
+        el.text = xml_text(text)
     return el
 
 
@@ -198,23 +268,48 @@ def _severity_badge(severity: str):
     return E.SPAN(severity, E.CLASS(f"badge {severity}"))
 
 
+def by_severity(findings) -> list[Finding]:
+    """Findings with the errors first, then warnings, info, not_checked (file order within each)."""
+    return sorted(findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
+
+
+def rule_link(code: str):
+    """A rule code linked to its documentation on the page (the "Rules" section)."""
+    rule = REGISTRY.get(code)
+    return E.A(E.CODE(code), href=f"#rule-{code}", title=rule.name if rule else code)
+
+
+def _ack_cell(f: Finding):
+    if not f.ack:
+        return E.TD("-")
+    meaning = ack_meaning(str(f.ack))
+    return E.TD(E.CODE(str(f.ack)), E.BR(), E.SPAN(meaning, E.CLASS("muted"))) if meaning else E.TD(E.CODE(str(f.ack)))
+
+
+def _message_cell(f: Finding):
+    quoted = quoted_999_codes(f.message)
+    if not quoted:
+        return E.TD(f.message)
+    return E.TD(f.message, *[E.DIV(E.CLASS("muted"), f"{kind} {code}: {meaning}") for kind, code, meaning in quoted])
+
+
 def findings_table(findings: list[Finding]):
     rows = [E.TR(E.TH("rule"), E.TH("severity"), E.TH("where"), E.TH("value"), E.TH("message"), E.TH("277CA"))]
-    for f in findings:
-        rule = REGISTRY.get(f.rule)
+    for f in by_severity(findings):
         rows.append(E.TR(
-            E.TD(E.CODE(f.rule), title=rule.name if rule else f.rule),
+            E.TD(rule_link(f.rule)),
             E.TD(_severity_badge(f.severity)),
             E.TD(E.CODE(f.where() or "-")),
             E.TD(E.CODE(f.value if f.value not in (None, "") else "-")),
-            E.TD(f.message),
-            E.TD(E.CODE(str(f.ack) if f.ack else "-")),
+            _message_cell(f),
+            _ack_cell(f),
         ))
-    return E.TABLE(E.CLASS("findings"), *rows)
+    return E.DIV(E.CLASS("scroll"), E.TABLE(E.CLASS("findings"), *rows))
 
 
 def _append_text(parent, text: str) -> None:
     """Append text after the last child of ``parent`` (or as its text)."""
+    text = xml_text(text)
     if len(parent):
         last = parent[-1]
         last.tail = (last.tail or "") + text
@@ -222,9 +317,12 @@ def _append_text(parent, text: str) -> None:
         parent.text = (parent.text or "") + text
 
 
-def _mark(parent, text: str, title: str) -> None:
-    m = etree.SubElement(parent, "mark", title=title)
-    m.text = text
+def _mark(parent, text: str, title: str, severity: str = "error") -> None:
+    attrs = {"title": xml_text(title)}
+    if severity != "error":
+        attrs["class"] = "warning" if severity == "warning" else "note"
+    m = etree.SubElement(parent, "mark", attrs)
+    m.text = xml_text(text)
 
 
 def segments_block(claim, findings: list[Finding]):
@@ -235,7 +333,7 @@ def segments_block(claim, findings: list[Finding]):
     """
     names = element_names()
     hits: dict[int, list[Finding]] = {}
-    for f in findings:
+    for f in sorted(findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 9)):  # an error's mark wins
         if f.position is not None:
             hits.setdefault(f.position, []).append(f)
     pre = etree.Element("pre", {"class": "segments"})
@@ -247,9 +345,9 @@ def segments_block(claim, findings: list[Finding]):
             pos = etree.SubElement(line, "span", {"class": "pos"})
             pos.text = f"#{seg.position}" if seg.position is not None else ""
             lp = etree.SubElement(line, "span", {"class": "loop"})
-            lp.text = seg.loop or ""
+            lp.text = xml_text(seg.loop or "")
             b = etree.SubElement(line, "b")
-            b.text = seg.id
+            b.text = xml_text(seg.id)
             hide = masked_indexes(seg)
             d = seg.delims
             for i in range(1, len(seg.elements)):
@@ -262,11 +360,12 @@ def segments_block(claim, findings: list[Finding]):
                     _append_text(line, value)
             _append_text(line, (d.segment if d.segment not in "\r\n" else "") + "\n")
             continue
-        line = etree.SubElement(pre, "span", {"class": "hit"})
+        worst = min((SEVERITY_ORDER.get(f.severity, 9) for f in seg_hits), default=0)
+        line = etree.SubElement(pre, "span", {"class": "hit" if worst == 0 else "hit warning"})
         pos = etree.SubElement(line, "span", {"class": "pos"})
         pos.text = f"#{seg.position}"
         lp = etree.SubElement(line, "span", {"class": "loop"})
-        lp.text = seg.loop or ""
+        lp.text = xml_text(seg.loop or "")
         marks: dict[tuple[int, int | None], Finding] = {}
         for f in seg_hits:
             ref = parse_ref(f.element, f.segment)
@@ -275,7 +374,7 @@ def segments_block(claim, findings: list[Finding]):
         hide = masked_indexes(seg)
         d = seg.delims
         b = etree.SubElement(line, "b")
-        b.text = seg.id
+        b.text = xml_text(seg.id)
         qualifier = seg.el(1)
         for i in range(1, len(seg.elements)):
             value = seg.elements[i]
@@ -283,85 +382,146 @@ def segments_block(claim, findings: list[Finding]):
             ref = f"{seg.id}{i:02d}"
             title = f"{ref} {names.name(seg.loop, qualifier, ref)}"
             if i in hide and value:
-                m = etree.SubElement(line, "span", {"class": "masked", "title": f"{title} (masked)"})
-                m.text = MASK
+                _sub(line, "span", {"class": "masked", "title": f"{title} (masked)"}, MASK)
                 continue
             whole = marks.get((i, None))
             comp_marks = {j: f for (k, j), f in marks.items() if k == i and j is not None}
             if comp_marks:
                 parts = value.split(d.component) if value else [""]
-                holder = etree.SubElement(line, "span", {"class": "el", "title": title})
+                holder = _sub(line, "span", {"class": "el", "title": title})
                 for j, part in enumerate(parts, start=1):
                     if j > 1:
                         _append_text(holder, d.component)
                     f = comp_marks.get(j)
                     if f is not None:
-                        _mark(holder, part or "\u2205", f"{f.rule} {ref}-{j}: {f.message}")
+                        _mark(holder, part or "\u2205", f"{f.rule} {ref}-{j}: {f.message}", f.severity)
                     else:
                         _append_text(holder, part)
                 # a pointer past the last component (SV107-3 absent) is marked at the end
                 for j in sorted(k for k in comp_marks if k > len(parts)):
                     f = comp_marks[j]
-                    _mark(holder, "\u2205", f"{f.rule} {ref}-{j}: {f.message}")
+                    _mark(holder, "\u2205", f"{f.rule} {ref}-{j}: {f.message}", f.severity)
             elif whole is not None:
-                _mark(line, value or "\u2205", f"{whole.rule} {ref}: {whole.message}")
+                _mark(line, value or "\u2205", f"{whole.rule} {ref}: {whole.message}", whole.severity)
             else:
-                el = etree.SubElement(line, "span", {"class": "el", "title": title})
-                el.text = value
+                _append_text(line, value)  # (only the marked elements carry their name: the page stays small)
         # a finding on an element the segment does not carry (e.g. a missing SV107): mark the end
         for (i, _j), f in marks.items():
             if i >= len(seg.elements):
-                _mark(line, f"\u2205 {f.element}", f"{f.rule} {f.element}: {f.message}")
+                _mark(line, f"\u2205 {f.element}", f"{f.rule} {f.element}: {f.message}", f.severity)
         if not marks:
             _mark(line, " \u25c0 " + ", ".join(sorted({f.rule for f in seg_hits})),
-                  "; ".join(f"{f.rule}: {f.message}" for f in seg_hits))
+                  "; ".join(f"{f.rule}: {f.message}" for f in seg_hits), "error" if worst == 0 else "warning")
         _append_text(line, (d.segment if d.segment not in "\r\n" else "") + "\n")
     return pre
+
+
+class _Group:
+    """Counts of one rule, transaction set or payer, and the first claims (ids and anchors)."""
+
+    __slots__ = ("claims", "rejected", "warned", "findings", "ids")
+
+    def __init__(self):
+        self.claims = self.rejected = self.warned = self.findings = 0
+        self.ids: list[tuple[str, str | None]] = []
+
+    def add(self, claim_id: str, anchor: str | None, status: str, warned: bool, cap: int, findings: int = 0) -> None:
+        self.claims += 1
+        self.findings += findings
+        self.rejected += status == "rejected"
+        self.warned += warned and status != "rejected"
+        if len(self.ids) < cap:
+            self.ids.append((claim_id, anchor))
 
 
 class HtmlReport(Sink):
     """Writing ``NAME.report.html``; optionally echoing it to a stream."""
 
     def __init__(self, path: Path, as_of: date, stream: IO[str] | None = None, mode: int = 0o600,
-                 max_sections: int = MAX_SECTIONS):
+                 max_sections: int = MAX_SECTIONS, max_warned: int = MAX_WARNED, index_cap: int = INDEX_CAP):
         self.max_sections = max_sections
+        self.max_warned = max_warned
+        self.index_cap = index_cap
         self.path = Path(path)
         self.as_of = as_of
         self.stream = stream
         self.mode = mode
         self._spool: IO[str] | None = None
         self._index: IO[str] | None = None
-        self._n = 0
+        self._n = 0  # rejected claims seen
+        self._w = 0  # accepted claims with warnings seen
+        self._drawn = 0
         self._icd = None
+        self._rules: dict[str, _Group] = {}
+        self._rule_sev: Counter = Counter()
+        self._tx: dict[tuple[str, str, str], _Group] = {}
+        self._payers: dict[str, _Group] = {}
+        self._acks: Counter = Counter()
 
     def start(self, outcome: FileOutcome) -> None:
         self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._index = tempfile.TemporaryFile("w+", encoding="utf-8")
-        self._n = 0
+        self._warned = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._n = self._w = self._drawn = 0
+
+    def _group(self, table: dict, key, other) -> _Group:
+        g = table.get(key)
+        if g is None:
+            if len(table) >= MAX_GROUPS:
+                key = other
+                g = table.get(key)
+            if g is None:
+                g = table[key] = _Group()
+        return g
 
     def claim(self, result: ClaimOutcome) -> None:
-        if result.status != "rejected":
+        try:
+            self._claim(result)
+        except Exception as exc:  # noqa: BLE001 - the page never changes a verdict or stops a run
+            log.error("html claim failed", error=type(exc).__name__)
+
+    def _claim(self, result: ClaimOutcome) -> None:
+        claim = result.claim
+        warned = any(f.severity == "warning" for f in result.findings)
+        rejected = result.status == "rejected"
+        anchor = None
+        if rejected:
+            self._n += 1
+            anchor = f"claim-{self._n}" if self._n <= self.max_sections else None
+        elif warned:
+            self._w += 1
+            anchor = f"warned-{self._w}" if self._w <= self.max_warned else None
+        for f in result.findings:
+            self._rule_sev[(f.rule, f.severity)] += 1
+            if f.ack and f.severity == "error":
+                self._acks[str(f.ack)] += 1
+        for code, n in Counter(f.rule for f in result.findings).items():
+            self._group(self._rules, code, "others").add(claim.claim_id, anchor, result.status, warned,
+                                                          self.index_cap, n)
+        tx_key = (claim.interchange_control, claim.group_control, claim.transaction_control)
+        self._group(self._tx, tx_key, ("others", "", "")).add(claim.claim_id, anchor, result.status, warned, 0)
+        payer = claim.payer_id or "(none)"
+        self._group(self._payers, payer, "(others)").add(claim.claim_id, anchor, result.status, warned, 0)
+        if not rejected and not warned:
             return
         if self._icd is None:
             self._icd = load_icd() or False
-        self._n += 1
-        anchor = f"claim-{self._n}"
-        rules = ", ".join(sorted({f.rule for f in result.findings if f.severity == "error"}))
-        if self._n <= self.max_sections:
+        kinds = ("error",) if rejected else ("warning",)
+        rules = ", ".join(sorted({f.rule for f in result.findings if f.severity in kinds}))
+        if anchor is not None:
             try:
                 section = self.claim_section(result, anchor, self._icd or None)
-            except Exception as exc:
-                log.exception("html section failed", claim=result.claim.claim_id)
-                section = E.SECTION(E.CLASS("claim"), E.H3("Claim ", E.CODE(result.claim.claim_id)),
+            except Exception as exc:  # noqa: BLE001
+                log.error("html section failed", error=type(exc).__name__)
+                section = E.SECTION(E.CLASS(f"claim {result.status}"), E.H3("Claim ", E.CODE(claim.claim_id)),
                                     E.P(f"This claim's section could not be drawn ({type(exc).__name__}); please report it."),
                                     findings_table(result.findings), id=anchor)
             self._spool.write(tostring(section, encoding="unicode"))
             self._spool.write("\n")
-            li = E.LI(E.A(E.CODE(result.claim.claim_id), href=f"#{anchor}"), " ", E.SPAN(rules, E.CLASS("muted")))
+            li = E.LI(E.A(E.CODE(claim.claim_id), href=f"#{anchor}"), " ", E.SPAN(rules, E.CLASS("muted")))
         else:
-            li = E.LI(E.CODE(result.claim.claim_id), " ", E.SPAN(rules, E.CLASS("muted")))
-        self._index.write(tostring(li, encoding="unicode"))
-        self._index.write("\n")
+            li = E.LI(E.CODE(claim.claim_id), " ", E.SPAN(rules, E.CLASS("muted")))
+        (self._index if rejected else self._warned).write(tostring(li, encoding="unicode") + "\n")
 
     def claim_section(self, result: ClaimOutcome, anchor: str, icd):
         claim = result.claim
@@ -390,30 +550,110 @@ class HtmlReport(Sink):
                     reach = E.TD(E.SPAN("broken", E.CLASS("badge error")), f" pointer {link.pointer or '(empty)'} \u2192 {link.problem}")
                 line_rows.append(E.TR(E.TD(str(line.number)), E.TD(E.CODE(line.procedure or "-")),
                                       E.TD(E.CODE(f"{link.ref} = {link.pointer}")), reach))
+        kinds = ("error",) if result.status == "rejected" else ("warning",)
+        rules = sorted({f.rule for f in result.findings if f.severity in kinds})
+        summary = E.SUMMARY(
+            E.H3("Claim ", E.CODE(claim.claim_id), " ", E.SPAN(result.status, E.CLASS(f"badge {result.status}")),
+                 *([] if result.status == "rejected" else [" ", E.SPAN("warnings", E.CLASS("badge warning"))])),
+            " ", E.SPAN(", ".join(rules), E.CLASS("muted")),
+        )
         return E.SECTION(
-            E.CLASS("claim"),
-            E.H3("Claim ", E.CODE(claim.claim_id), " ", E.SPAN(result.status, E.CLASS(f"badge {result.status}"))),
-            E.P(E.CLASS("meta"),
-                f"ISA13 {claim.interchange_control} \u00b7 GS06 {claim.group_control} \u00b7 ST02 {claim.transaction_control}"
-                f" \u00b7 CLM at #{claim.clm.position} \u00b7 charge {claim.charge} \u00b7 {len(claim.lines)} service lines"
-                f" \u00b7 date of service {when.isoformat() if when else 'unknown'}"),
-            E.H4("Findings"),
-            findings_table(result.findings),
-            E.H4("Pointer map"),
-            pointer_svg(claim.lines, dxs, dx_by_pos, anchor),
-            E.TABLE(*dx_rows),
-            E.TABLE(*line_rows),
-            E.H4("Segments (personal values masked)"),
-            segments_block(claim, result.findings),
+            E.CLASS(f"claim {result.status}"),
+            E.DETAILS(
+                E.CLASS(f"claim {result.status}"),
+                summary,
+                E.P(E.CLASS("meta"),
+                    f"ISA13 {claim.interchange_control} \u00b7 GS06 {claim.group_control} \u00b7 ST02 {claim.transaction_control}"
+                    f" \u00b7 payer {claim.payer_id or '-'} \u00b7 CLM at #{claim.clm.position} \u00b7 charge {claim.charge}"
+                    f" \u00b7 {len(claim.lines)} service lines \u00b7 date of service {when.isoformat() if when else 'unknown'}"),
+                E.H4("Findings"),
+                findings_table(result.findings),
+                E.H4("Pointer map"),
+                E.DIV(E.CLASS("scroll"), pointer_svg(claim.lines, dxs, dx_by_pos, anchor)),
+                E.DIV(E.CLASS("scroll"), E.TABLE(*dx_rows)),
+                E.DIV(E.CLASS("scroll"), E.TABLE(*line_rows)),
+                E.DETAILS(E.CLASS("segs"), E.SUMMARY("Segments (personal values masked)"),
+                          E.DIV(E.CLASS("scroll"), segments_block(claim, result.findings))),
+            ),
             id=anchor,
         )
 
-    def page(self, outcome: FileOutcome):
-        by_rule = outcome.by_rule.most_common()
-        counts = []
-        for code, n in by_rule:
+    def _ids(self, g: _Group):
+        items = [E.LI(E.A(E.CODE(cid), href=f"#{anchor}") if anchor else E.CODE(cid)) for cid, anchor in g.ids]
+        more = [E.P(f"\u2026 and {g.claims - len(g.ids)} more (all in the JSON report and --format csv)", E.CLASS("muted"))] \
+            if g.claims > len(g.ids) else []
+        return [E.UL(E.CLASS("ids"), *items), *more]
+
+    def _indexes(self, outcome: FileOutcome) -> list:
+        """By rule (each with its claims), by transaction set, by payer: counts and links, no script."""
+        out = []
+        if self._rules:
+            rows = []
+            ordered = sorted(self._rules.items(), key=lambda kv: (min(
+                (SEVERITY_ORDER.get(sev, 9) for (code, sev) in self._rule_sev if code == kv[0]), default=9),
+                -kv[1].claims, kv[0]))
+            for code, g in ordered:
+                rule = REGISTRY.get(code)
+                sevs = sorted(((sev, n) for (c, sev), n in self._rule_sev.items() if c == code),
+                              key=lambda item: SEVERITY_ORDER.get(item[0], 9))
+                spans = []
+                for i, (sev, n) in enumerate(sevs):
+                    if i:
+                        spans.append(", ")
+                    spans.append(E.SPAN(f"{n} {sev}", E.CLASS(f"sev-{sev}")))
+                label = [rule_link(code), " ", rule.name if rule else "", " \u00b7 ", *spans,
+                         f" \u00b7 {g.claims} claim{'s' if g.claims != 1 else ''}"]
+                rows.append(E.DETAILS(E.CLASS("group"), E.SUMMARY(*label), *self._ids(g), id=f"by-rule-{code}"))
+            out.append(E.DIV(E.CLASS("panel"), E.H4("Claims by rule"), *rows))
+        for title, table, head in (("By transaction set", self._tx, ("ISA13", "GS06", "ST02")),
+                                   ("By payer", self._payers, ("payer (2010BB NM109)",))):
+            if not table:
+                continue
+            rows = [E.TR(*[E.TH(h) for h in head], E.TH("claims"), E.TH("rejected"), E.TH("accepted with warnings"))]
+            for key, g in sorted(table.items(), key=lambda kv: (-kv[1].rejected, str(kv[0])))[:MAX_GROUPS]:
+                keys = key if isinstance(key, tuple) else (key,)
+                rows.append(E.TR(*[E.TD(E.CODE(k)) for k in keys], E.TD(str(g.claims)), E.TD(str(g.rejected)),
+                                 E.TD(str(g.warned))))
+            out.append(E.DIV(E.CLASS("panel"), E.H4(title), E.DIV(E.CLASS("scroll"), E.TABLE(*rows))))
+        return out
+
+    def _rule_docs(self) -> list:
+        codes = sorted({code for code, _ in self._rule_sev} | {f.rule for f in self._top})
+        if not codes:
+            return []
+        sections = [E.H2("Rules on this page")]
+        for code in codes:
             rule = REGISTRY.get(code)
-            counts.append((f"{code} {rule.name}" if rule else code, n, rule.severity if rule else "error"))
+            if rule is None:
+                sections.append(E.SECTION(E.CLASS("rule"), E.H4(code), id=f"rule-{code}"))
+                continue
+            found = ", ".join(f"{n} {sev}" for (c, sev), n in sorted(self._rule_sev.items()) if c == code)
+            sections.append(E.SECTION(
+                E.CLASS("rule"),
+                E.H3(E.CODE(code), " ", rule.name, " ", _severity_badge(rule.severity), E.SPAN(" default", E.CLASS("muted"))),
+                E.P(rule.summary, *([E.SPAN(f" \u00b7 found here: {found}", E.CLASS("muted"))] if found else [])),
+                E.DETAILS(E.SUMMARY("Documentation"), E.PRE(rule.docs())),
+                id=f"rule-{code}",
+            ))
+        if self._acks:
+            rows = [E.TR(E.TH("277CA code"), E.TH("meaning"), E.TH("findings"))]
+            for code, n in sorted(self._acks.items()):
+                rows.append(E.TR(E.TD(E.CODE(code)), E.TD(ack_meaning(code) or "-"), E.TD(str(n))))
+            sections.append(E.DIV(E.CLASS("panel"), E.H4("Acknowledgment codes a payer would send"),
+                                  E.DIV(E.CLASS("scroll"), E.TABLE(*rows))))
+        return sections
+
+    def page(self, outcome: FileOutcome):
+        self._top = list(outcome.findings)
+        for f in self._top:
+            if isinstance(f, Finding):
+                self._rule_sev[(f.rule, f.severity)] += 1
+        ranked = sorted(self._rule_sev.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0][1], 9), -kv[1], kv[0][0]))
+        counts = []
+        for (code, sev), n in ranked:
+            rule = REGISTRY.get(code)
+            counts.append((f"{code} {rule.name}" if rule else code, n, sev))
+        warned = self._w
         cards = E.DIV(
             E.CLASS("cards"),
             *[E.DIV(E.CLASS(f"card {cls}"), E.DIV(str(n), E.CLASS("n")), E.DIV(label, E.CLASS("l")))
@@ -422,28 +662,39 @@ class HtmlReport(Sink):
                                     ("warnings", outcome.warnings, "warn"))],
         )
         summary = [E.H2("Summary"), cards]
+        if warned:
+            summary.append(E.P(f"{warned} accepted claim{'s' if warned != 1 else ''} with warnings "
+                               "(they go out; a payer may question them): ", E.A("listed below", href="#warned"), "."))
         if outcome.unusable:
             summary.append(E.DIV(E.CLASS("panel"), E.STRONG("Unusable input: "), outcome.unusable,
                                  E.P("None of its claims reaches a clean file.", E.CLASS("muted"))))
         if counts:
-            rule_rows = [E.TR(E.TH("rule"), E.TH("name"), E.TH("severity"), E.TH("findings"))]
-            for code, n in by_rule:
+            rule_rows = [E.TR(E.TH("rule"), E.TH("name"), E.TH("severity (as found)"), E.TH("findings"))]
+            for (code, sev), n in ranked:
                 rule = REGISTRY.get(code)
-                rule_rows.append(E.TR(E.TD(E.CODE(code)), E.TD(rule.name if rule else "-"),
-                                      E.TD(_severity_badge(rule.severity if rule else "error")), E.TD(str(n))))
-            summary.append(E.DIV(E.CLASS("panel"), E.H4("Findings by rule"), bar_chart(counts), E.TABLE(*rule_rows)))
+                rule_rows.append(E.TR(E.TD(rule_link(code)), E.TD(rule.name if rule else "-"),
+                                      E.TD(_severity_badge(sev)), E.TD(str(n))))
+            summary.append(E.DIV(E.CLASS("panel"), E.H4("Findings by rule"), bar_chart(counts),
+                                 E.DIV(E.CLASS("scroll"), E.TABLE(*rule_rows))))
+        summary.extend(self._indexes(outcome))
         if outcome.findings:
             summary.append(E.DIV(E.CLASS("panel"), E.H4("Interchange, group and transaction findings"),
                                  findings_table(outcome.findings)))
-        rejected = [E.H2(f"Rejected claims ({outcome.rejected})")]
+        rejected = [E.H2(f"Rejected claims ({outcome.rejected})", id="rejected")]
         if self._n > self.max_sections:
-            rejected.append(E.P(f"The first {self.max_sections} rejected claims are shown in detail; the other "
+            rejected.append(E.P(f"The first {self.max_sections} rejected claims are drawn in detail; the other "
                                 f"{self._n - self.max_sections} are listed here, with their findings in the JSON report and --format csv.",
                                 E.CLASS("muted")))
         if self._n:
             rejected.append(E.DIV(E.CLASS("panel"), E.UL(E.CLASS("index"), etree.Comment(INDEX_PLACEHOLDER))))
         else:
             rejected.append(E.P("No claim rejected.", E.CLASS("muted")))
+        if warned:
+            rejected.append(E.H2(f"Accepted claims with warnings ({warned})", id="warned"))
+            if warned > self.max_warned:
+                rejected.append(E.P(f"The first {self.max_warned} are drawn in detail; the other "
+                                    f"{warned - self.max_warned} are listed here.", E.CLASS("muted")))
+            rejected.append(E.DIV(E.CLASS("panel"), E.UL(E.CLASS("index"), etree.Comment(WARNED_PLACEHOLDER))))
         status = outcome.status
         head = E.HEAD(
             E.META(charset="utf-8"),
@@ -454,8 +705,8 @@ class HtmlReport(Sink):
         )
         body = E.BODY(
             etree.Element("header", {"class": "top"}),
-            E.E.main(*summary, *rejected, etree.Comment(PLACEHOLDER),
-                     etree.Element("footer")),
+            E.E.main(*summary, *rejected, E.H2("Claims in detail"), etree.Comment(PLACEHOLDER),
+                     *self._rule_docs(), etree.Element("footer")),
         )
         top = body[0]
         top.append(E.H1("Scrub report: ", outcome.name, " ", E.SPAN(status, E.CLASS(f"badge {status}"))))
@@ -463,25 +714,32 @@ class HtmlReport(Sink):
                        f" \u00b7 x12-scrubber {__version__} \u00b7 005010X222A1"))
         footer = body[1][-1]
         footer.text = ("Names, member ids, birth dates and addresses are masked. Element names from the 005010X222A1 "
-                       "implementation guide; diagnosis titles and status from the CMS ICD-10-CM tables.")
+                       "implementation guide; diagnosis titles and status from the CMS ICD-10-CM tables; "
+                       "acknowledgment code meanings are short paraphrases.")
         return E.HTML(head, body, lang="en")
 
     def finish(self, outcome: FileOutcome) -> None:
-        html = tostring(self.page(outcome), encoding="unicode", doctype="<!DOCTYPE html>")
-        before, _, after = html.partition(f"<!--{PLACEHOLDER}-->")
-        head, _, middle = before.partition(f"<!--{INDEX_PLACEHOLDER}-->")
+        try:
+            html = tostring(self.page(outcome), encoding="unicode", doctype="<!DOCTYPE html>")
+        except Exception as exc:  # noqa: BLE001 - a page that cannot be drawn still says why, in one line
+            log.error("html page failed", error=type(exc).__name__)
+            html = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Scrub report</title></head>"
+                    f"<body><p>The page could not be drawn ({type(exc).__name__}); the JSON report has every finding.</p>"
+                    f"<!--{INDEX_PLACEHOLDER}--><!--{WARNED_PLACEHOLDER}--><!--{PLACEHOLDER}--></body></html>\n")
+        rest = html
         with AtomicFile(self.path, "w", self.mode, encoding="utf-8") as out:
-            out.write(head)
-            if middle or INDEX_PLACEHOLDER in before:
-                self._index.seek(0)
-                shutil.copyfileobj(self._index, out)
-                out.write(middle)
-            self._spool.seek(0)
-            shutil.copyfileobj(self._spool, out)
-            out.write(after)
-        self._spool.close()
-        self._index.close()
-        if self.stream is not None:
-            with open(self.path, encoding="utf-8") as fh:
-                shutil.copyfileobj(fh, self.stream)
+            for marker, spool in ((INDEX_PLACEHOLDER, self._index), (WARNED_PLACEHOLDER, self._warned),
+                                  (PLACEHOLDER, self._spool)):
+                before, found, after = rest.partition(f"<!--{marker}-->")
+                if not found:  # (no rejected claim, no warned claim: nothing to put there)
+                    continue
+                out.write(before)
+                rest = after
+                spool.seek(0)
+                shutil.copyfileobj(spool, out)
+            out.write(rest)
+        for spool in (self._spool, self._index, self._warned):
+            spool.close()
+        if self.stream is not None:  # the path, not the page
+            self.stream.write(f"{self.path}\n")
             self.stream.flush()

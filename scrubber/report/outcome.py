@@ -46,6 +46,8 @@ class FileOutcome:
     not_checked_by_rule: Counter = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)  # interchange, group, transaction level
     by_rule: Counter = field(default_factory=Counter)
+    by_rule_severity: Counter = field(default_factory=Counter)  # (rule, severity as found) -> findings
+    warned: int = 0  # accepted claims with at least one warning
     unusable: str | None = None  # the one-line reason
     fatal: Finding | None = None  # the finding that made the input unusable (also the last of ``findings``)
     not_submitted: Finding | None = None  # unusable: the finding that rejects each claim read before
@@ -57,18 +59,23 @@ class FileOutcome:
     def count(self, findings: list[Finding], claim: bool = False) -> None:
         """Count findings (of one claim when ``claim``: then a claim with a check not run is counted too)."""
         unchecked = False
+        warned = False
         for f in findings:
             if f.severity == "error":
                 self.errors += 1
             elif f.severity == "warning":
                 self.warnings += 1
+                warned = True
             elif f.severity == "not_checked":
                 self.not_checked += 1
                 self.not_checked_by_rule[f.rule] += 1
                 unchecked = True
             self.by_rule[f.rule] += 1
+            self.by_rule_severity[(f.rule, f.severity)] += 1
         if claim and unchecked:
             self.not_checked_claims += 1
+        if claim and warned and not any(f.severity == "error" for f in findings):
+            self.warned += 1
 
     def make_unusable(self, fatal: Finding, not_submitted: Finding | None) -> None:
         """The input proved unusable (``fatal``): none of its claims is submitted (each claim
@@ -81,6 +88,7 @@ class FileOutcome:
         self.count([fatal])
         self.rejected = self.claims
         self.accepted = 0
+        self.warned = 0
 
     @property
     def exit_code(self) -> int:

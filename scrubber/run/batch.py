@@ -23,13 +23,14 @@ from scrubber.check.engine import Engine
 from scrubber.codesets.backpain import preload as preload_backpain_maps
 from scrubber.config import Config
 from scrubber.report.analyst import AnalystOutputs
+from scrubber.report.ci import CI_FORMATS, CiOutput
 from scrubber.report.progress import bytes_progress_for
 from scrubber.run import parallel
 from scrubber.report.names import SUFFIXES, output_names, output_stem
 from scrubber.run.pipeline import scrub_file
 from scrubber.report.text import TextReport
 
-SPLIT_FORMATS = ("text", "json")  # the formats --jobs can produce (csv, html: one process)
+SPLIT_FORMATS = ("text", "json")  # the formats --jobs can produce (csv, html, junit ...: one process)
 
 
 def output_clash(files: Sequence[Path], out_dir: Path) -> str | None:
@@ -105,6 +106,7 @@ class _Run:
     def __init__(self, say: Callable[[str], None]):
         self.say = say
         self.worst = 0
+        self.warned = False  # a warning found (--fail-on warning)
         self.reports: list[Path] = []
 
     def refused(self, message: str) -> None:
@@ -120,6 +122,21 @@ class _Run:
         if result.report_path:
             self.reports.append(Path(result.report_path))
         self.worst = max(self.worst, result.exit_code)
+        warnings = getattr(result, "warnings", None)
+        if warnings is None and result.report_path:  # a --jobs worker's result: its report says
+            warnings = _report_warnings(Path(result.report_path))
+        if warnings:
+            self.warned = True
+
+
+def _report_warnings(path: Path) -> int:
+    from scrubber.report.jsonreport import read_report_lines
+
+    try:
+        head, _ = read_report_lines(path)
+        return int(head.get("summary", {}).get("warnings", 0))
+    except (OSError, ValueError):
+        return 0
 
 
 def _say(message: str) -> None:
@@ -130,6 +147,7 @@ def scrub_batch(
     files: Sequence[Path], out_dir: Path, config: Config, as_of: date, *, fmt: str = "text", structure: bool = True,
     acks: Sequence[str] = (), jobs: int | str = "auto", say: Callable[[str], None] = _say, stdout: IO[str] | None = None,
     state_dir: Path | None = None, control_numbers: str = "keep", cluster: str | None = None, verbose: bool = False,
+    text_options: dict | None = None, fail_on: str = "error",
 ) -> int:
     """Scrub ``files`` into ``out_dir`` (which exists); return the exit status of the run.
 
@@ -138,18 +156,24 @@ def scrub_batch(
     they serve the text and json formats without ``acks`` only. ``cluster``: the address of a
     Dask scheduler that runs the same units instead (the same formats; a
     :class:`~scrubber.run.cluster.ClusterError` when it cannot be used, before any output);
-    ``verbose`` says the dashboard's address. A malformed back-pain map
+    ``verbose`` says the dashboard's address. ``text_options``: the text summary's
+    (:class:`~scrubber.report.text.TextReport`); ``fail_on="warning"``: a run whose claims are all
+    accepted but that found a warning exits 1. A malformed back-pain map
     (:class:`~scrubber.codesets.backpain.MapError`) stops the run before any output."""
     with stopping_cleanly():
         clean_stale(out_dir)  # what a killed earlier run left in the out dir
         return _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say, stdout, state_dir,
-                            control_numbers, cluster, verbose)
+                            control_numbers, cluster, verbose, text_options, fail_on)
 
 
 def _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say, stdout, state_dir,
-                 control_numbers, cluster, verbose) -> int:
+                 control_numbers, cluster, verbose, text_options, fail_on) -> int:
     out = stdout or sys.stdout
     analyst = AnalystOutputs(fmt, out_dir, as_of, len(files))  # csv, html, progress
+    ci = None
+    if fmt in CI_FORMATS:
+        ci = CiOutput(fmt, out)
+        ci.begin()
     engine = Engine(config, as_of)
     preload_backpain_maps(engine)
     from scrubber.codesets.coverage import warning_line
@@ -181,7 +205,8 @@ def _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say,
         for f in files:
             if problems[f] is not None:
                 run.refused(problems[f])
-        here = _on_cluster(cluster, existing, out_dir, config, as_of, fmt, structure, run, out, say, verbose)
+        here = _on_cluster(cluster, existing, out_dir, config, as_of, fmt, structure, run, out, say, verbose,
+                           text_options)
     else:
         if jobs == "auto":
             jobs = parallel.auto_jobs(existing) if can_split else 1
@@ -189,23 +214,29 @@ def _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say,
             for f in files:
                 if problems[f] is not None:
                     run.refused(problems[f])
-            here = _in_processes(existing, out_dir, config, as_of, jobs, fmt, structure, run, out)
+            here = _in_processes(existing, out_dir, config, as_of, jobs, fmt, structure, run, out, text_options)
     for f in here:
         problem = problems[f]
         if problem is not None:
             run.refused(problem)
             continue
+        sinks = analyst.sinks(f) + ([ci.sink(f)] if ci is not None else [])
         outcome = scrub_file(f, out_dir, engine, text_out=out if fmt == "text" else None,
-                             sinks=analyst.sinks(f), structure=structure, acks=acks, numbers=numbers,
-                             new_controls=new_controls)
+                             sinks=sinks, structure=structure, acks=acks, numbers=numbers,
+                             new_controls=new_controls, text_options=text_options)
         run.done(f, outcome)
     if fmt == "json":
         print_reports(run.reports, out)
+    if ci is not None:
+        ci.end()
+    if fail_on == "warning" and run.warned and run.worst == 0:
+        return 1
     return run.worst
 
 
 def _on_cluster(address: str, existing: list[Path], out_dir: Path, config: Config, as_of: date, fmt: str,
-                structure: bool, run: _Run, out: IO[str], say: Callable[[str], None], verbose: bool) -> list[Path]:
+                structure: bool, run: _Run, out: IO[str], say: Callable[[str], None], verbose: bool,
+                text_options: dict | None = None) -> list[Path]:
     """``--cluster``: the units of ``--jobs`` as tasks on the Dask cluster at ``address``, joined
     here; nothing left for this process. A ClusterError (unreachable, lost, workers that disagree
     or cannot see the files) ends the run in one line."""
@@ -222,13 +253,14 @@ def _on_cluster(address: str, existing: list[Path], out_dir: Path, config: Confi
             return []
         runner = cluster.ClusterRunner(client)
         return _in_processes(existing, out_dir, config, as_of, max(2, runner.threads), fmt, structure, run, out,
-                             runner=runner)
+                             text_options, runner=runner)
     finally:
         cluster.close(client)
 
 
 def _in_processes(existing: list[Path], out_dir: Path, config: Config, as_of: date, jobs: int, fmt: str,
-                  structure: bool, run: _Run, out: IO[str], runner=None) -> list[Path]:
+                  structure: bool, run: _Run, out: IO[str], text_options: dict | None = None,
+                  runner=None) -> list[Path]:
     """``--jobs``: one input split at transaction sets, or several over the processes; the inputs
     left for this process (one that cannot be split). With a cluster ``runner``, an input that
     cannot be split is one task of its own, and nothing is left for this process."""
@@ -237,13 +269,13 @@ def _in_processes(existing: list[Path], out_dir: Path, config: Config, as_of: da
         try:
             outcome = parallel.scrub_split(f, out_dir, config, as_of, jobs, text_out=out if fmt == "text" else None,
                                            structure=structure, progress=bytes_progress_for(f.name, f.stat().st_size),
-                                           runner=runner)
+                                           runner=runner, text_options=text_options)
         except parallel.UnitFailed as exc:
             outcome = parallel.failed_report(
                 f, out_dir, config, as_of,
                 f"internal error while scrubbing {exc.where} ({exc.error} where it ran); please report it")
             if fmt == "text":
-                text = TextReport(out)
+                text = TextReport(out, **(text_options or {}))
                 text.start(outcome)
                 text.finish(outcome)
         if outcome is not None:
@@ -253,7 +285,7 @@ def _in_processes(existing: list[Path], out_dir: Path, config: Config, as_of: da
             return [f]
     bar = bytes_progress_for(f"{len(existing)} files", sum(f.stat().st_size for f in existing))
     for result in parallel.scrub_parallel(existing, out_dir, config, as_of, jobs, fmt == "text", structure,
-                                          progress=bar, runner=runner):
+                                          progress=bar, runner=runner, text_options=text_options):
         if bar is not None:
             bar.clear()
         if result.text_file is not None:  # the text summaries in input order

@@ -123,7 +123,7 @@ class ClusterDispatcher:
     def submit(self, job: Job, out: Path, attempt: int) -> None:
         job.started = time.monotonic()
         spec = {"dir": os.path.abspath(job.dir), "file": job.stored, "out": os.path.abspath(out), "as_of": job.as_of,
-                "attempt": attempt, "config": self.config}
+                "attempt": attempt, "config": self.config, **getattr(self, "extras", {})}
         self.in_flight[self.threads.submit(self._run, spec, self.runner)] = job
 
     def _run(self, spec: dict, runner: cluster.ClusterRunner) -> dict:

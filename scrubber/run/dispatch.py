@@ -30,7 +30,7 @@ from scrubber.config import Config
 from scrubber.logs import configure_logging
 from scrubber.run.jobstore import Job
 from scrubber.run.outdir import OUTPUTS, fsync_dir, fsync_file
-from scrubber.report.names import output_stem
+from scrubber.report.names import ACK277CA, ACK999, CSV, HTML, output_stem
 from scrubber.report.sink import Sink
 from scrubber.run.pipeline import file_digest, scrub_file
 from scrubber.x12.reader import detect_delimiters
@@ -121,7 +121,11 @@ def scrub_job(spec: dict, split=None) -> dict | None:
     staging = job_dir / f".stage{spec['attempt']}-{os.getpid()}-{time.monotonic_ns() % 10**9}"  # (a rerun: its own)
     staging.mkdir()
     collector = _Interchanges()
-    if split is not None:
+    stem = output_stem(spec["file"])
+    formats = spec.get("formats") or ()
+    mode = spec.get("mode", 0o600)
+    acks: tuple = ()
+    if split is not None:  # (the cluster's units: the report formats of [watch] are not made there)
         pairs: list = []
         outcome = split(src, staging, pairs)
         if outcome is None:
@@ -132,24 +136,38 @@ def scrub_job(spec: dict, split=None) -> dict | None:
             collector.add(*pair)
     else:
         collector.head(src)
-        outcome = scrub_file(src, staging, _engine(spec["as_of"], spec.get("config")), sinks=[collector])
-    stem = output_stem(spec["file"])
+        engine = _engine(spec["as_of"], spec.get("config"))
+        sinks = [collector]
+        if "html" in formats:
+            from scrubber.report.html import HtmlReport
+
+            sinks.append(HtmlReport(staging / f"{stem}.{HTML}", engine.context.as_of, mode=mode))
+        if "csv" in formats:
+            from scrubber.report.csv_report import CsvReport
+
+            sinks.append(CsvReport(staging / f"{stem}.{CSV}", None, mode=mode))
+        acks = tuple(f for f in formats if f in ("999", "277ca"))
+        outcome = scrub_file(src, staging, engine, sinks=sinks, acks=acks)
     produced = {}
     if outcome.sha256 and file_digest(src)[0] != outcome.sha256:  # a writer still at it: publish nothing
         shutil.rmtree(staging, ignore_errors=True)
         return {"status": outcome.status, "claims": 0, "accepted": 0, "rejected": 0, "errors": 0, "warnings": 0,
                 "rule": None, "reason": None, "interchanges": [], "outputs": {}, "sha256": "",
                 "changed": True, "duration": time.monotonic() - t0}
-    for suffix, folder in OUTPUTS:  # the report last: its presence says the outputs are complete
+    extra = [(HTML, "reports"), (CSV, "reports"), (ACK999, "acks"), (ACK277CA, "acks")]
+    for suffix, folder in extra + list(OUTPUTS):  # the report last: its presence says the outputs are complete
         name = f"{stem}.{suffix}"
         made, dst = staging / name, out / folder / name
         if made.exists():
+            if mode != 0o600:
+                os.chmod(made, mode)
             fsync_file(made)
             os.replace(made, dst)
-            produced[folder] = name
+            if (suffix, folder) in OUTPUTS:  # (the extra formats are not part of the state)
+                produced[folder] = name
         else:
             dst.unlink(missing_ok=True)  # left by an interrupted earlier attempt of this job
-    for folder in ("clean", "rejected", "reports"):
+    for folder in ("clean", "rejected", "reports") + (("acks",) if acks else ()):
         fsync_dir(out / folder)
     shutil.rmtree(staging, ignore_errors=True)
     rule = reason = None
@@ -187,6 +205,7 @@ class Dispatcher:
         self.pool: ProcessPoolExecutor | None = None
         self.in_flight: dict[Future, Job] = {}
         self.queue: deque[Job] = deque()  # run before the inbox's ready files
+        self.extras: dict = {}  # added to each job's spec: [watch] formats, output mode
 
     def has_room(self) -> bool:
         """Can another job start now?"""
@@ -212,7 +231,8 @@ class Dispatcher:
     def submit(self, job: Job, out: Path, attempt: int) -> None:
         """Start scrubbing ``job`` (its outputs into the folders of ``out``) in a worker."""
         job.started = time.monotonic()
-        spec = {"dir": str(job.dir), "file": job.stored, "out": str(out), "as_of": job.as_of, "attempt": attempt}
+        spec = {"dir": str(job.dir), "file": job.stored, "out": str(out), "as_of": job.as_of, "attempt": attempt,
+                **self.extras}
         try:
             fut = self._ensure_pool().submit(scrub_job, spec)
         except BrokenProcessPool:

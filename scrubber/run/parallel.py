@@ -269,19 +269,43 @@ def _pool(jobs: int):
     gc.collect()
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            try:
-                yield pool
-            except BaseException:  # stopped (SIGTERM, Ctrl-C) or failed: the workers stop now too
-                for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                    try:
-                        proc.terminate()
-                    except (OSError, AttributeError):
-                        pass
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals)
+        try:
+            yield pool
+        except BaseException:  # Ctrl-C or an error: the workers are ended, not waited for
+            _end_workers(pool)
+            raise
+        pool.shutdown(wait=True)
     finally:
         gc.unfreeze()
+
+
+def _worker_signals() -> None:
+    """In each worker: Ctrl-C is the parent's to handle (no traceback from every worker); SIGTERM
+    (sent by the parent when it stops) unwinds the worker, so that the sinks drop their partial files."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+
+
+def _stop_worker(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _end_workers(pool) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        try:
+            p.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
+    for p in processes:
+        try:
+            p.join(10)
+        except (OSError, ValueError, AssertionError):
+            pass
 
 
 class LocalRunner:
@@ -352,11 +376,12 @@ def scrub_unit(job: dict) -> dict:
     return {
         "index": job["index"], "report": outcome.report_path, "clean": outcome.outputs["clean"],
         "rejected": outcome.outputs["rejected"], "fatal": fatal,
-        "tally": _tally(outcome.report_path, Path(job["dir"]) / f"t{job['index']:05d}.txt" if job["text"] else None),
+        "tally": _tally(outcome.report_path, Path(job["dir"]) / f"t{job['index']:05d}.txt" if job["text"] else None,
+                        job.get("text_options")),
     }
 
 
-def _tally(report_path: str | None, text_path: Path | None = None) -> dict | None:
+def _tally(report_path: str | None, text_path: Path | None = None, text_options: dict | None = None) -> dict | None:
     """The unit's claims counted from its report, in the worker, so that the parent copies the
     claim lines without decoding them; with ``text_path``, the text summary's rejected-claim
     lines are rendered there too."""
@@ -365,12 +390,12 @@ def _tally(report_path: str | None, text_path: Path | None = None) -> dict | Non
     if not report_path:
         return None
     tally = {"claims": 0, "accepted": 0, "rejected": 0, "errors": 0, "warnings": 0, "by_rule": {},
-             "not_checked_claims": 0, "not_checked_by_rule": {}, "text": None}
+             "not_checked_claims": 0, "not_checked_by_rule": {}, "text": None, "by_rule_severity": {}, "warned": 0}
     by_rule = tally["by_rule"]
     unchecked = tally["not_checked_by_rule"]
     text = None
     if text_path is not None:
-        text = TextReport(None)
+        text = TextReport(None, **(text_options or {}))
         text.start()
     _, lines = read_report_lines(Path(report_path))
     for line in lines:
@@ -378,6 +403,10 @@ def _tally(report_path: str | None, text_path: Path | None = None) -> dict | Non
         tally["claims"] += 1
         if claim["status"] == "accepted":
             tally["accepted"] += 1
+            if any(f["severity"] == "warning" for f in claim["findings"]):
+                tally["warned"] += 1
+            if text is not None:
+                text.claim_json(claim)
         else:
             tally["rejected"] += 1
             if text is not None:
@@ -385,6 +414,8 @@ def _tally(report_path: str | None, text_path: Path | None = None) -> dict | Non
         seen_unchecked = False
         for f in claim["findings"]:
             by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
+            key = f"{f['rule']}:{f['severity']}"
+            tally["by_rule_severity"][key] = tally["by_rule_severity"].get(key, 0) + 1
             if f["severity"] == "error":
                 tally["errors"] += 1
             elif f["severity"] == "warning":
@@ -403,7 +434,7 @@ def _tally(report_path: str | None, text_path: Path | None = None) -> dict | Non
 
 def scrub_split(
     path: Path, out_dir: Path, config: Config, as_of: date, jobs: int, text_out=None, structure: bool | None = None,
-    progress=None, runner=None, interchanges: list | None = None,
+    progress=None, runner=None, interchanges: list | None = None, text_options: dict | None = None,
 ) -> FileOutcome | None:
     """Scrub one large file with ``jobs`` processes; None when the file must be scrubbed in one.
 
@@ -443,11 +474,13 @@ def scrub_split(
                 "index": index, "path": os.path.abspath(path), "dir": str(work), "delims": inter.delims,
                 "isa": inter.isa.raw, "gs": grp.gs.raw, "isa13": inter.isa.el(13), "gs06": grp.gs.el(6),
                 "blocks": blocks, "config": config, "as_of": as_of, "structure": structure,
-                "text": text_out is not None,
+                "text": text_out is not None, "text_options": text_options,
             })
         runner = runner or LocalRunner(jobs)
         runner.prepare(config, as_of, structure)
         results: list = [None] * len(job_list)
+        if progress is not None:
+            progress.start()  # drawn from now on, redrawn while the workers run
         try:
             for i, result in runner.unordered(scrub_unit, job_list):
                 if isinstance(result, OSError):
@@ -478,7 +511,7 @@ def scrub_split(
                     interchanges.append(pair)
         try:
             with AllOrNothing():  # the stitched outputs are put in place together, or none
-                return _merge(path, out_dir, layout, units, results, config, as_of, text_out)
+                return _merge(path, out_dir, layout, units, results, config, as_of, text_out, text_options)
         except OSError as exc:
             if isinstance(exc, BrokenPipeError):
                 raise
@@ -489,13 +522,13 @@ def scrub_split(
 
 # --- merging -----------------------------------------------------------------------------------
 
-def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> FileOutcome | None:
+def _merge(path, out_dir, layout, units, results, config, as_of, text_out, text_options=None) -> FileOutcome | None:
     engine = worker_engine(config, as_of)
     stem = output_stem(path)
     outcome = FileOutcome(name=path.name)
     outcome.sha256, outcome.size = file_digest(path)
     outcome.code_sets = code_sets_used(as_of)
-    text = TextReport(text_out) if text_out is not None else None
+    text = TextReport(text_out, **(text_options or {})) if text_out is not None else None
     if text:
         text.start(outcome)
     heads = {}
@@ -542,6 +575,9 @@ def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> Fi
         outcome.warnings += tally["warnings"]
         for rule, n in tally["by_rule"].items():
             outcome.by_rule[rule] += n
+        for key, n in tally["by_rule_severity"].items():
+            outcome.by_rule_severity[tuple(key.split(":", 1))] += n
+        outcome.warned += tally["warned"]
         outcome.not_checked_claims += tally["not_checked_claims"]
         for rule, n in tally["not_checked_by_rule"].items():
             outcome.not_checked += n
@@ -677,7 +713,8 @@ def scrub_whole(job: dict) -> FileResult:
     sinks = [_ShownPaths(job["shown"])] if job.get("shown") is not None else []
     try:
         with private_file(text_file, "w", "utf-8") if text_file is not None else nullcontext() as text_out:
-            outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=text_out, sinks=sinks, **kwargs)
+            outcome = scrub_file(job["path"], job["out_dir"], engine, text_out=text_out, sinks=sinks,
+                                 text_options=job.get("text_options"), **kwargs)
     except OSError as exc:  # an OutputError already names the input and the out dir
         if isinstance(exc, (OutputError, BrokenPipeError)):
             raise
@@ -707,7 +744,7 @@ def failed_report(path: Path, out_dir: Path, config: Config, as_of: date, messag
 
 
 def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date, jobs: int, text: bool,
-                   structure: bool | None = None, progress=None, runner=None):
+                   structure: bool | None = None, progress=None, runner=None, text_options: dict | None = None):
     """Yield a FileResult per input, in input order, the inputs spread over ``jobs`` processes
     (one large input is split with :func:`scrub_split` instead). ``progress`` (or None) advances
     by the bytes of each input done. With ``text``, each result's ``text_file`` holds the text
@@ -718,10 +755,12 @@ def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date
     with TempDir(os.path.abspath(out_dir), ".scrub-text-") as texts:
         jobs_list = [{"path": Path(os.path.abspath(f)), "out_dir": Path(os.path.abspath(out_dir)), "shown": str(out_dir),
                       "config": config, "as_of": as_of, "text_file": texts / f"{i}.txt" if text else None,
-                      "structure": structure}
+                      "structure": structure, "text_options": text_options}
                      for i, f in enumerate(files)]
         runner = runner or LocalRunner(jobs)
         runner.prepare(config, as_of, structure)
+        if progress is not None:
+            progress.start()
         previous = None
         for f, result in zip(files, runner.ordered(scrub_whole, jobs_list)):
             if isinstance(result, OSError):
@@ -734,7 +773,7 @@ def scrub_parallel(files: list[Path], out_dir: Path, config: Config, as_of: date
                 if text:
                     text_file = texts / f"failed-{f.name}.txt"
                     with private_file(text_file, "w", "utf-8") as fh:
-                        report = TextReport(fh)
+                        report = TextReport(fh, **(text_options or {}))
                         report.start(outcome)
                         report.finish(outcome)
                 result = FileResult(f, outcome.exit_code, outcome.unusable, outcome.report_path, text_file)

@@ -28,6 +28,7 @@ from scrubber.report.edi import EdiWriter
 from scrubber.report.jsonreport import JsonReport
 from scrubber.report.names import CLEAN, REJECTED, REPORT, output_stem
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.report.progress import Progress
 from scrubber.report.sink import Sink, overriding
 from scrubber.report.text import TextReport
 from scrubber.x12.model import Claim, Group, GroupEnd, Interchange, InterchangeEnd, Transaction, TransactionEnd, walk
@@ -61,6 +62,29 @@ def _add_reader_notes(outcome: FileOutcome, notes: list[ReaderNote], engine: Eng
     outcome.count(found)
 
 
+# (claim rule, structural code) pairs that describe one problem: a line without a diagnosis
+# pointer is DP001 for the rule and SX006 "required composite SV107 missing" for the guide.
+SAYS_THE_SAME = {("DP001", "SX006")}
+
+
+def said_once(structural: list[Finding], findings: list[Finding]) -> list[Finding]:
+    """The structural findings less those that a claim rule of :data:`SAYS_THE_SAME` already makes
+    about the same element of the same segment, at the same severity (the claim rule's finding,
+    which says what to change, is kept). The 999 still reports the structural error: it reads the
+    structural pass itself."""
+    taken: dict = {}
+    for f in findings:
+        if f.position is not None and f.element:
+            for rule, code in SAYS_THE_SAME:
+                if f.rule == rule:
+                    taken[(code, f.position, f.element.partition("-")[0])] = f.severity
+    if not taken:
+        return structural
+    return [f for f in structural
+            if not (f.position is not None and f.element
+                    and taken.get((f.rule, f.position, f.element.partition("-")[0])) == f.severity)]
+
+
 def trailer_findings(problems: list, engine: Engine) -> list[Finding]:
     """The findings of envelope trailer problems (SE, GE, IEA counts and controls), as decided."""
     make = engine.decisions.finding
@@ -89,6 +113,7 @@ def scrub_file(
     acks: Sequence[str] = (),
     numbers=None,
     new_controls: bool = False,
+    text_options: dict | None = None,
 ) -> FileOutcome:
     """Scrub one input into ``out_dir`` (NAME.report.json, NAME.clean.837, NAME.rejected.837), or,
     with ``out_dir`` None, into ``sinks`` only (no file written).
@@ -101,11 +126,11 @@ def scrub_file(
     always, the clean and rejected 837s' with ``new_controls``."""
     path = Path(path)
     if out_dir is None:
-        return _scrub_file(path, None, engine, text_out, sinks, structure, acks, numbers, new_controls)
+        return _scrub_file(path, None, engine, text_out, sinks, structure, acks, numbers, new_controls, text_options)
     out_dir = Path(out_dir)
     try:  # the outputs of one input are put in place together, or none of them
         with AllOrNothing():
-            return _scrub_file(path, out_dir, engine, text_out, sinks, structure, acks, numbers, new_controls)
+            return _scrub_file(path, out_dir, engine, text_out, sinks, structure, acks, numbers, new_controls, text_options)
     except OSError as exc:  # (an OutputError too; reading the input fails inside, as EN005)
         if isinstance(exc, BrokenPipeError):
             raise
@@ -115,7 +140,7 @@ def scrub_file(
 
 
 def _scrub_file(path: Path, out_dir: Path | None, engine: Engine, text_out, sinks, structure, acks, numbers,
-                new_controls: bool) -> FileOutcome:
+                new_controls: bool, text_options: dict | None) -> FileOutcome:
     as_of = engine.context.as_of
     every: list[Sink] = []
     if out_dir is not None:
@@ -128,9 +153,15 @@ def _scrub_file(path: Path, out_dir: Path | None, engine: Engine, text_out, sink
         raise ValueError("acknowledgments are files: they need an out dir")
     every.extend(sinks)
     if text_out is not None:
-        every.append(TextReport(text_out))
-    # The structural pass: a separate pass over the file, before the claim pass.
-    sx = StructurePass(engine, path, validate=structure)
+        every.append(TextReport(text_out, **(text_options or {})))
+    # The structural pass: a separate pass over the file, before the claim pass (a progress bar,
+    # if any, draws its first half meanwhile).
+    bar = next((s for s in every if isinstance(s, Progress)), None)
+    if bar is not None and structure:
+        with bar.structure(path):
+            sx = StructurePass(engine, path, validate=structure)
+    else:
+        sx = StructurePass(engine, path, validate=structure)
     if acks:
         from scrubber.report.acks import ack_writers
 
@@ -171,6 +202,8 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
                 findings = check(event)
                 if sx_tx is not None:  # structural errors in the claim's loops or its transaction's header
                     extra = sx_tx.claim_findings(event)
+                    if extra and findings:
+                        extra = said_once(extra, findings)
                     if extra:  # (the engine's findings come sorted)
                         findings = sorted(findings + extra, key=Finding.sort_key)
                 status = claim_status(findings)

@@ -44,17 +44,19 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from scrubber.config import Config
+from scrubber.config import Config, today
 from scrubber.logs import get_logger
 from scrubber.run.dispatch import Dispatcher, JobDeferred
 from scrubber.atomic import clean_stale
+from scrubber.run.health import Heartbeat
 from scrubber.run.inbox import Inbox, NotRegular, digest_regular, ignore_sigio, kind_of
 from scrubber.run.jobstore import Job, State
 from scrubber.run.outdir import FOLDERS, LOCK_FILE, LOGGER, STATE_FILE, WatchError, utcnow
 
 MAX_ATTEMPTS = 3
 MAX_CHANGES = 3  # times an input may change while it is scrubbed before it goes to error/
-SETTINGS_KEYS = {"inbox", "out_dir", "settle", "rescan", "workers"}
+SETTINGS_KEYS = {"inbox", "out_dir", "settle", "rescan", "workers", "formats", "output_mode"}
+WATCH_FORMATS = ("html", "csv", "999", "277ca")  # [watch] formats: outputs besides the 837s and the report
 DEFAULT_SETTLE = 5.0
 DEFAULT_RESCAN = 30.0
 
@@ -73,6 +75,8 @@ class WatchSettings:
     once: bool = False
     as_of: date | None = None
     cluster: str | None = None  # a Dask scheduler's address: the jobs run there (scrubber.run.cluster_watch)
+    formats: tuple[str, ...] = ()  # also NAME.report.html / .csv in reports/, NAME.999 / .277ca.edi in acks/
+    output_mode: int = 0o600  # of every output; "0640" lets a submitter group read them
 
 
 def settings_from(section: dict, base: Path | None, **given) -> WatchSettings:
@@ -102,6 +106,25 @@ def settings_from(section: dict, base: Path | None, **given) -> WatchSettings:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64:
             raise WatchError("[watch].workers: must be a whole number from 1 to 64")
         values["workers"] = value
+    if "formats" in section:
+        value = section["formats"]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.lower() in WATCH_FORMATS for v in value):
+            raise WatchError(f"[watch].formats: must be a list of {', '.join(WATCH_FORMATS)}")
+        values["formats"] = tuple(dict.fromkeys(v.lower() for v in value))
+    if "output_mode" in section:
+        value = section["output_mode"]
+        mode = None
+        if isinstance(value, str) and value.strip().isdigit():
+            try:
+                mode = int(value.strip(), 8)
+            except ValueError:
+                mode = None
+        if mode is None or mode & ~0o640 or not mode & 0o600 == 0o600:
+            raise WatchError('[watch].output_mode: must be an octal mode string from "0600" to "0640" (owner '
+                             'read-write, group read at most), such as "0640"')
+        values["output_mode"] = mode
     for key, value in given.items():
         if value is not None:
             values[key] = value
@@ -122,6 +145,7 @@ class Watcher:
 
     def __init__(self, settings: WatchSettings, config: Config, json_lines: bool = True):
         self.settings = settings
+        self.config = config
         self.wake = threading.Event()
         self.inbox = Inbox(settings.inbox, settings.out_dir, settings.settle, settings.once, self.wake)
         self.out = self.inbox.out
@@ -131,6 +155,7 @@ class Watcher:
             self.dispatch = ClusterDispatcher(settings.cluster, config, settings.workers, settings.out_dir, settings.once)
         else:
             self.dispatch = Dispatcher(config, settings.workers, json_lines)
+        self.dispatch.extras = {"formats": list(settings.formats), "mode": settings.output_mode}
         self.stopping = False
         self.state: State | None = None
         self._lock_fd: int | None = None
@@ -142,11 +167,17 @@ class Watcher:
         if not self.inbox.path.is_dir():
             raise WatchError(f"inbox {self.inbox.path} is not a folder")
         try:
-            for name in FOLDERS:
+            for name in FOLDERS + (("acks",) if {"999", "277ca"} & set(self.settings.formats) else ()):
                 (self.out / name).mkdir(parents=True, exist_ok=True)
+                if self.settings.output_mode & 0o040 and name in ("clean", "rejected", "reports", "acks"):
+                    os.chmod(self.out / name, 0o750)  # a submitter group reads the outputs there
             self._lock_fd = os.open(self.out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise WatchError(f"cannot create the out dir {self.out}: {exc.strerror or exc}") from None
+            hint = ""
+            if isinstance(exc, PermissionError):  # e.g. a container's first run on a root-owned host folder
+                hint = (f" (the watcher runs as uid {os.getuid()}, gid {os.getgid()}: give it the folder, "
+                        f"e.g. chown -R {os.getuid()}:{os.getgid()} on the host)")
+            raise WatchError(f"cannot create the out dir {self.out}: {exc.strerror or exc}{hint}") from None
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -192,8 +223,13 @@ class Watcher:
             if not self.settings.once:
                 self.inbox.start_observer()
             self.inbox.scan(initial=True)
-            self._loop()
-            self.inbox.stop_observer()  # (its thread may say something as it stops: before the last line)
+            self.heartbeat = Heartbeat(self.out)
+            self.heartbeat.ready()
+            try:
+                self._loop()
+                self.inbox.stop_observer()  # (its thread may say something as it stops: before the last line)
+            finally:
+                self.heartbeat.stopping()
             log.info("watcher stopped", files=self.processed)
             return 0
         finally:
@@ -209,6 +245,9 @@ class Watcher:
         next_rescan = time.monotonic() + s.rescan
         announced = False
         while True:
+            started = [j.started for j in dispatch.in_flight.values() if j.started]
+            # (the oldest file in progress, as wall-clock time, for `scrubber status --health`)
+            self.heartbeat.beat(time.time() - (time.monotonic() - min(started)) if started else None)
             if self.stopping and not announced:
                 log.info("stopping after the current files", pending=len(dispatch.in_flight))
                 announced = True
@@ -237,7 +276,7 @@ class Watcher:
             self.wake.clear()
 
     def _as_of(self) -> str:
-        return (self.settings.as_of or date.today()).isoformat()
+        return (self.settings.as_of or today(self.config)).isoformat()  # today in [options] timezone
 
     def _recover(self) -> None:
         """Requeue every job a crash left in the work area; clear what is left of finished ones."""
