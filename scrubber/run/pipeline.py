@@ -12,7 +12,7 @@ clean file; the finding that made it unusable is ``FileOutcome.fatal``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -29,6 +29,7 @@ from scrubber.report.names import CLEAN, REJECTED, REPORT, output_stem
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
 from scrubber.report.sink import Sink, overriding
 from scrubber.report.text import TextReport
+from scrubber.run.state import SentClaims
 from scrubber.x12.model import Claim, Group, GroupEnd, Interchange, InterchangeEnd, Transaction, TransactionEnd, walk
 from scrubber.x12.reader import DEFAULT_MAX_SEGMENT, ReaderNote, UnusableInput, read_segments
 
@@ -85,14 +86,48 @@ def scrub_file(
     sinks: Sequence[Sink] = (),
     structure: bool = True,
     acks: Sequence[str] = (),
+    state: SentClaims | None = None,
+    source: str | None = None,
+    publish: Callable[[], None] | None = None,
+    ledger_key: bytes | None = None,
 ) -> FileOutcome:
     """Scrub one input into ``out_dir`` (NAME.report.json, NAME.clean.837, NAME.rejected.837), or,
     with ``out_dir`` None, into ``sinks`` only (no file written).
 
     ``sinks`` get every event after the file sinks (see :mod:`scrubber.report.sink`); ``text_out``
     is a shortcut for the text summary on that stream. ``structure``: run the structural pass
-    (pyx12, SX rules) first; ``acks``: "999" and/or "277ca" to write NAME.999 / NAME.277ca.edi."""
+    (pyx12, SX rules) first; ``acks``: "999" and/or "277ca" to write NAME.999 / NAME.277ca.edi.
+
+    ``state`` (:class:`~scrubber.run.state.SentClaims`): the claims already sent (PE003), as
+    ``source`` (the watcher's job, or the scrub run); the accepted claims are recorded there once
+    the outputs are complete. ``publish``: puts the outputs in place (the watcher's renames), run
+    inside the state's commit; then an input that clashes with claims another worker recorded
+    meanwhile is scrubbed again (the sinks must allow it). ``ledger_key``: the fingerprints' key
+    without a state (``--jobs`` gives its workers the parent's)."""
     path = Path(path)
+    tries = 3 if state is not None and publish is not None else 1
+    for attempt in range(1, tries + 1):
+        mark = state.mark() if state is not None else 0
+        if state is not None:
+            ledger = engine.open_ledger(state.key, state.lookup(source or ""))
+        else:
+            ledger = engine.open_ledger(ledger_key)
+        try:
+            outcome = _scrub_file(path, out_dir, engine, text_out, sinks, structure, acks)
+            if state is not None and ledger is not None and outcome.fatal is None and out_dir is not None:
+                clash = state.commit(ledger, source or "", path.name, mark, publish, check=attempt < tries)
+                if clash:
+                    log.info("claims sent meanwhile by another input; scrubbing again", file=path.name, claims=clash)
+                    continue
+            elif publish is not None:
+                publish()
+            return outcome
+        finally:
+            engine.close_ledger()
+    raise AssertionError("unreachable")  # pragma: no cover - the last attempt does not check
+
+
+def _scrub_file(path, out_dir, engine, text_out, sinks, structure, acks) -> FileOutcome:
     as_of = engine.context.as_of
     every: list[Sink] = []
     if out_dir is not None:
@@ -140,6 +175,7 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
             max_elements=limits.elements_per_segment, max_empty=limits.empty_segments,
         )
         check = engine.check
+        settle = engine.settle
         for event in walk(segments, max_claim_segments=limits.claim_segments):
             kind = type(event)
             if kind is Claim:
@@ -149,6 +185,7 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
                     if extra:  # (the engine's findings come sorted)
                         findings = sorted(findings + extra, key=Finding.sort_key)
                 status = claim_status(findings)
+                settle(event, status)
                 result = ClaimOutcome(event, findings, status)
                 outcome.claims += 1
                 outcome.count(findings, claim=True)
