@@ -61,6 +61,7 @@ class Engine:
         self._plans: dict[tuple, list] = {}  # which gates are open -> the checks to run (a few combinations)
         codes = {rule.code for rule in self.rules}
         self.cross_claim = bool(codes & {"PE001", "PE002", "PE003"})  # a rule that reads the ledger
+        self.in_file_checks = bool(codes & {"PE001", "PE002"})  # a rule that compares claims of one input
         self.run_key = os.urandom(32)  # the fingerprints' key when no state folder gives one
         self._facts: ClaimFacts | None = None  # the last claim's facts (for settle)
 

@@ -52,9 +52,13 @@ class JobsType(click.ParamType):
               help="Processes: several inputs in parallel, or one large input split at transaction sets "
                    "(text and json formats, no --ack). auto: one per usable CPU (at most 8) when the "
                    "inputs come to 4 MB or more, else 1.")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="State folder (DIR/state.sqlite; the watcher's out dir, or a new one): the fingerprints of "
+                   "the claims already sent, for duplicates across files (PE003).")
 @data_dir_option
 def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, config_path: Path | None,
-          structure: bool = True, acks: tuple[str, ...] = (), jobs: int | str = "auto", validator: str | None = None) -> None:
+          structure: bool = True, acks: tuple[str, ...] = (), jobs: int | str = "auto", validator: str | None = None,
+          state_dir: Path | None = None) -> None:
     """Scrub 837P FILEs: write NAME.report.json, NAME.clean.837 and NAME.rejected.837 for each.
 
     Exit status: 0 every claim accepted; 1 a claim rejected; 2 an input unusable or a usage error.
@@ -74,4 +78,4 @@ def scrub(files: tuple[Path, ...], out_dir: Path, as_of: str | None, fmt: str, c
     except OSError as exc:
         fail(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
     sys.exit(scrub_batch(files, out_dir, config, as_of_date, fmt=fmt, structure=structure, acks=acks, jobs=jobs,
-                         say=say))
+                         say=say, state_dir=state_dir))

@@ -21,6 +21,7 @@ from scrubber.report.progress import bytes_progress_for
 from scrubber.run import parallel
 from scrubber.report.names import output_names, output_stem
 from scrubber.run.pipeline import scrub_file
+from scrubber.run.state import SentClaims, duplicate_days, new_source
 
 SPLIT_FORMATS = ("text", "json")  # the formats --jobs can produce (csv, html: one process)
 
@@ -70,13 +71,19 @@ def _say(message: str) -> None:
 def scrub_batch(
     files: Sequence[Path], out_dir: Path, config: Config, as_of: date, *, fmt: str = "text", structure: bool = True,
     acks: Sequence[str] = (), jobs: int | str = "auto", say: Callable[[str], None] = _say, stdout: IO[str] | None = None,
+    state_dir: Path | None = None,
 ) -> int:
     """Scrub ``files`` into ``out_dir`` (which exists); return the exit status of the run.
 
     ``say`` gets the lines for standard error (an input missing or unusable, out-of-date code
     sets); ``jobs``: a number of processes or "auto" (see :func:`scrubber.run.parallel.auto_jobs`);
     they serve the text and json formats without ``acks`` only. A malformed back-pain map
-    (:class:`~scrubber.codesets.backpain.MapError`) stops the run before any output."""
+    (:class:`~scrubber.codesets.backpain.MapError`) stops the run before any output.
+
+    ``state_dir``: the state folder (:mod:`scrubber.run.state`): claims already sent are held back
+    (PE003) and the accepted ones recorded, each input once its outputs are complete. With it,
+    several inputs are scrubbed one after the other (a later input sees the claims of an earlier
+    one, as in a single process); one large input may still be split."""
     out = stdout or sys.stdout
     analyst = AnalystOutputs(fmt, out_dir, as_of, len(files))  # csv, html, progress
     engine = Engine(config, as_of)
@@ -91,19 +98,32 @@ def scrub_batch(
     can_split = fmt in SPLIT_FORMATS and not acks and bool(existing)
     if jobs == "auto":
         jobs = parallel.auto_jobs(existing) if can_split else 1
-    here = list(files)  # the inputs scrubbed in this process
-    if jobs > 1 and can_split:
-        for f in files:
+    state = SentClaims(state_dir, as_of, duplicate_days(config.options)) if state_dir is not None else None
+    source = new_source()
+    try:
+        here = list(files)  # the inputs scrubbed in this process
+        if jobs > 1 and can_split and state is None:
+            for f in files:
+                if not f.exists():
+                    run.missing(f)
+            here = _in_processes(existing, out_dir, config, as_of, jobs, fmt, structure, run, out)
+        for f in here:
             if not f.exists():
                 run.missing(f)
-        here = _in_processes(existing, out_dir, config, as_of, jobs, fmt, structure, run, out)
-    for f in here:
-        if not f.exists():
-            run.missing(f)
-            continue
-        outcome = scrub_file(f, out_dir, engine, text_out=out if fmt == "text" else None,
-                             sinks=analyst.sinks(f), structure=structure, acks=acks)
-        run.done(f, outcome)
+                continue
+            if jobs > 1 and can_split:  # (with a state folder: one input at a time, each maybe split)
+                outcome = parallel.scrub_split(f, out_dir, config, as_of, jobs, text_out=out if fmt == "text" else None,
+                                               structure=structure, progress=bytes_progress_for(f.name, f.stat().st_size),
+                                               state=state, source=source)
+                if outcome is not None:
+                    run.done(f, outcome)
+                    continue
+            outcome = scrub_file(f, out_dir, engine, text_out=out if fmt == "text" else None,
+                                 sinks=analyst.sinks(f), structure=structure, acks=acks, state=state, source=source)
+            run.done(f, outcome)
+    finally:
+        if state is not None:
+            state.close()
     if fmt == "json":
         print_reports(run.reports, out)
     return run.worst

@@ -5,7 +5,9 @@ first (recovered from the work area, or run again alone after a worker died).
 A worker scrubs into ``OUT/work/JOB/.stageN/`` (``scrub_file`` writes temp names and renames),
 then fsyncs and renames each output into ``clean/``, ``rejected/``, ``reports/`` (the report
 last: its presence says the outputs are complete); an output of an earlier attempt that this one
-did not produce is removed. Only the parent writes the state.
+did not produce is removed. Only the parent writes the ``files`` table of the state; a worker
+records its input's accepted claims (``sent_claims``, :mod:`scrubber.run.state`) in the
+transaction that renames its outputs into place.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from scrubber.run.outdir import OUTPUTS, fsync_dir, fsync_file
 from scrubber.report.names import output_stem
 from scrubber.report.sink import Sink
 from scrubber.run.pipeline import scrub_file
+from scrubber.run.state import SentClaims, duplicate_days
 from scrubber.x12.reader import detect_delimiters
 
 # --- worker side ------------------------------------------------------------------------------
@@ -110,20 +113,33 @@ def scrub_job(spec: dict) -> dict:
     staging.mkdir()
     collector = _Interchanges()
     collector.head(src)
-    outcome = scrub_file(src, staging, _engine(spec["as_of"]), sinks=[collector])
     stem = output_stem(spec["file"])
     produced = {}
-    for suffix, folder in OUTPUTS:  # the report last: its presence says the outputs are complete
-        name = f"{stem}.{suffix}"
-        made, dst = staging / name, out / folder / name
-        if made.exists():
-            fsync_file(made)
-            os.replace(made, dst)
-            produced[folder] = name
-        else:
-            dst.unlink(missing_ok=True)  # left by an interrupted earlier attempt of this job
-    for folder in ("clean", "rejected", "reports"):
-        fsync_dir(out / folder)
+
+    def publish() -> None:
+        """Rename the outputs into place (the report last: its presence says they are complete)."""
+        produced.clear()
+        for suffix, folder in OUTPUTS:
+            name = f"{stem}.{suffix}"
+            made, dst = staging / name, out / folder / name
+            if made.exists():
+                fsync_file(made)
+                os.replace(made, dst)
+                produced[folder] = name
+            else:
+                dst.unlink(missing_ok=True)  # left by an interrupted earlier attempt of this job
+        for folder in ("clean", "rejected", "reports"):
+            fsync_dir(out / folder)
+
+    engine = _engine(spec["as_of"])
+    # The claims already sent (PE003) are in the out dir's state database; this job's accepted
+    # claims are recorded there in the same transaction that publishes its outputs.
+    state = SentClaims(out, engine.context.as_of, duplicate_days(engine.config.options))
+    try:
+        outcome = scrub_file(src, staging, engine, sinks=[collector], state=state, source=job_dir.name,
+                             publish=publish)
+    finally:
+        state.close()
     shutil.rmtree(staging, ignore_errors=True)
     rule = reason = None
     if outcome.unusable:

@@ -13,10 +13,18 @@ A file that is not regular enough for the byte scan (inconsistent line breaks, e
 an unterminated last segment, envelopes out of order, a UTF-8 byte-order mark) or whose units are
 not all usable is scrubbed in one process instead: the split is an optimisation, never a
 different result.
+
+Claims compared across the file (PE001, PE002): each worker writes, per claim, its keyed
+fingerprint and CLM01 key (under a key the parent gives all workers) and whether it was
+accepted; the parent reads the units in order and, when a claim of one unit repeats a claim
+accepted in an earlier unit (which its worker could not see), scrubs the file in one process
+instead. With a state folder the workers only look up the claims already sent (PE003); the
+parent records the accepted claims once the clean file is complete.
 """
 
 from __future__ import annotations
 
+import json
 import mmap
 import os
 import re
@@ -38,6 +46,9 @@ from scrubber.run.pipeline import file_digest, scrub_file, trailer_findings
 from scrubber.x12.reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, detect_delimiters
 from scrubber.report.jsonreport import copy_range, finding_from_json, join_reports, read_report_lines, report_head
 from scrubber.report.text import TextReport
+from scrubber.report.sink import Sink
+from scrubber.rules.payer._common import FileLedger, Where
+from scrubber.run.state import SentClaims
 
 SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
 AUTO_MAX_JOBS = 8  # --jobs auto: at most this many processes (each holds its own ~70 MB)
@@ -281,13 +292,55 @@ def _scrub_unit(job: dict) -> dict:
         out.write(f"GE{e}{len(job['blocks'])}{e}{job['gs06']}{sep}IEA{e}1{e}{job['isa13']}{sep}".encode("latin-1"))
     engine = _engine(job["config"], job["as_of"])
     kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
-    outcome = scrub_file(unit, Path(job["dir"]) / f"out{job['index']:05d}", engine, **kwargs)
+    digests = Path(job["dir"]) / f"d{job['index']:05d}.jsonl"
+    store = SentClaims(job["state_dir"], job["as_of"], job["days"]) if job.get("state_dir") else None
+    try:
+        with open(digests, "w", encoding="utf-8") as fh:
+            outcome = scrub_file(unit, Path(job["dir"]) / f"out{job['index']:05d}", engine,
+                                 sinks=[_Digests(engine, fh)], ledger_key=job["ledger_key"],
+                                 sent_before=store.lookup(job["source"]) if store is not None else None, **kwargs)
+    finally:
+        if store is not None:
+            store.close()
     fatal = outcome.fatal.rule if outcome.fatal else None
     return {
         "index": job["index"], "report": outcome.report_path, "clean": outcome.outputs["clean"],
-        "rejected": outcome.outputs["rejected"], "fatal": fatal,
+        "rejected": outcome.outputs["rejected"], "fatal": fatal, "digests": str(digests),
         "tally": _tally(outcome.report_path, Path(job["dir"]) / f"t{job['index']:05d}.txt" if job["text"] else None),
     }
+
+
+class _Digests(Sink):
+    """Writes each claim's fingerprint, CLM01 key, status and place (one JSON array a line), as the
+    engine's ledger noted them, for the parent's checks across units."""
+
+    def __init__(self, engine: Engine, fh):
+        self.engine, self.fh = engine, fh
+
+    def claim(self, result) -> None:
+        ledger = self.engine.context.ledger
+        if ledger is not None and ledger.last is not None:
+            digest, id_key, accepted, checked, where = ledger.last
+            self.fh.write(json.dumps([digest, id_key, accepted, checked, *where]) + "\n")
+
+
+def _units_repeat(ledger: FileLedger, results: list, check: bool = True) -> bool:
+    """Read the units' claims in order into ``ledger`` (the accepted ones); with ``check``, True (and
+    stop) when a claim of one unit repeats, by fingerprint or CLM01, a claim accepted in an earlier
+    unit. Each unit's file is read twice (checked, then added), so memory holds no unit whole."""
+    for r in results:
+        if check:
+            with open(r["digests"], encoding="utf-8") as fh:
+                for line in fh:
+                    digest, id_key = json.loads(line)[:2]
+                    if ledger.first_with_digest(digest) is not None or ledger.first_with_id_key(id_key) is not None:
+                        return True
+        with open(r["digests"], encoding="utf-8") as fh:
+            for line in fh:
+                digest, id_key, accepted, checked, *where = json.loads(line)
+                if accepted:
+                    ledger.add(digest, id_key, Where(*where), checked)
+    return False
 
 
 def _tally(report_path: str | None, text_path: Path | None = None) -> dict | None:
@@ -337,12 +390,13 @@ def _tally(report_path: str | None, text_path: Path | None = None) -> dict | Non
 
 def scrub_split(
     path: Path, out_dir: Path, config: Config, as_of: date, jobs: int, text_out=None, structure: bool | None = None,
-    progress=None,
+    progress=None, state: SentClaims | None = None, source: str = "",
 ) -> FileOutcome | None:
     """Scrub one large file with ``jobs`` processes; None when the file must be scrubbed in one.
 
     ``progress`` (a :class:`~scrubber.report.progress.BytesProgress` or None) advances by each
-    unit's bytes as its worker finishes."""
+    unit's bytes as its worker finishes. ``state``, ``source``: the claims already sent, looked
+    up by the workers; the accepted claims are recorded there once the clean file is complete."""
     if jobs < 2 or path.stat().st_size < SPLIT_MIN_BYTES:
         return None
     layout = plan(path)
@@ -368,6 +422,7 @@ def scrub_split(
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".scrub-", dir=out_dir))
     try:
+        key = state.key if state is not None else os.urandom(32)
         job_list = []
         for index, (ii, gi, blocks) in enumerate(units):
             inter, grp = layout[ii], layout[ii].groups[gi]
@@ -375,7 +430,9 @@ def scrub_split(
                 "index": index, "path": str(path), "dir": str(work), "delims": inter.delims,
                 "isa": inter.isa.raw, "gs": grp.gs.raw, "isa13": inter.isa.el(13), "gs06": grp.gs.el(6),
                 "blocks": blocks, "config": config, "as_of": as_of, "structure": structure,
-                "text": text_out is not None,
+                "text": text_out is not None, "ledger_key": key, "source": source,
+                "state_dir": str(state.folder) if state is not None else None,
+                "days": state.days if state is not None else 0,
             })
         from concurrent.futures import as_completed
 
@@ -392,7 +449,20 @@ def scrub_split(
             progress.finish()  # (before the merge writes the text summary to the same terminal)
         if any(r["fatal"] not in (None, "EN010") for r in results):
             return None
-        return _merge(path, out_dir, layout, units, results, config, as_of, text_out)
+        engine = _engine(config, as_of)
+        ledger = None
+        if engine.in_file_checks or state is not None:
+            ledger = FileLedger(key)
+        try:
+            if ledger is not None and _units_repeat(ledger, results, check=engine.in_file_checks):
+                return None  # a claim repeats one of an earlier unit: one process sees them in order
+            outcome = _merge(path, out_dir, layout, units, results, config, as_of, text_out)
+            if outcome is not None and state is not None:
+                state.commit(ledger, source, path.name, 0, check=False)
+            return outcome
+        finally:
+            if ledger is not None:
+                ledger.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -25,7 +25,7 @@ from scrubber.check.structure import StructurePass
 from scrubber.findings import Finding
 from scrubber.report.edi import EdiWriter
 from scrubber.report.jsonreport import JsonReport
-from scrubber.report.names import CLEAN, REJECTED, REPORT, output_stem
+from scrubber.report.names import CLEAN, REJECTED, REPORT, output_names, output_stem
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
 from scrubber.report.sink import Sink, overriding
 from scrubber.report.text import TextReport
@@ -90,6 +90,7 @@ def scrub_file(
     source: str | None = None,
     publish: Callable[[], None] | None = None,
     ledger_key: bytes | None = None,
+    sent_before: Callable[[str], tuple[str, str] | None] | None = None,
 ) -> FileOutcome:
     """Scrub one input into ``out_dir`` (NAME.report.json, NAME.clean.837, NAME.rejected.837), or,
     with ``out_dir`` None, into ``sinks`` only (no file written).
@@ -102,8 +103,9 @@ def scrub_file(
     ``source`` (the watcher's job, or the scrub run); the accepted claims are recorded there once
     the outputs are complete. ``publish``: puts the outputs in place (the watcher's renames), run
     inside the state's commit; then an input that clashes with claims another worker recorded
-    meanwhile is scrubbed again (the sinks must allow it). ``ledger_key``: the fingerprints' key
-    without a state (``--jobs`` gives its workers the parent's)."""
+    meanwhile is scrubbed again (the sinks must allow it). ``ledger_key`` and ``sent_before``
+    without a state: the fingerprints' key and the lookup of claims already sent, nothing
+    recorded (``--jobs`` gives its workers the parent's; the parent records)."""
     path = Path(path)
     tries = 3 if state is not None and publish is not None else 1
     for attempt in range(1, tries + 1):
@@ -111,13 +113,15 @@ def scrub_file(
         if state is not None:
             ledger = engine.open_ledger(state.key, state.lookup(source or ""))
         else:
-            ledger = engine.open_ledger(ledger_key)
+            ledger = engine.open_ledger(ledger_key, sent_before)
         try:
             outcome = _scrub_file(path, out_dir, engine, text_out, sinks, structure, acks)
             if state is not None and ledger is not None and outcome.fatal is None and out_dir is not None:
                 clash = state.commit(ledger, source or "", path.name, mark, publish, check=attempt < tries)
                 if clash:
                     log.info("claims sent meanwhile by another input; scrubbing again", file=path.name, claims=clash)
+                    for name in output_names(output_stem(path)):  # this attempt's outputs, not yet published
+                        (Path(out_dir) / name).unlink(missing_ok=True)
                     continue
             elif publish is not None:
                 publish()

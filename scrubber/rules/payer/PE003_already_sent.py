@@ -37,8 +37,8 @@ class AlreadySent(Rule):
     Send each claim once; correct a claim already sent with `CLM05-3 = 7` and `REF*F8*<payer claim number>~`.
 
     ## References
-    Payer front-end duplicate edits; CARC 18; CMS Pub. 100-04 ch. 1 sec. 120 (duplicate claims
-    and adjustments).
+    Payer front-end duplicate edits; CARC 18 (exact duplicate claim/service); replacements and
+    voids: 005010X222A1 2300 CLM05-3 and REF*F8.
     """
 
     code = "PE003"
