@@ -124,14 +124,18 @@ def test_state_options_and_errors(tmp_path):
 
 def test_ledger_spills_to_sqlite_past_its_bound(tmp_path):
     ledger = FileLedger(b"k" * 32, memory_bound=3)
+    d = [ledger.digest(b"claim %d" % n) for n in range(10)]
+    i = [ledger.digest(b"id %d" % n) for n in range(10)]
     for n in range(10):
-        ledger.add(f"d{n}", f"i{n}", Where("000000001", "0001", 19 + n, f"C{n}"), n % 2 == 0)
-    assert ledger._db is not None and len(ledger._by_digest) <= 3  # moved to the table
-    assert ledger.first_with_digest("d0") == Where("000000001", "0001", 19, "C0")
-    assert ledger.first_with_id_key("i9").position == 28 and ledger.first_with_digest("dx") is None
-    got = sorted(ledger.accepted_digests())
-    assert [d for d, _, _ in got] == sorted(f"d{n}" for n in range(10))
-    assert [c for _, c, _ in got][:2] == [True, False]
+        ledger.add(d[n], i[n], Where("000000001", "0001", 19 + n, f"C{n}"), n % 2 == 0)
+    assert ledger._db is not None and len(ledger._by_digest) < 3  # moved to the table
+    assert ledger.first_with_digest(d[0]) == Where("000000001", "0001", 19, "C0")
+    assert ledger.first_with_id_key(i[9]).position == 28
+    assert ledger.first_with_digest(ledger.digest(b"another")) is None and ledger.first_with_digest(i[0]) is None
+    ledger.add(d[0], ledger.digest(b"id x"), Where("000000002", "0002", 99, "X"), False)  # the first one stays
+    assert ledger.first_with_digest(d[0]).position == 19
+    got = {digest: checked for digest, checked, _ in ledger.accepted_digests()}
+    assert set(got) == set(d) and [got[x] for x in d[:2]] == [True, False]
     folder = Path(ledger._dir)
     ledger.close()
     assert not folder.exists()

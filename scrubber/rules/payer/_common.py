@@ -10,8 +10,8 @@ data is stored, logged or reported.
 The ledger is the one piece of cross-claim state: the pipeline opens one per input
 (``Context.ledger``), tells it each accepted claim (:meth:`FileLedger.accepted`), and reads back
 the accepted claims' fingerprints once the clean file is complete (the state store records them).
-Up to ``memory_bound`` claims it holds them in dictionaries; past that it moves them to a
-temporary SQLite table, so its memory does not grow with the number of claims of a file.
+It holds the newest accepted claims in dictionaries and moves them, a few thousand at a time, to
+a temporary SQLite table, so its memory does not grow with the number of claims of a file.
 """
 
 from __future__ import annotations
@@ -111,44 +111,72 @@ def claim_digest(facts: ClaimFacts) -> str:
     return ledger.digest(claim_identity(facts.claim)) if ledger is not None else ""
 
 
+FILTER_BITS = 1 << 23  # the spilled keys' filter: 1 MB, whatever the number of claims
+_MASK = FILTER_BITS - 1
+
+
+def _short(k: str) -> int:
+    """A key's first 60 bits, as the table's integer key (the full key is compared on a hit)."""
+    return int(k[:15], 16)
+
+
 class FileLedger:
     """The accepted claims met so far in one input: fingerprint -> where, CLM01 -> where.
 
     ``sent_before``: a lookup of the state store (fingerprint -> (date sent, input name) within
-    the window), or None without a state folder. ``source``: the submission this input is (the
-    watcher's job), so that a second attempt of the same job does not find its own claims.
+    the window), or None without a state folder.
+
+    Memory: the newest ``memory_bound`` accepted claims are in dictionaries; when they fill up,
+    they move in one transaction to a temporary SQLite table, and a fixed-size bit filter (a
+    Bloom filter, 1 MB) over the moved keys says which lookups can skip the table (nearly all:
+    most claims are not repeats). So memory stays bounded and lookups stay fast.
     """
 
     def __init__(self, key: bytes, sent_before: Callable[[str], tuple[str, str] | None] | None = None,
                  memory_bound: int = 20000):
         self.key = key
         self.sent_before = sent_before
-        self.memory_bound = memory_bound
-        self._by_digest: dict[str, Where] = {}
+        self.memory_bound = max(1, memory_bound)
+        self._by_digest: dict[str, tuple[Where, bool]] = {}  # digest -> (where, PE003 applied)
         self._by_id: dict[str, Where] = {}
-        self._checked: dict[str, bool] = {}  # digest -> PE003 applied to the accepted claim
         self._db: sqlite3.Connection | None = None
         self._dir: str | None = None
+        self._filter: bytearray | None = None
         self.count = 0  # accepted claims remembered
         self.last: tuple | None = None  # (digest, CLM01 key, accepted, PE003 applied, Where) of the last claim
 
     def digest(self, data: bytes) -> str:
         return hmac.new(self.key, data, hashlib.sha256).hexdigest()
 
+    # -- the filter over the keys moved to the table (keys are HMAC hex digests: their digits are
+    # uniform, so three slices of them are three independent positions)
+    @staticmethod
+    def _bits(k: str) -> tuple[int, int, int]:
+        v = int(k[16:34], 16)  # 72 bits: three positions of 23 bits
+        return v & _MASK, (v >> 23) & _MASK, (v >> 46) & _MASK
+
+    def _lookup(self, kind: int, k: str) -> Where | None:
+        f = self._filter
+        if f is None:
+            return None
+        for b in self._bits(k):
+            if not f[b >> 3] & (1 << (b & 7)):
+                return None
+        for row in self._db.execute(f"SELECT k, i, t, p, c FROM seen{kind} WHERE n = ?", (_short(k),)):
+            if row[0] == k:
+                return Where(*row[1:])
+        return None
+
     # -- lookups
     def first_with_digest(self, digest: str) -> Where | None:
         found = self._by_digest.get(digest)
-        if found is None and self._db is not None:
-            row = self._db.execute("SELECT i, t, p, c FROM seen WHERE kind = 0 AND k = ?", (digest,)).fetchone()
-            found = Where(*row) if row else None
-        return found
+        if found is not None:
+            return found[0]
+        return self._lookup(0, digest)
 
     def first_with_id_key(self, id_key: str) -> Where | None:
         found = self._by_id.get(id_key)
-        if found is None and self._db is not None:
-            row = self._db.execute("SELECT i, t, p, c FROM seen WHERE kind = 1 AND k = ?", (id_key,)).fetchone()
-            found = Where(*row) if row else None
-        return found
+        return found if found is not None else self._lookup(1, id_key)
 
     def first_with_id(self, claim: Claim) -> Where | None:
         return self.first_with_id_key(self.id_key(claim))
@@ -167,38 +195,45 @@ class FileLedger:
             self.add(digest, id_key, where, checked)
 
     def add(self, digest: str, id_key: str, where: Where, checked: bool) -> None:
-        if self._db is None and len(self._by_digest) >= self.memory_bound:
-            self._spill()
-        if self._db is not None:
-            self._db.execute("INSERT OR IGNORE INTO seen VALUES (0, ?, ?, ?, ?, ?, ?)", (digest, *where, int(checked)))
-            self._db.execute("INSERT OR IGNORE INTO seen VALUES (1, ?, ?, ?, ?, ?, 0)", (id_key, *where))
-        else:
-            if digest not in self._by_digest:
-                self._by_digest[digest] = where
-                self._checked[digest] = checked
-            self._by_id.setdefault(id_key, where)
+        """Remember an accepted claim (the first claim with a key keeps it)."""
+        if self.first_with_digest(digest) is None:
+            self._by_digest[digest] = (where, checked)
+        if self.first_with_id_key(id_key) is None:
+            self._by_id[id_key] = where
         self.count += 1
+        if len(self._by_digest) >= self.memory_bound or len(self._by_id) >= self.memory_bound:
+            self._spill()
 
     def _spill(self) -> None:
-        self._dir = tempfile.mkdtemp(prefix="scrubber-ledger-")
-        self._db = sqlite3.connect(os.path.join(self._dir, "ledger.sqlite"), isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=OFF")
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute("CREATE TABLE seen (kind INTEGER, k TEXT, i TEXT, t TEXT, p INTEGER, c TEXT, checked INTEGER,"
-                         " PRIMARY KEY (kind, k))")
-        self._db.execute("BEGIN")
-        self._db.executemany("INSERT INTO seen VALUES (0, ?, ?, ?, ?, ?, ?)",
-                             ((d, *w, int(self._checked.get(d, False))) for d, w in self._by_digest.items()))
-        self._db.executemany("INSERT INTO seen VALUES (1, ?, ?, ?, ?, ?, 0)", ((k, *w) for k, w in self._by_id.items()))
-        self._by_digest, self._by_id, self._checked = {}, {}, {}
+        """Move the dictionaries to the table (made on first use) and the filter."""
+        if self._db is None:
+            self._dir = tempfile.mkdtemp(prefix="scrubber-ledger-")
+            self._db = sqlite3.connect(os.path.join(self._dir, "ledger.sqlite"), isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=OFF")
+            self._db.execute("PRAGMA synchronous=OFF")
+            for kind in (0, 1):
+                self._db.execute(f"CREATE TABLE seen{kind} (n INTEGER, k TEXT, i TEXT, t TEXT, p INTEGER, c TEXT,"
+                                 " checked INTEGER)")
+                self._db.execute(f"CREATE INDEX seen{kind}_n ON seen{kind} (n)")
+            self._filter = bytearray(FILTER_BITS // 8)
+        db, f = self._db, self._filter
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO seen0 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       ((_short(d), d, *w, int(checked)) for d, (w, checked) in self._by_digest.items()))
+        db.executemany("INSERT INTO seen1 VALUES (?, ?, ?, ?, ?, ?, 0)", ((_short(k), k, *w) for k, w in self._by_id.items()))
+        db.execute("COMMIT")
+        for k in (*self._by_digest, *self._by_id):
+            for b in self._bits(k):
+                f[b >> 3] |= 1 << (b & 7)
+        self._by_digest, self._by_id = {}, {}
 
     def accepted_digests(self) -> Iterator[tuple[str, bool, Where]]:
         """(fingerprint, PE003 applied, where) of every accepted claim, in no particular order."""
         if self._db is not None:
-            for d, i, t, p, c, checked in self._db.execute("SELECT k, i, t, p, c, checked FROM seen WHERE kind = 0"):
+            for d, i, t, p, c, checked in self._db.execute("SELECT k, i, t, p, c, checked FROM seen0"):
                 yield d, bool(checked), Where(i, t, p, c)
-        for d, where in self._by_digest.items():
-            yield d, self._checked.get(d, False), where
+        for d, (where, checked) in list(self._by_digest.items()):
+            yield d, checked, where
 
     def close(self) -> None:
         if self._db is not None:
@@ -209,3 +244,4 @@ class FileLedger:
 
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+        self._filter = None
