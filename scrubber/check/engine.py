@@ -25,7 +25,7 @@ from scrubber.findings import Finding
 from scrubber.limits import Limits
 from scrubber.rules import REGISTRY, Context, claim_rules
 from scrubber.rules.facts import ClaimFacts
-from scrubber.rules.payer._common import REPLACES, FileLedger, claim_identity, frequency_code
+from scrubber.rules.payer._common import REPLACES, FileLedger, frequency_code
 from scrubber.x12.model import Claim
 
 log = structlog.get_logger("scrubber")
@@ -63,7 +63,6 @@ class Engine:
         self.cross_claim = bool(codes & {"PE001", "PE002", "PE003"})  # a rule that reads the ledger
         self.in_file_checks = bool(codes & {"PE001", "PE002"})  # a rule that compares claims of one input
         self.run_key = os.urandom(32)  # the fingerprints' key when no state folder gives one
-        self._facts: ClaimFacts | None = None  # the last claim's facts (for settle)
 
     # The claims met before in the same input ------------------------------------------------------
     def open_ledger(self, key: bytes | None = None, sent_before=None, memory_bound: int = 20000) -> FileLedger | None:
@@ -82,11 +81,7 @@ class Engine:
         ledger = self.context.ledger
         if ledger is None:
             return
-        facts = self._facts
-        if facts is not None and facts.claim is claim:
-            digest = facts.claim_digest
-        else:
-            digest = ledger.digest(claim_identity(claim))
+        digest = ledger.digest_of(claim)
         checked = False
         if ledger.sent_before is not None and frequency_code(claim) not in REPLACES:
             checked = self.decisions.enabled("PE003", claim.payer_id if self.decisions.payer_specific else "")
@@ -105,7 +100,7 @@ class Engine:
         claim gets one EN011 error instead, and the other rules still run. A ScrubberError (a
         malformed map or table, the same for every claim) is not a rule's bug: it goes up, and
         the input is held as unusable."""
-        self._facts = facts = ClaimFacts(claim, self.context)
+        facts = ClaimFacts(claim, self.context)
         decisions = self.decisions
         findings: list[Finding] = []
         extend = findings.extend

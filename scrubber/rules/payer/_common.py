@@ -108,7 +108,7 @@ def claim_id_key(claim: Claim) -> bytes:
 def claim_digest(facts: ClaimFacts) -> str:
     """The claim's keyed fingerprint under the ledger's key ('' without a ledger)."""
     ledger = facts.context.ledger
-    return ledger.digest(claim_identity(facts.claim)) if ledger is not None else ""
+    return ledger.digest_of(facts.claim) if ledger is not None else ""
 
 
 FILTER_BITS = 1 << 23  # the spilled keys' filter: 1 MB, whatever the number of claims
@@ -144,9 +144,19 @@ class FileLedger:
         self._filter: bytearray | None = None
         self.count = 0  # accepted claims remembered
         self.last: tuple | None = None  # (digest, CLM01 key, accepted, PE003 applied, Where) of the last claim
+        self._memo: tuple | None = None  # (CLM segment, fingerprint) of the claim being checked
 
     def digest(self, data: bytes) -> str:
         return hmac.new(self.key, data, hashlib.sha256).hexdigest()
+
+    def digest_of(self, claim: Claim) -> str:
+        """The claim's fingerprint, made once per claim (the rules and the pipeline both ask)."""
+        memo = self._memo
+        if memo is not None and memo[0] is claim.clm:  # (the CLM segment: it holds no loop)
+            return memo[1]
+        digest = self.digest(claim_identity(claim))
+        self._memo = (claim.clm, digest)
+        return digest
 
     # -- the filter over the keys moved to the table (keys are HMAC hex digests: their digits are
     # uniform, so three slices of them are three independent positions)
