@@ -173,3 +173,20 @@ def test_commit_checks_claims_recorded_meanwhile(tmp_path):
     finally:
         a.close()
         b.close()
+
+
+def test_the_same_claims_with_other_delimiters_are_already_sent(tmp_path):
+    """The fingerprint reads elements and components, not bytes: the file sent again with other
+    delimiters holds back the same claims."""
+    src = fixture("duplicates.837")
+    pipe = tmp_path / "pipe.837"
+    pipe.write_text(src.read_text("latin-1").replace("*", "|").replace(":", ">").replace("\n", "\r\n"), "latin-1")
+    as_of = date(2025, 6, 1)
+    for path, source in ((src, "first"), (pipe, "second")):
+        state = SentClaims(tmp_path / "state", as_of)
+        try:
+            scrub_file(path, tmp_path / source, Engine(Config(), as_of), structure=False, state=state, source=source)
+        finally:
+            state.close()
+    claims = report(tmp_path / "second", "pipe")["claims"]
+    assert len(claims) == 6 and all("PE003" in rules_of(c) for c in claims), claims

@@ -16,7 +16,6 @@ a temporary SQLite table, so its memory does not grow with the number of claims 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import sqlite3
@@ -93,10 +92,12 @@ def claim_identity(claim: Claim) -> bytes:
     for seg, number in claim.dated:
         if number == 0 and seg.el(1) == "472":
             parts += ["dos", seg.el(3)]
-    for line in claim.lines:
+    for line in claim.lines:  # (SV101 as its components: the same claim with other delimiters is the same)
         sv1 = line.sv1
-        parts += ["line", sv1.el(1) if sv1 is not None else "", sv1.el(2) if sv1 is not None else "",
-                  sv1.el(4) if sv1 is not None else "", str(line.service_date or "")]
+        if sv1 is None:
+            parts += ["line", "", "", "", str(line.service_date or "")]
+        else:
+            parts += ["line", "\x1e".join(line.sv101), sv1.el(2), sv1.el(4), str(line.service_date or "")]
     return "\x1f".join(parts).encode("utf-8", "replace")
 
 
@@ -147,7 +148,7 @@ class FileLedger:
         self._memo: tuple | None = None  # (CLM segment, fingerprint) of the claim being checked
 
     def digest(self, data: bytes) -> str:
-        return hmac.new(self.key, data, hashlib.sha256).hexdigest()
+        return hmac.digest(self.key, data, "sha256").hex()  # (the one-shot C implementation)
 
     def digest_of(self, claim: Claim) -> str:
         """The claim's fingerprint, made once per claim (the rules and the pipeline both ask)."""
@@ -155,7 +156,7 @@ class FileLedger:
         if memo is not None and memo[0] is claim.clm:  # (the CLM segment: it holds no loop)
             return memo[1]
         digest = self.digest(claim_identity(claim))
-        self._memo = (claim.clm, digest)
+        self._memo = (claim.clm, digest, self.digest(claim_id_key(claim)))
         return digest
 
     # -- the filter over the keys moved to the table (keys are HMAC hex digests: their digits are
@@ -192,7 +193,12 @@ class FileLedger:
         return self.first_with_id_key(self.id_key(claim))
 
     def id_key(self, claim: Claim) -> str:
-        return self.digest(claim_id_key(claim))
+        """The keyed hash of the claim's CLM01 (made with its fingerprint, once per claim)."""
+        memo = self._memo
+        if memo is None or memo[0] is not claim.clm:
+            self.digest_of(claim)
+            memo = self._memo
+        return memo[2]
 
     # -- recording
     def settle(self, claim: Claim, digest: str, accepted: bool, checked: bool) -> None:
