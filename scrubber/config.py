@@ -15,6 +15,7 @@
 
     [options]                    # rule options, read by the rules through Context.options
     timely_filing_days = 365
+    duplicate_days = 60                # PE003: how long a sent claim counts as sent (needs --state)
     structure_validator = "compiled"   # or "pyx12": the reference validator (slow)
     data_dir = "/var/lib/x12-scrubber"  # updated code sets (scrubber codesets add); see scrubber.mapsdir
     cluster = "tcp://scheduler:8786"   # a Dask scheduler for scrub and watch (scrubber.run.cluster)
@@ -40,8 +41,8 @@ class ConfigError(ScrubberError):
     """A configuration that cannot be used: ``str(exc)`` is one line naming the file and key."""
 
 
-OPTIONS = {"timely_filing_days": int, "structure_validator": str, "data_dir": Path, "cluster": "address",
-           "timezone": "zone"}  # [options], with their type
+OPTIONS = {"timely_filing_days": int, "duplicate_days": int, "structure_validator": str, "data_dir": Path,
+           "cluster": "address", "timezone": "zone"}  # [options], with their type
 STRUCTURE_VALIDATORS = ("compiled", "pyx12")
 
 

@@ -22,7 +22,7 @@ CODE_FILE = re.compile(r"^[A-Z]{2}\d{3}$")
 
 CASE_KEYS = {
     "name", "expect", "edit", "as_of", "config", "claims", "lines",
-    "element", "value", "severity", "ack", "count", "status", "clean",
+    "element", "value", "severity", "ack", "count", "status", "clean", "sent",
 }
 
 
@@ -174,7 +174,15 @@ def engine_for(config: dict | None, as_of: date):
 
 
 def check_claims(case: Case, base: Path = BASE):
-    """(the claims of the case's input, the findings of the last one)."""
+    """(the claims of the case's input, the findings of the last one).
+
+    The claims before the last are checked first, in order, each accepted one remembered by the
+    engine's ledger as in a scrub (the cross-claim rules PE001, PE002 read it). With ``sent``, the
+    base claim (unedited) was sent on that date: recorded in a state folder of its own, which
+    the ledger then consults (PE003)."""
+    import tempfile
+
+    from scrubber.check.engine import claim_status
     from scrubber.x12.model import Claim, walk
     from scrubber.x12.reader import read_segments
 
@@ -182,7 +190,32 @@ def check_claims(case: Case, base: Path = BASE):
     if not claims:
         raise CaseError(f"{case.id}: the edited base holds no claim")
     engine = engine_for(case.data.get("config"), case.data.get("as_of", AS_OF))
-    return claims, engine.check(claims[-1])
+    with tempfile.TemporaryDirectory(prefix="case-state-") as folder:
+        store = None
+        if "sent" in case.data:
+            from scrubber.run.state import SentClaims, duplicate_days
+
+            days = duplicate_days(engine.context.options)
+            earlier = SentClaims(folder, case.data["sent"], days)
+            ledger = engine.open_ledger(earlier.key)
+            for claim in walk(read_segments(base.read_bytes())):
+                if isinstance(claim, Claim):
+                    engine.settle(claim, "accepted")
+            earlier.commit(ledger, "earlier", "earlier.837", 0, check=False)
+            earlier.close()
+            store = SentClaims(folder, engine.context.as_of, days)
+            engine.open_ledger(store.key, store.lookup("this"))
+        else:
+            engine.open_ledger()
+        try:
+            for claim in claims[:-1]:
+                engine.settle(claim, claim_status(engine.check(claim)))
+            findings = engine.check(claims[-1])
+        finally:
+            engine.close_ledger()
+            if store is not None:
+                store.close()
+    return claims, findings
 
 
 def run_case(case: Case, base: Path = BASE) -> None:

@@ -58,6 +58,7 @@ VALID_FILES: dict[str, tuple[set[str], list[tuple]]] = {
         [("SAMPLE-NOPTR", "seg", "8")],
     ),
     "clean_single.837": (set(), []),
+    "duplicates.837": (set(), []),
     "multi.837": (set(mf.MULTI_BAD), []),
     **{
         fname: ({f"DLM-{variant}-BAD"}, [])

@@ -14,10 +14,11 @@ import scrubber
 from scrubber.rules import REGISTRY, claim_rules
 
 PACKAGE = Path(scrubber.__file__).resolve().parent
-CODE = re.compile(r"\b(DP|DX|LM|BL|DT|TF|ID|BP|PX|NC|EN|SX)\d{3}\b")
+CODE = re.compile(r"\b(DP|DX|LM|BL|DT|TF|ID|BP|PX|NC|PE|EN|SX)\d{3}\b")
 FAMILIES = {
     "DP": "pointers", "DX": "diagnosis", "LM": "limits", "BL": "balancing", "DT": "dates", "TF": "dates",
     "ID": "identifiers", "BP": "backpain", "PX": "procedures", "NC": "ncci",
+    "PE": "payer",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import json
 import io
 import sys
 from datetime import date
@@ -182,3 +183,44 @@ def test_join_reports_copies_claims_as_bytes(tmp_path):
         join_reports(joined, head, chosen)
         write_report(expected, head, [line for p in chosen for line in parts_lines[parts.index(p)]])
         assert joined.read_bytes() == expected.read_bytes()
+
+
+def test_split_with_duplicate_claims(tmp_path, monkeypatch):
+    """Claims compared across the file (PE001, PE002): repeats inside a unit are found by its
+    worker and the split stands; a claim that repeats one of an earlier unit sends the file to one
+    process. Either way the outputs are those of a single-process run."""
+    monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", 0)
+    src = fixture("duplicates.837")
+    text = src.read_text("latin-1")
+    first, second = text.split("IEA*1*000000301~\n")
+    within = tmp_path / "within.837"  # the second interchange's DUP-1 is another claim there
+    within.write_text(first + "IEA*1*000000301~\n" + second.replace("CLM*DUP-1*", "CLM*DUP-9*"), "latin-1")
+    scrub_file(within, tmp_path / "one", Engine(Config(), AS_OF))
+    outcome = parallel.scrub_split(within, tmp_path / "two", Config(), AS_OF, jobs=2)
+    assert outcome is not None and outcome.rejected == 1, "two units, the repeat inside the first"
+    same_outputs(tmp_path / "one", tmp_path / "two", "within")
+
+    assert parallel.scrub_split(src, tmp_path / "three", Config(), AS_OF, jobs=2) is None
+    for jobs in ("1", "2"):
+        run_cli("scrub", src, "--out-dir", tmp_path / f"cli{jobs}", "--as-of", "2025-06-01", "-j", jobs)
+    same_outputs(tmp_path / "cli1", tmp_path / "cli2", "duplicates")
+
+
+def test_split_with_a_state_folder(tmp_path, monkeypatch):
+    """--jobs with --state: the workers look up the claims already sent, the parent records the
+    accepted ones once the clean file is stitched; the next run holds them back."""
+    from scrubber.run.state import SentClaims
+
+    monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", 0)
+    src = fixture("multi.837")
+    state = SentClaims(tmp_path / "state", AS_OF)
+    try:
+        outcome = parallel.scrub_split(src, tmp_path / "one", Config(), AS_OF, jobs=2, state=state, source="run-1")
+        assert outcome is not None and outcome.accepted > 0
+        again = parallel.scrub_split(src, tmp_path / "two", Config(), AS_OF, jobs=2, state=state, source="run-2")
+        assert again is not None and again.accepted == 0
+        report = json.loads((tmp_path / "two" / "multi.report.json").read_text())
+        held = [c for c in report["claims"] if any(f["rule"] == "PE003" for f in c["findings"])]
+        assert len(held) == outcome.accepted
+    finally:
+        state.close()

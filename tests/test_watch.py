@@ -17,6 +17,7 @@ import threading
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -261,7 +262,16 @@ def test_live_watch_slow_writers_renames_same_names_and_control_numbers(tmp_path
     assert "Last warnings (1):" in run_cli("status", w.out).stdout
 
 
+def clm01s(path: Path) -> list[str]:
+    """The CLM01 of every claim of an 837 written by the scrubber (standard delimiters)."""
+    return re.findall(r"(?:^|~)\s*CLM\*([^*~]*)", path.read_text("latin-1"))
+
+
 def test_sigkill_mid_batch_loses_nothing(tmp_path):
+    # The inputs are 20 copies of each of three fixtures (another ISA13 each): with the duplicates
+    # across files on (PE003), each claim goes out in the first copy that reaches the clean folder
+    # and is held back in the others, also across two kills and workers scrubbing side by side.
+    (tmp_path / "scrubber.toml").write_text('[rules]\nselect = ["DP", "PE003"]\n')
     texts = [fixture(n).read_text("latin-1") for n in ("sample.837", "clean_single.837", "multi.837")]
     inputs: dict[str, bytes] = {}
     for i in range(60):
@@ -310,6 +320,26 @@ def test_sigkill_mid_batch_loses_nothing(tmp_path):
                ["summary"]["claims"] for r in rows)
     recovered = [e for e in w2.events() + w3.events() if e["event"] == "recovered from the work area"]
     assert recovered, "the kill left nothing in the work area to recover"
+
+    # No claim sent twice, none lost: every claim that no other rule rejects is in exactly one
+    # clean file; the state holds one fingerprint per claim sent.
+    sent = Counter(c for p in (w.out / "clean").iterdir() for c in clm01s(p))
+    assert sent and max(sent.values()) == 1, sent
+    held, other = Counter(), set()
+    for p in (w.out / "reports").iterdir():
+        for claim in json.loads(p.read_text())["claims"]:
+            rules = {f["rule"] for f in claim["findings"] if f["severity"] == "error"}
+            if rules - {"PE003"}:
+                other.add(claim["claim_id"])
+            elif rules:
+                held[claim["claim_id"]] += 1
+    assert set(held) == set(sent) and not other & set(sent), (held, sent, other)
+    assert all(n == 19 for n in held.values()), held  # held back in the 19 other copies
+    db = sqlite3.connect(w.out / "state.sqlite")
+    try:
+        assert db.execute("SELECT COUNT(*) FROM sent_claims").fetchone()[0] == len(sent)
+    finally:
+        db.close()
 
 
 def _workers_of(pid: int) -> list[int]:
@@ -661,10 +691,9 @@ def test_an_input_that_changes_while_scrubbed_publishes_nothing(tmp_path, monkey
     real = dispatch.scrub_file
 
     def scrub_while_writing(path, *args, **kwargs):
-        outcome = real(path, *args, **kwargs)
         with open(path, "ab") as fh:  # the rest arrives while the half file is being scrubbed
             fh.write(data[len(data) // 2:])
-        return outcome
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(dispatch, "scrub_file", scrub_while_writing)
     spec = {"dir": str(job_dir), "file": src.name, "out": str(out), "as_of": AS_OF, "attempt": 1}

@@ -812,6 +812,36 @@ def build_multi(out: Path) -> None:
     write_837(out / "multi.837", parts)
 
 
+# ---- duplicates.837 ------------------------------------------------------
+
+
+def duplicate_layout() -> list[tuple[str, list[Claim]]]:
+    """(ISA13, claims of its one subscriber) for the two interchanges of duplicates.837."""
+    dup1 = [Line("99213", "100", "1:2"), Line("97110", "50", "1")]
+    first = [
+        Claim("DUP-1", ["M5450", "M546"], list(dup1), note="valid; sent first"),
+        Claim("DUP-1", ["M5450", "M546"], list(dup1),
+              note="the same claim again (PE001, rejected: points at the first, position 19 of ST 0001)"),
+        Claim("DUP-2", ["M542"], [Line("97140", "45", "1", dos="20250312")], note="valid"),
+        Claim("DUP-2", ["M542"], [Line("97140", "45", "1", dos="20250313")],
+              note="another claim (other date) under the same CLM01 (PE002 warning, accepted)"),
+    ]
+    second = [
+        Claim("DUP-3", ["M546"], [Line("97110", "60", "1", dos="20250314")], note="valid"),
+        Claim("DUP-1", ["M5450", "M546"], list(dup1),
+              note="DUP-1 once more, in the second interchange (PE001 across interchanges, rejected)"),
+    ]
+    return [("000000301", first), ("000000302", second)]
+
+
+def build_duplicates(out: Path) -> None:
+    parts = []
+    for isa13, claims in duplicate_layout():
+        bp = BillingProvider(**BP_ONE, subscribers=[Subscriber(person(1), claims=claims)])
+        parts.append((interchange(isa13, [group("1", [transaction_segments("0001", [bp])])], STD_LF), STD_LF))
+    write_837(out / "duplicates.837", parts)
+
+
 # ---- delimiter variants --------------------------------------------------
 
 DELIM_VARIANTS: dict[str, tuple[str, Delimiters, str]] = {
@@ -1029,6 +1059,18 @@ def fixture_specs() -> list[FixtureSpec]:
             "one error, on SAMPLE-NOPTR's second SV1 (pyx12's 837P map makes SV107 required): "
             'seg code 8 `Mandatory composite "Composite Diagnosis Code Pointer" (SV107) is '
             "missing`. SAMPLE-BADPTR is structurally valid for pyx12.",
+        ),
+        FixtureSpec(
+            "duplicates.837",
+            build_duplicates,
+            "Duplicate claims (PE001, PE002). 2 ISA (000000301, 000000302), each 1 GS / 1 ST "
+            "(0001), one billing provider and one subscriber who is the patient: the same claim "
+            "twice in the first interchange, a CLM01 used by two different claims, and the "
+            "first claim once more in the second interchange (`--jobs` cannot split such a file: "
+            "it is scrubbed in one process).",
+            "`* : ^ ~`, LF after each segment",
+            _notes([c for _, claims in duplicate_layout() for c in claims]),
+            "0 errors (duplicates are not a structural matter)",
         ),
         FixtureSpec(
             "clean_single.837",

@@ -4,10 +4,16 @@ Per claim the engine makes one :class:`~scrubber.rules.facts.ClaimFacts`, asks e
 ``concerns`` fact once, runs the rules it did not rule out, and passes their findings through
 the decision point (:class:`~scrubber.check.decide.DecisionEngine`) when the configuration
 changes any severity.
+
+The cross-claim rules (PE001-PE003) read the claims met before in the same input from the
+engine's ledger (:class:`~scrubber.rules.payer._common.FileLedger`): the pipeline opens one per
+input (:meth:`Engine.open_ledger`), tells the engine each claim's status (:meth:`Engine.settle`)
+and closes it at the end (:meth:`Engine.close_ledger`).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import structlog
@@ -19,6 +25,7 @@ from scrubber.findings import Finding
 from scrubber.limits import Limits
 from scrubber.rules import REGISTRY, Context, claim_rules
 from scrubber.rules.facts import ClaimFacts
+from scrubber.rules.payer._common import REPLACES, FileLedger, frequency_code
 from scrubber.x12.model import Claim
 
 log = structlog.get_logger("scrubber")
@@ -52,6 +59,39 @@ class Engine:
         self._gates = tuple(groups)
         self._gated = [groups[g] for g in self._gates]
         self._plans: dict[tuple, list] = {}  # which gates are open -> the checks to run (a few combinations)
+        codes = {rule.code for rule in self.rules}
+        self.cross_claim = bool(codes & {"PE001", "PE002", "PE003"})  # a rule that reads the ledger
+        self.in_file_checks = bool(codes & {"PE001", "PE002"})  # a rule that compares claims of one input
+        self.run_key = os.urandom(32)  # the fingerprints' key when no state folder gives one
+
+    # The claims met before in the same input ------------------------------------------------------
+    def open_ledger(self, key: bytes | None = None, sent_before=None, memory_bound: int = 20000) -> FileLedger | None:
+        """A fresh ledger for the next input (None when no rule reads it and no state folder records
+        it). ``key``: the fingerprints' HMAC key (the state folder's, or the run's); ``sent_before``:
+        the state store's lookup for PE003."""
+        self.close_ledger()
+        if not self.cross_claim and sent_before is None and key is None:
+            return None
+        ledger = FileLedger(key or self.run_key, sent_before, memory_bound)
+        self.context.ledger = ledger
+        return ledger
+
+    def settle(self, claim: Claim, status: str) -> None:
+        """``claim`` ended ``status``: the ledger remembers it when accepted."""
+        ledger = self.context.ledger
+        if ledger is None:
+            return
+        digest = ledger.digest_of(claim)
+        checked = False
+        if ledger.sent_before is not None and frequency_code(claim) not in REPLACES:
+            checked = self.decisions.enabled("PE003", claim.payer_id if self.decisions.payer_specific else "")
+        ledger.settle(claim, digest, status == "accepted", checked)
+
+    def close_ledger(self) -> None:
+        ledger = self.context.ledger
+        if ledger is not None:
+            ledger.close()
+            self.context.ledger = None
 
     def check(self, claim: Claim) -> list[Finding]:
         """The findings of every enabled rule on ``claim``, sorted.

@@ -61,7 +61,9 @@ class JobsType(click.ParamType):
               help="Also write NAME.999, NAME.277ca.edi (005010X214) and/or NAME.ta1 acknowledgments; repeatable "
                    "(with 999, a TA1 also when ISA14 = 1 or the interchange envelope has errors).")
 @click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="State folder (DIR/state.sqlite; the watcher's, or a new one): control-number counters ...")
+              help="State folder (DIR/state.sqlite; the watcher's out dir, or a new one): the acknowledgments' "
+                   "control-number counters, and the fingerprints of the claims already sent, for duplicates across "
+                   "files (PE003).")
 @click.option("--control-numbers", "control_numbers", type=click.Choice(["keep", "new"]), default="keep",
               show_default=True, help="The clean and rejected 837s keep the input's ISA13/GS06/ST02, or take "
                                       "fresh ones from the --state counter.")

@@ -87,6 +87,9 @@ class Context:
     options: dict = field(default_factory=dict)  # rule options from the configuration
     maps: dict = field(default_factory=dict)  # loaded maps by name (see ``map``)
     limits: Limits = field(default_factory=Limits)  # input limits (config [limits])
+    # The claims met so far in the input being scrubbed (scrubber.rules.payer._common.FileLedger),
+    # opened by the engine for each input; None outside a scrub (the cross-claim rules then pass).
+    ledger: object | None = None
 
     @property
     def icd10cm(self):

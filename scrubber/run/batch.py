@@ -29,6 +29,7 @@ from scrubber.run import parallel
 from scrubber.report.names import SUFFIXES, output_names, output_stem
 from scrubber.run.pipeline import scrub_file
 from scrubber.report.text import TextReport
+from scrubber.run.state import SentClaims, duplicate_days, new_source
 
 SPLIT_FORMATS = ("text", "json")  # the formats --jobs can produce (csv, html, junit ...: one process)
 
@@ -159,7 +160,12 @@ def scrub_batch(
     ``verbose`` says the dashboard's address. ``text_options``: the text summary's
     (:class:`~scrubber.report.text.TextReport`); ``fail_on="warning"``: a run whose claims are all
     accepted but that found a warning exits 1. A malformed back-pain map
-    (:class:`~scrubber.codesets.backpain.MapError`) stops the run before any output."""
+    (:class:`~scrubber.codesets.backpain.MapError`) stops the run before any output.
+
+    ``state_dir``: the state folder (:mod:`scrubber.run.state`, :mod:`scrubber.run.counters`):
+    claims already sent are held back (PE003) and the accepted ones recorded, each input once its
+    outputs are complete. With it, several inputs are scrubbed one after the other (a later input
+    sees the claims of an earlier one, as in a single process); one large input may still be split."""
     with stopping_cleanly():
         clean_stale(out_dir)  # what a killed earlier run left in the out dir
         return _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say, stdout, state_dir,
@@ -195,36 +201,50 @@ def _scrub_batch(files, out_dir, config, as_of, fmt, structure, acks, jobs, say,
     problems = {f: input_problem(f, out_dir) for f in files}
     existing = [f for f in files if problems[f] is None]
     can_split = fmt in SPLIT_FORMATS and not acks and not new_controls and bool(existing)
-    if cluster and not can_split:
+    if cluster and (not can_split or state_dir is not None):
         if existing:
-            say(f"--cluster runs the text and json formats without --ack or --control-numbers new; scrubbing here "
-                f"(--format {fmt}{', --ack' if acks else ''})")
+            say(f"--cluster runs the text and json formats without --ack, --state or --control-numbers new; "
+                f"scrubbing here (--format {fmt}{', --ack' if acks else ''}{', --state' if state_dir else ''})")
         cluster = None
-    here = list(files)  # the inputs scrubbed in this process
-    if cluster:
-        for f in files:
-            if problems[f] is not None:
-                run.refused(problems[f])
-        here = _on_cluster(cluster, existing, out_dir, config, as_of, fmt, structure, run, out, say, verbose,
-                           text_options)
-    else:
-        if jobs == "auto":
-            jobs = parallel.auto_jobs(existing) if can_split else 1
-        if jobs > 1 and can_split:
+    state = SentClaims(state_dir, as_of, duplicate_days(config.options)) if state_dir is not None else None
+    source = new_source()
+    try:
+        here = list(files)  # the inputs scrubbed in this process
+        if cluster:
             for f in files:
                 if problems[f] is not None:
                     run.refused(problems[f])
-            here = _in_processes(existing, out_dir, config, as_of, jobs, fmt, structure, run, out, text_options)
-    for f in here:
-        problem = problems[f]
-        if problem is not None:
-            run.refused(problem)
-            continue
-        sinks = analyst.sinks(f) + ([ci.sink(f)] if ci is not None else [])
-        outcome = scrub_file(f, out_dir, engine, text_out=out if fmt == "text" else None,
-                             sinks=sinks, structure=structure, acks=acks, numbers=numbers,
-                             new_controls=new_controls, text_options=text_options)
-        run.done(f, outcome)
+            here = _on_cluster(cluster, existing, out_dir, config, as_of, fmt, structure, run, out, say, verbose,
+                               text_options)
+        else:
+            if jobs == "auto":
+                jobs = parallel.auto_jobs(existing) if can_split else 1
+            if jobs > 1 and can_split and state is None:
+                for f in files:
+                    if problems[f] is not None:
+                        run.refused(problems[f])
+                here = _in_processes(existing, out_dir, config, as_of, jobs, fmt, structure, run, out, text_options)
+        for f in here:
+            problem = problems[f]
+            if problem is not None:
+                run.refused(problem)
+                continue
+            if state is not None and isinstance(jobs, int) and jobs > 1 and can_split:
+                # (with a state folder: one input at a time, each maybe split)
+                outcome = parallel.scrub_split(f, out_dir, config, as_of, jobs, text_out=out if fmt == "text" else None,
+                                               structure=structure, progress=bytes_progress_for(f.name, f.stat().st_size),
+                                               state=state, source=source, text_options=text_options)
+                if outcome is not None:
+                    run.done(f, outcome)
+                    continue
+            sinks = analyst.sinks(f) + ([ci.sink(f)] if ci is not None else [])
+            outcome = scrub_file(f, out_dir, engine, text_out=out if fmt == "text" else None,
+                                 sinks=sinks, structure=structure, acks=acks, numbers=numbers,
+                                 new_controls=new_controls, text_options=text_options, state=state, source=source)
+            run.done(f, outcome)
+    finally:
+        if state is not None:
+            state.close()
     if fmt == "json":
         print_reports(run.reports, out)
     if ci is not None:

@@ -5,9 +5,11 @@ first (recovered from the work area, or run again alone after a worker died).
 A worker scrubs into ``OUT/work/JOB/.stageN/`` (``scrub_file`` writes temp names and renames),
 then fsyncs and renames each output into ``clean/``, ``rejected/``, ``reports/`` (the report
 last: its presence says the outputs are complete); an output of an earlier attempt that this one
-did not produce is removed. Only the parent writes the state. With ``--cluster`` the same
-:func:`scrub_job` runs as a Dask task instead (:class:`scrubber.run.cluster_watch.ClusterDispatcher`),
-or here with a large input's units on the cluster (its ``split``).
+did not produce is removed. Only the parent writes the ``files`` table of the state; a worker
+records its input's accepted claims (``sent_claims``, :mod:`scrubber.run.state`) in the
+transaction that renames its outputs into place. With ``--cluster`` the same :func:`scrub_job`
+runs as a Dask task instead (:class:`scrubber.run.cluster_watch.ClusterDispatcher`), or here with
+a large input's units on the cluster (its ``split``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from scrubber.run.outdir import OUTPUTS, fsync_dir, fsync_file
 from scrubber.report.names import ACK277CA, ACK999, CSV, HTML, output_stem
 from scrubber.report.sink import Sink
 from scrubber.run.pipeline import file_digest, scrub_file
+from scrubber.run.state import SentClaims, duplicate_days
 from scrubber.x12.reader import detect_delimiters
 
 # --- worker side ------------------------------------------------------------------------------
@@ -66,6 +69,10 @@ def _engine(as_of: str, config: Config | None = None):
     from scrubber.run.parallel import worker_engine
 
     return worker_engine(config if config is not None else _worker_config, date.fromisoformat(as_of))
+
+
+class InputChanged(Exception):
+    """The stored input changed while it was scrubbed (a writer still at it): nothing is published."""
 
 
 class JobDeferred(Exception):
@@ -125,50 +132,68 @@ def scrub_job(spec: dict, split=None) -> dict | None:
     formats = spec.get("formats") or ()
     mode = spec.get("mode", 0o600)
     acks: tuple = ()
-    if split is not None:  # (the cluster's units: the report formats of [watch] are not made there)
-        pairs: list = []
-        outcome = split(src, staging, pairs)
-        if outcome is None:
-            shutil.rmtree(staging, ignore_errors=True)
-            return None
-        collector.head(src)
-        for pair in pairs:
-            collector.add(*pair)
-    else:
-        collector.head(src)
-        engine = _engine(spec["as_of"], spec.get("config"))
-        sinks = [collector]
-        if "html" in formats:
-            from scrubber.report.html import HtmlReport
+    produced: dict = {}
+    before = file_digest(src)[0]  # what is scrubbed must still be what is stored when it is published
 
-            sinks.append(HtmlReport(staging / f"{stem}.{HTML}", engine.context.as_of, mode=mode))
-        if "csv" in formats:
-            from scrubber.report.csv_report import CsvReport
+    def publish() -> None:
+        """Rename the outputs into place (the report last: its presence says they are complete);
+        :class:`InputChanged` instead when the stored input changed meanwhile (a writer still at it)."""
+        if file_digest(src)[0] != before:
+            raise InputChanged()
+        produced.clear()
+        extra = [(HTML, "reports"), (CSV, "reports"), (ACK999, "acks"), (ACK277CA, "acks")]
+        for suffix, folder in extra + list(OUTPUTS):
+            name = f"{stem}.{suffix}"
+            made, dst = staging / name, out / folder / name
+            if made.exists():
+                if mode != 0o600:
+                    os.chmod(made, mode)
+                fsync_file(made)
+                os.replace(made, dst)
+                if (suffix, folder) in OUTPUTS:  # (the extra formats are not part of the state)
+                    produced[folder] = name
+            else:
+                dst.unlink(missing_ok=True)  # left by an interrupted earlier attempt of this job
+        for folder in ("clean", "rejected", "reports") + (("acks",) if acks else ()):
+            fsync_dir(out / folder)
 
-            sinks.append(CsvReport(staging / f"{stem}.{CSV}", None, mode=mode))
-        acks = tuple(f for f in formats if f in ("999", "277ca"))
-        outcome = scrub_file(src, staging, engine, sinks=sinks, acks=acks)
-    produced = {}
-    if outcome.sha256 and file_digest(src)[0] != outcome.sha256:  # a writer still at it: publish nothing
+    try:
+        if split is not None:  # (the cluster's units: the report formats of [watch] are not made there)
+            pairs: list = []
+            outcome = split(src, staging, pairs)
+            if outcome is None:
+                shutil.rmtree(staging, ignore_errors=True)
+                return None
+            collector.head(src)
+            for pair in pairs:
+                collector.add(*pair)
+            publish()
+        else:
+            collector.head(src)
+            engine = _engine(spec["as_of"], spec.get("config"))
+            sinks = [collector]
+            if "html" in formats:
+                from scrubber.report.html import HtmlReport
+
+                sinks.append(HtmlReport(staging / f"{stem}.{HTML}", engine.context.as_of, mode=mode))
+            if "csv" in formats:
+                from scrubber.report.csv_report import CsvReport
+
+                sinks.append(CsvReport(staging / f"{stem}.{CSV}", None, mode=mode))
+            acks = tuple(f for f in formats if f in ("999", "277ca"))
+            # The claims already sent (PE003) are in the out dir's state database; this job's accepted
+            # claims are recorded there in the same transaction that publishes its outputs.
+            state = SentClaims(out, engine.context.as_of, duplicate_days(engine.config.options))
+            try:
+                outcome = scrub_file(src, staging, engine, sinks=sinks, acks=acks, state=state, source=job_dir.name,
+                                     publish=publish)
+            finally:
+                state.close()
+    except InputChanged:  # publish nothing: the parent scrubs it again once it settles
         shutil.rmtree(staging, ignore_errors=True)
-        return {"status": outcome.status, "claims": 0, "accepted": 0, "rejected": 0, "errors": 0, "warnings": 0,
+        return {"status": "changed", "claims": 0, "accepted": 0, "rejected": 0, "errors": 0, "warnings": 0,
                 "rule": None, "reason": None, "interchanges": [], "outputs": {}, "sha256": "",
                 "changed": True, "duration": time.monotonic() - t0}
-    extra = [(HTML, "reports"), (CSV, "reports"), (ACK999, "acks"), (ACK277CA, "acks")]
-    for suffix, folder in extra + list(OUTPUTS):  # the report last: its presence says the outputs are complete
-        name = f"{stem}.{suffix}"
-        made, dst = staging / name, out / folder / name
-        if made.exists():
-            if mode != 0o600:
-                os.chmod(made, mode)
-            fsync_file(made)
-            os.replace(made, dst)
-            if (suffix, folder) in OUTPUTS:  # (the extra formats are not part of the state)
-                produced[folder] = name
-        else:
-            dst.unlink(missing_ok=True)  # left by an interrupted earlier attempt of this job
-    for folder in ("clean", "rejected", "reports") + (("acks",) if acks else ()):
-        fsync_dir(out / folder)
     shutil.rmtree(staging, ignore_errors=True)
     rule = reason = None
     if outcome.unusable:

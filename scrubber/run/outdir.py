@@ -9,7 +9,9 @@
     OUT/error/     NAME.EXT            an input that could not be scrubbed (unusable, duplicate,
                    NAME.EXT.reason.json  the scrubber failed) beside why (no patient data)
     OUT/work/      JOB/NAME.EXT        inputs being scrubbed (claimed by atomic rename)
-    OUT/state.sqlite                   one row per input: name, size, sha256, ISA13s, times, outcome
+    OUT/state.sqlite                   one row per input: name, size, sha256, ISA13s, times, outcome;
+                                       the fingerprints of the claims sent (scrubber.run.state)
+    OUT/fingerprint.key                their HMAC key (owner-only)
     OUT/watch.lock                     held while a watcher runs (one watcher per OUT)
 
 Outputs only ever appear under their final names by rename, so nothing half-written is visible

@@ -17,10 +17,18 @@ different result.
 Where the units run is a *runner*: :class:`LocalRunner` (a pool of forked processes, ``--jobs``)
 or the Dask runner of :mod:`scrubber.run.cluster` (``--cluster``); both run the same unit
 functions (:func:`scrub_unit`, :func:`scrub_whole`) and the join here is the same for both.
+
+Claims compared across the file (PE001, PE002): each worker writes, per claim, its keyed
+fingerprint and CLM01 key (under a key the parent gives all workers) and whether it was
+accepted; the parent reads the units in order and, when a claim of one unit repeats a claim
+accepted in an earlier unit (which its worker could not see), scrubs the file in one process
+instead. With a state folder the workers only look up the claims already sent (PE003); the
+parent records the accepted claims once the clean file is complete.
 """
 
 from __future__ import annotations
 
+import json
 import mmap
 import os
 import re
@@ -41,6 +49,8 @@ from scrubber.x12.reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, 
 from scrubber.report.jsonreport import copy_range, finding_from_json, join_reports, read_report_lines, report_head
 from scrubber.report.sink import Sink
 from scrubber.report.text import TextReport
+from scrubber.rules.payer._common import FileLedger, Where
+from scrubber.run.state import SentClaims
 
 SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
 AUTO_MAX_JOBS = 8  # --jobs auto: at most this many processes (each holds its own ~70 MB)
@@ -272,6 +282,9 @@ def _pool(jobs: int):
         pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals)
         try:
             yield pool
+        except GeneratorExit:  # a runner's generator closed by its reader, every result taken: a normal end
+            pool.shutdown(wait=True)
+            raise
         except BaseException:  # Ctrl-C or an error: the workers are ended, not waited for
             _end_workers(pool)
             raise
@@ -370,15 +383,57 @@ def scrub_unit(job: dict) -> dict:
     _write_unit(job, unit)
     engine = worker_engine(job["config"], job["as_of"])
     kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
-    outcome = scrub_file(unit, Path(job["dir"]) / f"out{job['index']:05d}", engine, **kwargs)
+    digests = Path(job["dir"]) / f"d{job['index']:05d}.jsonl"
+    store = SentClaims(job["state_dir"], job["as_of"], job["days"]) if job.get("state_dir") else None
+    try:
+        with open(digests, "w", encoding="utf-8") as fh:
+            outcome = scrub_file(unit, Path(job["dir"]) / f"out{job['index']:05d}", engine,
+                                 sinks=[_Digests(engine, fh)], ledger_key=job["ledger_key"],
+                                 sent_before=store.lookup(job["source"]) if store is not None else None, **kwargs)
+    finally:
+        if store is not None:
+            store.close()
     UNITS_DONE[0] += 1
     fatal = outcome.fatal.rule if outcome.fatal else None
     return {
         "index": job["index"], "report": outcome.report_path, "clean": outcome.outputs["clean"],
-        "rejected": outcome.outputs["rejected"], "fatal": fatal,
+        "rejected": outcome.outputs["rejected"], "fatal": fatal, "digests": str(digests),
         "tally": _tally(outcome.report_path, Path(job["dir"]) / f"t{job['index']:05d}.txt" if job["text"] else None,
                         job.get("text_options")),
     }
+
+
+class _Digests(Sink):
+    """Writes each claim's fingerprint, CLM01 key, status and place (one JSON array a line), as the
+    engine's ledger noted them, for the parent's checks across units."""
+
+    def __init__(self, engine: Engine, fh):
+        self.engine, self.fh = engine, fh
+
+    def claim(self, result) -> None:
+        ledger = self.engine.context.ledger
+        if ledger is not None and ledger.last is not None:
+            digest, id_key, accepted, checked, where = ledger.last
+            self.fh.write(json.dumps([digest, id_key, accepted, checked, *where]) + "\n")
+
+
+def _units_repeat(ledger: FileLedger, results: list, check: bool = True) -> bool:
+    """Read the units' claims in order into ``ledger`` (the accepted ones); with ``check``, True (and
+    stop) when a claim of one unit repeats, by fingerprint or CLM01, a claim accepted in an earlier
+    unit. Each unit's file is read twice (checked, then added), so memory holds no unit whole."""
+    for r in results:
+        if check:
+            with open(r["digests"], encoding="utf-8") as fh:
+                for line in fh:
+                    digest, id_key = json.loads(line)[:2]
+                    if ledger.first_with_digest(digest) is not None or ledger.first_with_id_key(id_key) is not None:
+                        return True
+        with open(r["digests"], encoding="utf-8") as fh:
+            for line in fh:
+                digest, id_key, accepted, checked, *where = json.loads(line)
+                if accepted:
+                    ledger.add(digest, id_key, Where(*where), checked)
+    return False
 
 
 def _tally(report_path: str | None, text_path: Path | None = None, text_options: dict | None = None) -> dict | None:
@@ -435,6 +490,7 @@ def _tally(report_path: str | None, text_path: Path | None = None, text_options:
 def scrub_split(
     path: Path, out_dir: Path, config: Config, as_of: date, jobs: int, text_out=None, structure: bool | None = None,
     progress=None, runner=None, interchanges: list | None = None, text_options: dict | None = None,
+    state: SentClaims | None = None, source: str = "",
 ) -> FileOutcome | None:
     """Scrub one large file with ``jobs`` processes; None when the file must be scrubbed in one.
 
@@ -442,7 +498,9 @@ def scrub_split(
     unit's bytes as its worker finishes. ``runner``: where the units run (default: a
     :class:`LocalRunner` of ``jobs`` processes; ``jobs`` then sizes the units). A unit whose task
     failed raises :class:`UnitFailed`. ``interchanges`` (a list, or None) receives the
-    (ISA06, ISA13) of each interchange whose units hold claims."""
+    (ISA06, ISA13) of each interchange whose units hold claims. ``state``, ``source``: the claims
+    already sent, looked up by the workers; the accepted claims are recorded there once the clean
+    file is complete."""
     if jobs < 2 or path.stat().st_size < SPLIT_MIN_BYTES:
         return None
     layout = plan(path)
@@ -467,6 +525,7 @@ def scrub_split(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     with TempDir(os.path.abspath(out_dir)) as work:  # 0700, locked; removed on exit (absolute: for any worker)
+        key = state.key if state is not None else os.urandom(32)
         job_list = []
         for index, (ii, gi, blocks) in enumerate(units):
             inter, grp = layout[ii], layout[ii].groups[gi]
@@ -474,7 +533,9 @@ def scrub_split(
                 "index": index, "path": os.path.abspath(path), "dir": str(work), "delims": inter.delims,
                 "isa": inter.isa.raw, "gs": grp.gs.raw, "isa13": inter.isa.el(13), "gs06": grp.gs.el(6),
                 "blocks": blocks, "config": config, "as_of": as_of, "structure": structure,
-                "text": text_out is not None, "text_options": text_options,
+                "text": text_out is not None, "text_options": text_options, "ledger_key": key, "source": source,
+                "state_dir": str(state.folder) if state is not None else None,
+                "days": state.days if state is not None else 0,
             })
         runner = runner or LocalRunner(jobs)
         runner.prepare(config, as_of, structure)
@@ -509,15 +570,28 @@ def scrub_split(
                 pair = (layout[ii].isa.el(6).strip(), layout[ii].isa.el(13).strip())
                 if tally is not None and tally["claims"] and pair[1] and pair not in interchanges:
                     interchanges.append(pair)
+        engine = worker_engine(config, as_of)
+        ledger = None
+        if engine.in_file_checks or state is not None:
+            ledger = FileLedger(key)
         try:
-            with AllOrNothing():  # the stitched outputs are put in place together, or none
-                return _merge(path, out_dir, layout, units, results, config, as_of, text_out, text_options)
-        except OSError as exc:
-            if isinstance(exc, BrokenPipeError):
-                raise
-            reason = describe(exc)
-            raise OutputError(f"{path.name}: cannot write its outputs into {out_dir}: {reason}; "
-                              "none of them was put in place", exc.errno, reason) from None
+            if ledger is not None and _units_repeat(ledger, results, check=engine.in_file_checks):
+                return None  # a claim repeats one of an earlier unit: one process sees them in order
+            try:
+                with AllOrNothing():  # the stitched outputs are put in place together, or none
+                    outcome = _merge(path, out_dir, layout, units, results, config, as_of, text_out, text_options)
+            except OSError as exc:
+                if isinstance(exc, BrokenPipeError):
+                    raise
+                reason = describe(exc)
+                raise OutputError(f"{path.name}: cannot write its outputs into {out_dir}: {reason}; "
+                                  "none of them was put in place", exc.errno, reason) from None
+            if outcome is not None and state is not None:
+                state.commit(ledger, source, path.name, 0, check=False)
+            return outcome
+        finally:
+            if ledger is not None:
+                ledger.close()
 
 
 # --- merging -----------------------------------------------------------------------------------

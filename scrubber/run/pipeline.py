@@ -12,7 +12,7 @@ clean file; the finding that made it unusable is ``FileOutcome.fatal``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -26,11 +26,12 @@ from scrubber.check.structure import StructurePass
 from scrubber.findings import Finding
 from scrubber.report.edi import EdiWriter
 from scrubber.report.jsonreport import JsonReport
-from scrubber.report.names import CLEAN, REJECTED, REPORT, output_stem
+from scrubber.report.names import CLEAN, REJECTED, REPORT, output_names, output_stem
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
 from scrubber.report.progress import Progress
 from scrubber.report.sink import Sink, overriding
 from scrubber.report.text import TextReport
+from scrubber.run.state import SentClaims
 from scrubber.x12.model import Claim, Group, GroupEnd, Interchange, InterchangeEnd, Transaction, TransactionEnd, walk
 from scrubber.x12.reader import DEFAULT_MAX_SEGMENT, ReaderNote, UnusableInput, read_segments
 
@@ -114,6 +115,11 @@ def scrub_file(
     numbers=None,
     new_controls: bool = False,
     text_options: dict | None = None,
+    state: SentClaims | None = None,
+    source: str | None = None,
+    publish: Callable[[], None] | None = None,
+    ledger_key: bytes | None = None,
+    sent_before: Callable[[str], tuple[str, str] | None] | None = None,
 ) -> FileOutcome:
     """Scrub one input into ``out_dir`` (NAME.report.json, NAME.clean.837, NAME.rejected.837), or,
     with ``out_dir`` None, into ``sinks`` only (no file written).
@@ -123,14 +129,52 @@ def scrub_file(
     (pyx12, SX rules) first; ``acks``: "999", "277ca" and/or "ta1" to write NAME.999 /
     NAME.277ca.edi / NAME.ta1. ``numbers``: where control numbers come from (the state folder's
     counter, :mod:`scrubber.run.counters`; this run's count when None): the acknowledgments'
-    always, the clean and rejected 837s' with ``new_controls``."""
+    always, the clean and rejected 837s' with ``new_controls``. The outputs of one input are put
+    in place together, or none of them (an :class:`~scrubber.atomic.OutputError` says why).
+
+    ``state`` (:class:`~scrubber.run.state.SentClaims`): the claims already sent (PE003), as
+    ``source`` (the watcher's job, or the scrub run); the accepted claims are recorded there once
+    the outputs are complete. ``publish``: puts the outputs in place (the watcher's renames), run
+    inside the state's commit; then an input that clashes with claims another worker recorded
+    meanwhile is scrubbed again (the sinks must allow it). ``ledger_key`` and ``sent_before``
+    without a state: the fingerprints' key and the lookup of claims already sent, nothing
+    recorded (``--jobs`` gives its workers the parent's; the parent records)."""
     path = Path(path)
+    tries = 3 if state is not None and publish is not None else 1
+    for attempt in range(1, tries + 1):
+        mark = state.mark() if state is not None else 0
+        if state is not None:
+            ledger = engine.open_ledger(state.key, state.lookup(source or ""))
+        else:
+            ledger = engine.open_ledger(ledger_key, sent_before)
+        try:
+            outcome = _written(path, out_dir, engine, text_out, sinks, structure, acks, numbers, new_controls,
+                               text_options)
+            if state is not None and ledger is not None and outcome.fatal is None and out_dir is not None:
+                clash = state.commit(ledger, source or "", path.name, mark, publish, check=attempt < tries)
+                if clash:
+                    log.info("claims sent meanwhile by another input; scrubbing again", file=path.name, claims=clash)
+                    for name in output_names(output_stem(path)):  # this attempt's outputs, not yet published
+                        (Path(out_dir) / name).unlink(missing_ok=True)
+                    continue
+            elif publish is not None:
+                publish()
+            return outcome
+        finally:
+            engine.close_ledger()
+    raise AssertionError("unreachable")  # pragma: no cover - the last attempt does not check
+
+
+def _written(path: Path, out_dir, engine: Engine, text_out, sinks, structure, acks, numbers, new_controls: bool,
+             text_options: dict | None) -> FileOutcome:
+    """:func:`_scrub_file`, its outputs put in place together or none of them."""
     if out_dir is None:
         return _scrub_file(path, None, engine, text_out, sinks, structure, acks, numbers, new_controls, text_options)
     out_dir = Path(out_dir)
-    try:  # the outputs of one input are put in place together, or none of them
+    try:
         with AllOrNothing():
-            return _scrub_file(path, out_dir, engine, text_out, sinks, structure, acks, numbers, new_controls, text_options)
+            return _scrub_file(path, out_dir, engine, text_out, sinks, structure, acks, numbers, new_controls,
+                               text_options)
     except OSError as exc:  # (an OutputError too; reading the input fails inside, as EN005)
         if isinstance(exc, BrokenPipeError):
             raise
@@ -196,6 +240,7 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
             max_elements=limits.elements_per_segment, max_empty=limits.empty_segments,
         )
         check = engine.check
+        settle = engine.settle
         for event in walk(segments, max_claim_segments=limits.claim_segments):
             kind = type(event)
             if kind is Claim:
@@ -207,6 +252,7 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
                     if extra:  # (the engine's findings come sorted)
                         findings = sorted(findings + extra, key=Finding.sort_key)
                 status = claim_status(findings)
+                settle(event, status)
                 result = ClaimOutcome(event, findings, status)
                 outcome.claims += 1
                 outcome.count(findings, claim=True)

@@ -1,5 +1,6 @@
 """What the date rules share: one pass over the claim's dates of service (DTP*472), kept with the
-claim's facts, that DT003, DT004 and TF001 read instead of each walking them again."""
+claim's facts, that DT003, DT004 and TF001 read instead of each walking them again; and the
+claim's other dates (onset, initial treatment, last seen, last X-ray) that DT006-DT008 read."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 from typing import NamedTuple
 
 from scrubber.rules.facts import ClaimFacts, claim_fact
+from scrubber.x12.model import parse_date_period
 from scrubber.x12.reader import Segment
 
 
@@ -35,3 +37,16 @@ def service_span(facts: ClaimFacts) -> ServiceSpan:
             if oldest is None or last < oldest[0]:
                 oldest = (last, seg)
     return ServiceSpan(first, latest, oldest)
+
+
+@claim_fact
+def other_dates(facts: ClaimFacts) -> list[tuple[Segment, str, date | None, int]]:
+    """(DTP segment, qualifier, date, service line number or 0) of every DTP other than 472."""
+    out = []
+    for seg, number in facts.claim.dated:
+        qualifier = seg.el(1)
+        if qualifier == "472":
+            continue
+        start, _ = parse_date_period(seg.el(2), seg.el(3))
+        out.append((seg, qualifier, start, number if seg.loop.startswith("24") else 0))
+    return out
