@@ -17,6 +17,7 @@ from scrubber.codesets.backpain import preload
 from scrubber.config import load_config
 from scrubber.check.engine import Engine, known_codes
 from scrubber.report.explain import element_names, explain_claim, finding_line, load_icd
+from scrubber.report.safe import visible
 from scrubber.report.sink import Sink
 
 
@@ -53,7 +54,7 @@ class _Explainer(Sink):
         if self.listing:
             rules = ", ".join(sorted({f.rule for f in findings})) or "-"
             mark = click.style(f"{status:<9}", fg="red" if status == "rejected" else "green")
-            self.echo(f"  {'#' + str(claim.clm.position):>6}  {mark} {cid:<24} {rules}")
+            self.echo(f"  {'#' + str(claim.clm.position):>6}  {mark} {visible(cid):<24} {rules}")
             return
         if not (self.show_all or cid in self.wanted or (self.only_rejected and status == "rejected")):
             return

@@ -16,6 +16,7 @@ from typing import IO
 from scrubber.findings import Finding
 from scrubber.report.jsonreport import finding_from_json
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.report.safe import visible
 from scrubber.report.sink import Sink
 
 
@@ -39,12 +40,12 @@ class TextReport(Sink):
         if claim["status"] != "rejected":
             return
         errors = [f for f in claim["findings"] if f["severity"] == "error"]
-        self._spool.write(
+        self._spool.write(visible(
             f"  REJECTED {claim['claim_id']}  (ISA13 {claim['interchange']}, GS06 {claim['group']}, "
-            f"ST02 {claim['transaction']}, charge {claim['charge']})\n"
-        )
+            f"ST02 {claim['transaction']}, charge {claim['charge']})"
+        ) + "\n")
         for f in errors[: self.limit]:
-            self._spool.write(f"    {f['rule']} {finding_from_json(f).where()}: {f['message']}\n")
+            self._spool.write(visible(f"    {f['rule']} {finding_from_json(f).where()}: {f['message']}") + "\n")
         if len(errors) > self.limit:
             self._spool.write(f"    ... and {len(errors) - self.limit} more errors (see the report)\n")
 
@@ -60,9 +61,9 @@ class TextReport(Sink):
 
     def finish(self, outcome: FileOutcome) -> None:
         w = self.stream.write
-        w(f"{outcome.name}: {outcome.status.upper()}\n")
+        w(f"{visible(outcome.name)}: {outcome.status.upper()}\n")
         if outcome.unusable:
-            w(f"  unusable: {outcome.unusable}\n")
+            w(f"  unusable: {visible(outcome.unusable)}\n")
         w(
             f"  claims {outcome.claims}, accepted {outcome.accepted}, rejected {outcome.rejected} "
             f"({outcome.errors} errors, {outcome.warnings} warnings)\n"
@@ -79,11 +80,11 @@ class TextReport(Sink):
             w(f"  top rules: {top}\n")
         for f in outcome.findings:
             f = f if isinstance(f, Finding) else finding_from_json(f)
-            w(f"  {f.severity.upper()} {f.rule} {f.where()}: {f.message}\n")
+            w(visible(f"  {f.severity.upper()} {f.rule} {f.where()}: {f.message}") + "\n")
         self._spool.seek(0)
         for line in self._spool:
             w(line)
         self._spool.close()
         outputs = [f"{k}: {v}" for k, v in (("clean", outcome.outputs["clean"]), ("rejected", outcome.outputs["rejected"]), ("report", outcome.report_path)) if v]
         if outputs:
-            w("  " + "  ".join(outputs) + "\n")
+            w(visible("  " + "  ".join(outputs)) + "\n")

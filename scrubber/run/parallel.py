@@ -165,15 +165,23 @@ def _plan(data) -> list[InterchangePlan] | None:
         pattern = re.compile(re.escape(sep) + rb"(ST|SE|GS|GE|IEA)" + elem)
         group: GroupPlan | None = None
         st_start = None
+        # Outside a transaction set every segment is an envelope segment: each one found must
+        # start where the one before it ended (anything between them, a stray segment, is seen
+        # by the single-process reader: then the file is read segment by segment).
+        expect = pos
         # The segment after the ISA is a GS: match from the ISA's own terminator on.
         for m in pattern.finditer(data, pos - len(sep)):
             kind = m.group(1)
             start = m.start(1)
             pages.passed(start)
+            if kind != b"SE":
+                if expect is not None and start != expect:
+                    return None
+                expect = None
             if kind == b"GS":
                 if group is not None or st_start is not None:
                     return None
-                seg, _ = _segment_at(data, start, delims)
+                seg, expect = _segment_at(data, start, delims)
                 group = GroupPlan(seg)
             elif kind == b"ST":
                 if group is None or st_start is not None:
@@ -185,10 +193,11 @@ def _plan(data) -> list[InterchangePlan] | None:
                 _, end = _segment_at(data, start, delims)
                 group.blocks.append((st_start, end))
                 st_start = None
+                expect = end
             elif kind == b"GE":
                 if group is None or st_start is not None:
                     return None
-                group.ge, _ = _segment_at(data, start, delims)
+                group.ge, expect = _segment_at(data, start, delims)
                 current.groups.append(group)
                 group = None
             else:  # IEA
@@ -348,6 +357,10 @@ def scrub_split(
     layout = plan(path)
     if layout is None:
         return None
+    limits = _engine(config, as_of).limits
+    envelopes = sum(1 + len(i.groups) + sum(len(g.blocks) for g in i.groups) for i in layout)
+    if envelopes > limits.envelopes:
+        return None  # over [limits] envelopes: the single-process reader says so (EN013)
     total = sum(end - start for i in layout for g in i.groups for start, end in g.blocks)
     target = max(total // (jobs * 4), 1 << 20)
     units = []  # (interchange index, group index, blocks)
@@ -438,6 +451,8 @@ def _merge(path, out_dir, layout, units, results, config, as_of, text_out) -> Fi
         check_count(problems, inter.iea, 1, len(inter.groups), "IEA01", "functional groups in the interchange")
         check_control(problems, inter.iea, 2, inter.isa.el(13).strip(), "IEA02", "ISA13")
         outcome.findings.extend(trailer_findings(_locate(problems, "IEA"), engine))
+    if len(outcome.findings) > engine.limits.file_findings or any(f.rule == "EN106" for f in outcome.findings):
+        return None  # top-level findings past [limits] file_findings: summarised by one process
     outcome.count(outcome.findings)
 
     # Claims, in order: counted by the workers; their report lines and rendered text copied as bytes.

@@ -251,14 +251,25 @@ class EnvelopeProblem:
         self.value, self.expected, self.message = value, expected, message
 
 
+_PARENT_LEVELS = frozenset({("22", "20"), ("23", "22")})  # (level, its parent's level) of an 837P
+_OPENERS = frozenset({"ISA", "GS", "ST"})
 _RECENT_PARENTS = 64  # billing provider and subscriber HLs kept (each) as possible parents
 
 
-def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_segments) -> Iterator[object]:
+def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, limits=None) -> Iterator[object]:
     """Turn a segment stream into envelope and claim events (see the module docstring).
 
-    A claim longer than ``max_claim_segments`` segments makes the input unusable (EN013): one
-    claim is held in memory at a time, so this bounds memory on hostile input."""
+    ``limits`` (:class:`scrubber.limits.Limits`, the defaults when None) bound what is held: a
+    claim longer than ``claim_segments`` segments or ``claim_bytes`` bytes, a billing provider,
+    subscriber or patient loop longer than ``loop_segments`` segments, or more than ``envelopes``
+    ISA, GS and ST segments in the file make the input unusable (EN013). One claim and the loops
+    it belongs to are held in memory at a time, so this bounds memory on hostile input."""
+    limits = limits or DEFAULTS
+    if max_claim_segments is None:
+        max_claim_segments = limits.claim_segments
+    max_claim_bytes, max_loop, max_envelopes = limits.claim_bytes, limits.loop_segments, limits.envelopes
+    envelopes = 0
+    claim_start = 0  # byte offset of the open claim's CLM
     isa: Interchange | None = None
     gs: Group | None = None
     tx: Transaction | None = None
@@ -297,6 +308,11 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                 raise UnusableInput(
                     "EN013", f"claim {claim.claim_id} has more than {max_claim_segments} segments", seg.offset, sid
                 )
+            if seg.offset - claim_start > max_claim_bytes:
+                raise UnusableInput(
+                    "EN013", f"claim {claim.claim_id} is larger than {max_claim_bytes} bytes ([limits] claim_bytes)",
+                    seg.offset, sid,
+                )
             if sid == "LX":
                 lines = claim.lines
                 line = ServiceLine(len(lines) + 1, seg, [seg])
@@ -331,7 +347,13 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                 if sid == "NM1":
                     loop = _NM1_2010.get(seg.el(1), loop)
                 seg.loop = loop
-                current_hl.segments.append(seg)
+                held = current_hl.segments
+                held.append(seg)
+                if len(held) > max_loop:
+                    raise UnusableInput(
+                        "EN013", f"the {current_hl.loop} loop of HL {current_hl.hl_id[:20]} has more than {max_loop} "
+                        f"segments ([limits] loop_segments)", seg.offset, sid,
+                    )
                 continue
             if sid == "SE":
                 done = finish_claim()
@@ -358,7 +380,12 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                 if done is not None:
                     yield done
                 node = HLNode(seg.el(3), seg.el(1), seg.el(2), [seg])
-                node.parent = recent_billing.get(node.parent_id) or recent_subscribers.get(node.parent_id)
+                # Only a parent of the level above is kept (a subscriber's billing provider, a
+                # patient's subscriber): a chain of levels each the child of the previous one
+                # must not keep every loop of the chain alive.
+                parent = recent_billing.get(node.parent_id) or recent_subscribers.get(node.parent_id)
+                if parent is not None and (node.level, parent.level) in _PARENT_LEVELS:
+                    node.parent = parent
                 # Only billing providers (20) and subscribers (22) are parents in an 837P, and the
                 # levels come depth first: a subscriber follows its billing provider, a patient (23)
                 # its subscriber. So only the last few of each are kept as possible parents; keeping
@@ -394,6 +421,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                 current_hl = None
                 tx.claims += 1
                 claim_segments = [seg]
+                claim_start = seg.offset
                 claim = Claim(seg, claim_segments, tx, billing, subscriber, patient, number=tx.claims)
                 continue
             # Header: BHT, 1000A, 1000B.
@@ -406,6 +434,13 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
             continue
 
         # ---- envelope level ----
+        if sid in _OPENERS:
+            envelopes += 1
+            if envelopes > max_envelopes:
+                raise UnusableInput(
+                    "EN013", f"more than {max_envelopes} interchanges, groups and transaction sets in the file "
+                    f"([limits] envelopes)", seg.offset, sid,
+                )
         if sid == "ISA":
             if isa is not None:
                 raise UnusableInput("EN006", f"truncated: interchange {isa.control} has no IEA trailer before the next ISA", seg.offset, "ISA")
