@@ -39,6 +39,7 @@ from scrubber.x12.reader import ISA_LENGTH, Delimiters, Segment, UnusableInput, 
 from scrubber.report.jsonreport import copy_range, finding_from_json, join_reports, read_report_lines, report_head
 from scrubber.report.text import TextReport
 
+_MAX_PLANNED = 10_000  # interchanges and groups in one layout at most (a split of more is read by one process)
 SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
 AUTO_MAX_JOBS = 8  # --jobs auto: at most this many processes (each holds its own ~70 MB)
 
@@ -126,23 +127,25 @@ def _segment_at(data, start: int, delims: Delimiters) -> tuple[Segment, int]:
     return seg, end + 1 + len(delims.suffix)
 
 
-def plan(path: Path) -> list[InterchangePlan] | None:
-    """The envelope layout of a regular file, or None when it must be read segment by segment."""
+def plan(path: Path, max_envelopes: int = 1 << 62) -> list[InterchangePlan] | None:
+    """The envelope layout of a regular file, or None when it must be read segment by segment
+    (also when it has more than ``max_envelopes`` ISA, GS and ST: the layout is held in memory)."""
     with open(path, "rb") as fh:
         try:
             data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         except ValueError:  # empty file
             return None
     try:
-        return _plan(data)
+        return _plan(data, max_envelopes)
     except (ValueError, UnusableInput, IndexError):
         return None
     finally:
         data.close()
 
 
-def _plan(data) -> list[InterchangePlan] | None:
+def _plan(data, max_envelopes: int = 1 << 62) -> list[InterchangePlan] | None:
     pages = _Pages(data)
+    envelopes = planned = 0
     plans: list[InterchangePlan] = []
     pos = 0
     size = len(data)
@@ -162,6 +165,10 @@ def _plan(data) -> list[InterchangePlan] | None:
         elem = re.escape(delims.element.encode("latin-1"))
         isa, pos = _segment_at(data, pos, delims)
         current = InterchangePlan(isa, delims)
+        envelopes += 1
+        planned += 1
+        if planned > _MAX_PLANNED:
+            return None  # each interchange's and group's plan holds segments: so many are read by one process
         pattern = re.compile(re.escape(sep) + rb"(ST|SE|GS|GE|IEA)" + elem)
         group: GroupPlan | None = None
         st_start = None
@@ -178,11 +185,18 @@ def _plan(data) -> list[InterchangePlan] | None:
                 if expect is not None and start != expect:
                     return None
                 expect = None
+                if kind in (b"GS", b"ST"):
+                    envelopes += 1
+                    if envelopes > max_envelopes:
+                        return None
             if kind == b"GS":
                 if group is not None or st_start is not None:
                     return None
                 seg, expect = _segment_at(data, start, delims)
                 group = GroupPlan(seg)
+                planned += 1
+                if planned > _MAX_PLANNED:
+                    return None
             elif kind == b"ST":
                 if group is None or st_start is not None:
                     return None
@@ -205,7 +219,7 @@ def _plan(data) -> list[InterchangePlan] | None:
                     return None
                 current.iea, pos = _segment_at(data, start, delims)
                 break
-        if current.iea is None:
+        if current.iea is None or envelopes > max_envelopes:
             return None
         # Regular means: every terminator followed by the same line break, no empty segment.
         region = (current.isa.offset, pos)
@@ -354,13 +368,11 @@ def scrub_split(
     unit's bytes as its worker finishes."""
     if jobs < 2 or path.stat().st_size < SPLIT_MIN_BYTES:
         return None
-    layout = plan(path)
+    # Over [limits] envelopes: no layout (it would be held in memory); the single-process
+    # reader says so (EN013).
+    layout = plan(path, _engine(config, as_of).limits.envelopes)
     if layout is None:
         return None
-    limits = _engine(config, as_of).limits
-    envelopes = sum(1 + len(i.groups) + sum(len(g.blocks) for g in i.groups) for i in layout)
-    if envelopes > limits.envelopes:
-        return None  # over [limits] envelopes: the single-process reader says so (EN013)
     total = sum(end - start for i in layout for g in i.groups for start, end in g.blocks)
     target = max(total // (jobs * 4), 1 << 20)
     units = []  # (interchange index, group index, blocks)

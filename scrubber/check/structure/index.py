@@ -78,7 +78,12 @@ def validate_structure(path: str | Path, limits: Limits | None = None,
         try:
             run_compiled(stream.lines(), builder.add)
         except Unsupported:
-            pass
+            if getattr(stream.error, "rule", None) == "EN013":
+                # The reader stopped at a safety limit (the claim pass stops there too: the input
+                # is unusable): pyx12 would only hold the whole input in memory to say so again.
+                index = builder.finish(None)
+                index.validator = "compiled"
+                return index
         else:
             index = builder.finish(None)
             index.validator = "compiled"
