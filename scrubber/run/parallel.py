@@ -104,6 +104,21 @@ class _Pages:
             pass
         self.done = upto
 
+    def finditer(self, pattern: re.Pattern, start: int):
+        """``pattern.finditer`` (a pattern that looks at most 8 bytes ahead) over data[start:], a
+        window at a time, each window's pages released after it: a long stretch with no match
+        (one huge transaction set) is not held resident."""
+        size = len(self.data)
+        at = start
+        while at < size:
+            stop = min(size, at + _WINDOW)
+            for m in pattern.finditer(self.data, at, min(size, stop + 8)):
+                if m.start() >= stop:
+                    break
+                yield m
+            at = stop
+            self.passed(at)
+
     def search(self, pattern: re.Pattern, start: int, end: int) -> bool:
         """Does ``pattern`` (which looks at most 8 bytes ahead) match in data[start:end]? Scanned
         a window at a time, each window's pages released after it."""
@@ -177,7 +192,7 @@ def _plan(data, max_envelopes: int = 1 << 62) -> list[InterchangePlan] | None:
         # by the single-process reader: then the file is read segment by segment).
         expect = pos
         # The segment after the ISA is a GS: match from the ISA's own terminator on.
-        for m in pattern.finditer(data, pos - len(sep)):
+        for m in pages.finditer(pattern, pos - len(sep)):
             kind = m.group(1)
             start = m.start(1)
             pages.passed(start)
@@ -299,8 +314,7 @@ def _scrub_unit(job: dict) -> dict:
     with open(job["path"], "rb") as src, open(unit, "wb") as out:
         out.write((job["isa"] + sep + job["gs"] + sep).encode("latin-1"))
         for start, end in job["blocks"]:
-            src.seek(start)
-            out.write(src.read(end - start))
+            copy_range(src, start, end, out)  # a megabyte at a time: a block may be very large
         out.write(f"GE{e}{len(job['blocks'])}{e}{job['gs06']}{sep}IEA{e}1{e}{job['isa13']}{sep}".encode("latin-1"))
     engine = _engine(job["config"], job["as_of"])
     kwargs = {"structure": job["structure"]} if job["structure"] is not None else {}
