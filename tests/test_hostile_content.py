@@ -279,3 +279,18 @@ def test_memory_bench_prints_each_peak_against_a_baseline():
     assert re.search(r"^two SV107 of 500,000 components \(x0.0005: 250\) .* 2 +unusable", r.stdout, re.M), r.stdout
     assert re.search(r"^100,000 nested subscriber levels \(x0.0005: 50\) .* 0 +clean", r.stdout, re.M), r.stdout
     assert re.search(r"^highest peak: [0-9.]+ MB \(limit 300 MB\)$", r.stdout, re.M), r.stdout
+
+
+def test_a_broken_terminator_quotes_no_rest_of_the_file(tmp_path):
+    """Found by tools/fuzz.py: terminators changed after the ST made ST03 hold the rest of the
+    file, and the EN007 message quoted it (names and member ids included)."""
+    data = fixture("clean_single.837").read_bytes()
+    at = data.index(b"ST*837*0001*005010X222A1") + len(b"ST*837*0001*005010X222A1")
+    path = tmp_path / "term.837"
+    path.write_bytes(data[:at] + data[at:].replace(b"~", b"\n\n").replace(b"*", b"|"))
+    code, report, _ = scrub_with(tmp_path, path)
+    fatal = report["findings"][-1]
+    assert code == 2 and fatal["rule"] == "EN007", fatal
+    text = json.dumps(report)
+    assert "TESTPATIENT" not in text and "ZZM00000001" not in text
+    assert len(fatal["message"]) < 200, fatal["message"]

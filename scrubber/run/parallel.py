@@ -10,8 +10,10 @@ recounted), the reports into one report, and checks the original GE and IEA trai
 the outputs are the same as a single-process run's.
 
 A file that is not regular enough for the byte scan (inconsistent line breaks, empty segments,
-an unterminated last segment, envelopes out of order, a UTF-8 byte-order mark) or whose units are
-not all usable is scrubbed in one process instead: the split is an optimisation, never a
+an unterminated last segment, envelopes out of order, a segment between two envelopes outside a
+transaction set, a UTF-8 byte-order mark, more interchanges and groups than a layout holds, more
+envelopes than ``[limits] envelopes``) or whose units are not all usable (or whose top-level
+findings pass ``[limits] file_findings``) is scrubbed in one process instead: the split is an optimisation, never a
 different result.
 """
 

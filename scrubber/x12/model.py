@@ -14,6 +14,7 @@ recompute anyway (counts, control numbers) become warnings on the trailer events
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -370,7 +371,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
             if sid in ("ST", "GE", "IEA", "ISA", "GS"):
                 raise UnusableInput(
                     "EN006",
-                    f"truncated: transaction set {tx.control} has no SE trailer before {sid} at byte {seg.offset}",
+                    f"truncated: transaction set {_shown(tx.control)} has no SE trailer before {sid} at byte {seg.offset}",
                     seg.offset,
                     sid,
                 )
@@ -443,7 +444,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
                 )
         if sid == "ISA":
             if isa is not None:
-                raise UnusableInput("EN006", f"truncated: interchange {isa.control} has no IEA trailer before the next ISA", seg.offset, "ISA")
+                raise UnusableInput("EN006", f"truncated: interchange {_shown(isa.control)} has no IEA trailer before the next ISA", seg.offset, "ISA")
             isa = Interchange(seg, seg.delims, seg.el(13).strip())
             _check_isa(seg, isa.findings)
             seg.loop = "ISA"
@@ -452,7 +453,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
             if isa is None:
                 raise UnusableInput("EN009", f"IEA at byte {seg.offset} without an ISA", seg.offset, "IEA")
             if gs is not None:
-                raise UnusableInput("EN006", f"truncated: functional group {gs.control} has no GE trailer before IEA", seg.offset, "IEA")
+                raise UnusableInput("EN006", f"truncated: functional group {_shown(gs.control)} has no GE trailer before IEA", seg.offset, "IEA")
             seg.loop = "IEA"
             end = InterchangeEnd(isa, seg)
             check_count(end.findings, seg, 1, isa.groups, "IEA01", "functional groups in the interchange")
@@ -463,7 +464,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
             if isa is None:
                 raise UnusableInput("EN009", f"GS at byte {seg.offset} outside an interchange", seg.offset, "GS")
             if gs is not None:
-                raise UnusableInput("EN006", f"truncated: functional group {gs.control} has no GE trailer before the next GS", seg.offset, "GS")
+                raise UnusableInput("EN006", f"truncated: functional group {_shown(gs.control)} has no GE trailer before the next GS", seg.offset, "GS")
             gs = Group(seg, seg.el(6), seg.el(8))
             seg.loop = "GS"
             yield gs
@@ -499,9 +500,9 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
 
     if tx is not None or gs is not None or isa is not None:
         what = (
-            f"transaction set {tx.control} has no SE" if tx is not None
-            else f"functional group {gs.control} has no GE" if gs is not None
-            else f"interchange {isa.control} has no IEA"  # type: ignore[union-attr]
+            f"transaction set {_shown(tx.control)} has no SE" if tx is not None
+            else f"functional group {_shown(gs.control)} has no GE" if gs is not None
+            else f"interchange {_shown(isa.control)} has no IEA"  # type: ignore[union-attr]
         )
         raise UnusableInput("EN006", f"truncated: the file ends before its trailers ({what})", seg.offset if seg else 0)
 
@@ -553,12 +554,28 @@ def _add_diagnoses(claim: Claim, seg: Segment) -> None:
         diagnoses.append(Diagnosis(start + index, qualifier, code, seg, index))
 
 
+_PLAIN = re.compile(r"[0-9A-Za-z._-]{1,20}")
+
+
+def _shown(value: str) -> str:
+    """A value quoted in a message: as it is when short and plain (a control number, a version),
+    else described by its length (a broken terminator can make one element of the whole file)."""
+    if not value or _PLAIN.fullmatch(value):
+        return value
+    return f"(a {len(value)}-character value)"
+
+
+def _quoted(value: str) -> str:
+    shown = _shown(value)
+    return repr(shown) if shown == value else shown
+
+
 def check_count(findings: list, seg: Segment, index: int, actual: int, element: str, what: str) -> None:
     sent = seg.el(index)
     if sent != str(actual) and sent.lstrip("0") != str(actual):
         findings.append(EnvelopeProblem(
             "EN101", seg, element, sent, str(actual),
-            f"{element} says {sent or 'nothing'} but there are {actual} {what}; the outputs carry the recounted value",
+            f"{element} says {_shown(sent) or 'nothing'} but there are {actual} {what}; the outputs carry the recounted value",
         ))
 
 
@@ -567,7 +584,7 @@ def check_control(findings: list, seg: Segment, index: int, expected: str, eleme
     if sent != expected:
         findings.append(EnvelopeProblem(
             "EN102", seg, element, sent, expected,
-            f"{element} ({sent or 'empty'}) does not match {header} ({expected}); the outputs carry {header}",
+            f"{element} ({_shown(sent) or 'empty'}) does not match {header} ({_shown(expected)}); the outputs carry {header}",
         ))
 
 
@@ -584,7 +601,7 @@ def _check_isa(seg: Segment, findings: list) -> None:
     if version != "00501":
         findings.append(EnvelopeProblem(
             "EN103", seg, "ISA12", version, "00501",
-            f"ISA12 (interchange control version) is {version!r}; 00501 is expected with 005010X222A1",
+            f"ISA12 (interchange control version) is {_quoted(version)}; 00501 is expected with 005010X222A1",
         ))
 
 
@@ -594,20 +611,20 @@ def _check_st(seg: Segment, gs: Group) -> None:
     if kind != "837":
         raise UnusableInput(
             "EN007",
-            f"not an 837P: transaction set {seg.el(2)} is a {kind or 'blank'} (ST01), not an 837 claim",
+            f"not an 837P: transaction set {_shown(seg.el(2))} is a {_shown(kind) or 'blank'} (ST01), not an 837 claim",
             seg.offset,
             "ST",
         )
     if version.startswith("005010X223"):
-        raise UnusableInput("EN007", f"not an 837P: transaction set {seg.el(2)} is an 837I ({version})", seg.offset, "ST")
+        raise UnusableInput("EN007", f"not an 837P: transaction set {_shown(seg.el(2))} is an 837I ({_shown(version)})", seg.offset, "ST")
     if version.startswith("005010X224"):
-        raise UnusableInput("EN007", f"not an 837P: transaction set {seg.el(2)} is an 837D ({version})", seg.offset, "ST")
+        raise UnusableInput("EN007", f"not an 837P: transaction set {_shown(seg.el(2))} is an 837D ({_shown(version)})", seg.offset, "ST")
     if version.startswith("004010"):
-        raise UnusableInput("EN007", f"unsupported version: transaction set {seg.el(2)} is 4010 ({version}); 005010X222A1 expected", seg.offset, "ST")
+        raise UnusableInput("EN007", f"unsupported version: transaction set {_shown(seg.el(2))} is 4010 ({_shown(version)}); 005010X222A1 expected", seg.offset, "ST")
     if version not in ACCEPTED_VERSIONS:
         raise UnusableInput(
             "EN007",
-            f"not an 837P: transaction set {seg.el(2)} is labelled {version or 'with no version'!r}; 005010X222A1 expected",
+            f"not an 837P: transaction set {_shown(seg.el(2))} is labelled {_quoted(version) if version else 'with no version'}; 005010X222A1 expected",
             seg.offset,
             "ST",
         )

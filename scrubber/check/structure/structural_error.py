@@ -176,6 +176,7 @@ def strip_values(msg: str, strict: bool = False) -> str:
     """pyx12's text without the data it quotes; ``strict`` (a segment that can carry a person's
     data): only element references (``(NM109)``) and syntax rule codes (``(P0809)``) are kept."""
     msg = re.sub(r'"[^"]*"\s*\(', "(", msg)
+    msg = re.sub(r'"[^"]*"', '"..."', msg)  # a quoted segment or value (may be the rest of the file)
     if strict:
         msg = re.sub(r'"[^"]*"|\'[^\']*\'', "...", msg)
         return re.sub(r"\(([^)]*)\)", lambda m: m.group(0) if _REF.fullmatch(m.group(0)) or _SYNTAX.fullmatch(m.group(1))
