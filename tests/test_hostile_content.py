@@ -273,11 +273,10 @@ def test_memory_bench_prints_each_peak_against_a_baseline():
     import subprocess
 
     r = subprocess.run([sys.executable, str(ROOT / "bench" / "memory.py"), "--scale", "0.0005",
-                        "--only", "sv107_components", "nested_hl"], capture_output=True, text=True, timeout=300)
+                        "--only", "sv107_components"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     assert re.search(r"^baseline: 40 claims +[0-9.]+ +[0-9.]+ +[0-9.]+ +1\.00 +0 +clean", r.stdout, re.M), r.stdout
     assert re.search(r"^two SV107 of 500,000 components \(x0.0005: 250\) .* 2 +unusable", r.stdout, re.M), r.stdout
-    assert re.search(r"^100,000 nested subscriber levels \(x0.0005: 50\) .* 0 +clean", r.stdout, re.M), r.stdout
     assert re.search(r"^highest peak: [0-9.]+ MB \(limit 300 MB\)$", r.stdout, re.M), r.stdout
 
 
