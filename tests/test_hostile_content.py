@@ -99,6 +99,11 @@ def test_invalid_code_in_a_person_segment_is_described_not_quoted(tmp_path):
     bad.write_bytes(data)
     code, report, _ = scrub_with(tmp_path, bad)
     assert any(f["rule"] == "SX008" and f["value"] == "AA" for c in report["claims"] for f in c["findings"])
+    # A value too long to quote (found by tools/fuzz.py: a 300,000-digit one) is described.
+    bad.write_bytes(data.replace(b"*AA:B:1*", b"*" + b"9" * 40 + b":B:1*"))
+    code, report, _ = scrub_with(tmp_path, bad)
+    sx008 = [f for c in report["claims"] for f in c["findings"] if f["rule"] == "SX008"]
+    assert sx008 and sx008[0]["message"].startswith("a 40-character value is not a valid code for CLM05-1"), sx008
 
 
 # ---- the new limits (small versions of bench/memory.py's inputs) --------------------------------

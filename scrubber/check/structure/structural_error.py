@@ -87,7 +87,8 @@ def classify(raw: RawError) -> StructuralError | None:
             size = f" ({m.group(1)} characters, {'at least' if m.group(2) == '<' else 'at most'} {m.group(3)})" if m else ""
             rule, text = "SX007", f"element {what} is too {'short' if code == '4' else 'long'}{size}"
         elif code in ("7", "I6"):
-            if seg in PERSON_SEGMENTS:  # a shifted name, id, date or address: described, not quoted
+            if seg in PERSON_SEGMENTS or len(raw.value or "") > 30:  # a shifted name, id, date or address
+                # (or a value too long to quote): described, not quoted
                 rule, text = "SX008", f"{shape(raw.value)} is not a valid code for {what}"
             else:
                 rule, text = "SX008", f"{raw.value!r} is not a valid code for {what}"
