@@ -94,3 +94,35 @@ class Finding:
             "value": self.value,
             "ack": {"category": self.ack.category, "status": self.ack.status} if self.ack else None,
         }
+
+
+def cut_summary(left_out: list[Finding] | dict, limit: int, setting: str, what: str) -> Finding:
+    """The one finding that stands for the findings left out past a limit (EN106): how many, of
+    which rules, and at the severity of the most severe of them, so that the verdict the listed
+    findings show is the verdict of them all. ``left_out``: the findings, or counts
+    ``{(rule, severity): n}``."""
+    if isinstance(left_out, dict):
+        counts = dict(left_out)
+    else:
+        counts = {}
+        for f in left_out:
+            key = (f.rule, f.severity)
+            counts[key] = counts.get(key, 0) + 1
+    total = sum(counts.values())
+    by_rule: dict[str, int] = {}
+    for (rule, _), n in counts.items():
+        by_rule[rule] = by_rule.get(rule, 0) + n
+    severity = min((sev for _, sev in counts), key=lambda s: SEVERITY_ORDER.get(s, 9), default="info")
+    listed = ", ".join(f"{rule} x{n}" for rule, n in sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))[:10])
+    message = (f"{total} more {what} not listed (over the limit of {limit}, [limits] {setting}): {listed}"
+               f"{', ...' if len(by_rule) > 10 else ''}")
+    return Finding("EN106", severity, message)
+
+
+def cap_findings(findings: list[Finding], limit: int, setting: str = "claim_findings",
+                 what: str = "findings of this claim") -> list[Finding]:
+    """``findings`` cut to ``limit`` (in their order) plus one summary finding for the rest
+    (:func:`cut_summary`); ``findings`` itself when within the limit."""
+    if len(findings) <= limit:
+        return findings
+    return findings[:limit] + [cut_summary(findings[limit:], limit, setting, what)]

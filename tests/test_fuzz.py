@@ -85,3 +85,24 @@ def test_huge_diagnosis_code_is_not_quadratic(tmp_path):
     start = time.perf_counter()
     check(data, tmp_path)
     assert time.perf_counter() - start < 15
+
+
+def test_fuzzer_runs_the_structural_pass_every_format_and_the_acks(tmp_path):
+    """fuzz.run_one(..., outputs=True): the structural pass, then text, CSV, HTML, 999 and 277CA
+    at once, the verdict compared with a plain run's and the reports scanned for person values."""
+    sample = (ROOT / "fixtures" / "edi" / "sample.837").read_bytes()
+    cases = [
+        sample,
+        sample.replace(b"CLM*SAMPLE-OK-1*", b"CLM*=HYPERLINK(\"x\")*", 1),
+        sample.replace(b"NM1*IL*1*", b"NM1*IL*", 1),  # a person NM1 with NM102 left out
+        sample.replace(b"SV1*HC:99213*100*UN*1***1:2", b"SV1*HC:99213*100*UN*1***" + b":".join([b"1"] * 70), 1),
+    ]
+    for data in cases:
+        status, internal, _ = fuzz.run_one(data, tmp_path, structure=True, outputs=True)
+        assert status in ("clean", "rejections", "unusable") and internal is None, (status, internal)
+        names = {p.name for p in (tmp_path / "out").iterdir()}
+        assert {"fuzz.report.json", "fuzz.report.csv", "fuzz.report.html"} <= names, names
+        assert status == "unusable" or {"fuzz.999", "fuzz.277ca.edi"} <= names, names  # (none for an unusable input)
+    # The person values of the seed are looked for in the reports: one planted in a message is found.
+    (tmp_path / "out" / "fuzz.report.csv").write_text("TESTPATIENT")
+    assert fuzz._leaks(sample, tmp_path / "out") == "fuzz.report.csv"

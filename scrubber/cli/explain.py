@@ -17,6 +17,7 @@ from scrubber.codesets.backpain import preload
 from scrubber.config import load_config
 from scrubber.check.engine import Engine, known_codes
 from scrubber.report.explain import element_names, explain_claim, finding_line, load_icd
+from scrubber.report.safe import visible
 from scrubber.report.sink import Sink
 
 
@@ -54,7 +55,7 @@ class _Explainer(Sink):
             rules = ", ".join(sorted({f.rule for f in findings})) or "-"
             mark = click.style(f"{status:<9}", fg="red" if status == "rejected" else "green")
             where = f"{claim.interchange_control:<9}  {claim.group_control:<9}  {claim.transaction_control:<9}"
-            self.echo(f"  {where}  {'#' + str(claim.clm.position):>5}  {mark} {cid:<24} {rules}")
+            self.echo(f"  {visible(where)}  {'#' + str(claim.clm.position):>5}  {mark} {visible(cid):<24} {rules}")
             return
         if not (self.show_all or cid in self.wanted or (self.only_rejected and status == "rejected")):
             return

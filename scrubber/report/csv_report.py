@@ -22,6 +22,7 @@ from typing import IO
 from scrubber.atomic import AtomicFile
 from scrubber.findings import Finding
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.report.safe import csv_cell
 from scrubber.report.sink import Sink
 
 COLUMNS = ("file", "claim_id", "status", "rule", "severity", "loop", "segment", "position",
@@ -33,11 +34,12 @@ def header_line() -> str:
 
 
 def _row(file: str, claim_id: str, status: str, f: Finding) -> list[str]:
-    return [
+    row = [
         file, claim_id, status, f.rule, f.severity, f.loop or "", f.segment or "",
         "" if f.position is None else str(f.position), f.element or "",
         "" if f.value is None else f.value, f.message, str(f.ack) if f.ack else "",
     ]
+    return [csv_cell(cell) for cell in row]  # no cell a spreadsheet would evaluate
 
 
 class CsvReport(Sink):

@@ -22,7 +22,9 @@ from functools import lru_cache
 import click
 
 from scrubber.findings import Finding
+from scrubber.check.structure.personal import hidden_indexes
 from scrubber.mapsdir import map_path
+from scrubber.report.safe import visible
 from scrubber.x12.model import Claim, Diagnosis, ServiceLine
 from scrubber.x12.reader import Segment
 
@@ -30,42 +32,18 @@ MASK = "[masked]"
 
 # ---- masking: values that identify a person ------------------------------------------------
 
-PERSON_ENTITIES = frozenset({"IL", "QC"})  # NM101: insured/subscriber, patient
-# REF01 qualifiers whose REF02 identifies a person: SSN, member id, policy number, Medicare
-# HICN, patient account number, medical record number, client number, P&C claim number, case number.
-PERSON_REF_QUALIFIERS = frozenset({"SY", "1W", "IG", "F6", "EJ", "EA", "23", "Y4", "3H"})
-_ALL = frozenset(range(1, 100))
 
 
 def masked_indexes(seg: Segment) -> frozenset[int]:
-    """The element indexes (1-based) of ``seg`` whose values are never shown.
-
-    - NM1 of a person (NM101 IL or QC, or NM102 = 1): NM103-NM107 and NM109 (name and id;
-      the NM108 qualifier stays);
-    - N3, N4: every element (addresses, whoever's they are);
-    - DMG: everything after DMG01 (birth date, gender ...);
-    - REF with a person qualifier (SY, 1W, IG, F6, EJ, EA, 23, Y4, 3H): REF02-REF04;
-    - PER: PER02, PER04, PER06, PER08 (contact names and numbers);
-    - PAT06 (date of death), PAT08 (weight); NTE02 (free text may carry anything).
+    """The element indexes (1-based) of ``seg`` whose values are never shown, decided by the
+    segment, not by the position (:func:`scrubber.check.structure.personal.hidden_indexes`): in
+    an NM1 of a person (NM101 IL or QC, NM102 = 1, a subscriber or patient name loop, or
+    qualifiers that do not say), N3, N4, DMG, PER, PAT, NTE and a REF with a person qualifier
+    (SY, 1W, IG, F6, EJ, EA, 23, Y4, 3H) or a qualifier that is not a code, every value that is
+    not one of its element's code values (``IL``, ``1``, ``MI``, ``D8`` stay); every N3 and N4
+    element; DMG02 on; NTE02 (free text may carry anything).
     """
-    sid = seg.id
-    if sid == "NM1":
-        if seg.el(1) in PERSON_ENTITIES or seg.el(2) == "1":
-            return frozenset({3, 4, 5, 6, 7, 9})
-        return frozenset()
-    if sid in ("N3", "N4"):
-        return _ALL
-    if sid == "DMG":
-        return _ALL - {1}
-    if sid == "REF":
-        return frozenset({2, 3, 4}) if seg.el(1) in PERSON_REF_QUALIFIERS else frozenset()
-    if sid == "PER":
-        return frozenset({2, 4, 6, 8})
-    if sid == "PAT":
-        return frozenset({6, 8})
-    if sid == "NTE":
-        return frozenset({2})
-    return frozenset()
+    return hidden_indexes(seg.id, seg.elements, seg.loop)
 
 
 def masked_values(seg: Segment) -> list[str]:
@@ -288,7 +266,7 @@ def finding_line(f: Finding, style=click.style) -> str:
     value = f" = {f.value}" if f.value not in (None, "") else ""
     ack = f"  [277CA {f.ack}]" if f.ack else ""
     head = style(f"{f.severity.upper()} {f.rule}", fg=_SEV_COLOUR.get(f.severity), bold=True)
-    return f"{head} {at}{value}: {f.message}{ack}"
+    return f"{head} {visible(at + value)}: {visible(f.message)}{ack}"
 
 
 def explain_claim(
@@ -319,9 +297,9 @@ def explain_claim(
             loose.append(f)
 
     verdict = s(status.upper(), fg="red" if status == "rejected" else "green", bold=True)
-    yield (f"{s('claim ' + claim.claim_id, bold=True)}  {verdict}  "
-           f"(file {file_name}, ISA13 {claim.interchange_control}, GS06 {claim.group_control}, "
-           f"ST02 {claim.transaction_control}, charge {claim.charge}, {len(claim.lines)} service lines)")
+    yield (f"{s('claim ' + visible(claim.claim_id), bold=True)}  {verdict}  "
+           + visible(f"(file {file_name}, ISA13 {claim.interchange_control}, GS06 {claim.group_control}, "
+                     f"ST02 {claim.transaction_control}, charge {claim.charge}, {len(claim.lines)} service lines)"))
     errors = sum(1 for f in findings if f.severity == "error")
     yield (f"date of service {when.isoformat() if when else 'unknown'}; as of {as_of.isoformat() if as_of else '-'}; "
            f"{len(findings)} findings ({errors} errors). Personal values are shown as {MASK}.")
@@ -343,7 +321,7 @@ def explain_claim(
         pad += "  "
         values = masked_values(seg)
         pos = f"{st02}#{seg.position}" if seg.position is not None else "#-"
-        yield f"{pad}{s(f'{pos:>14}', dim=True)} {s(f'{seg.id:<3}', bold=True)}  {seg.delims.element.join(values)}"
+        yield f"{pad}{s(f'{pos:>14}', dim=True)} {s(visible(f'{seg.id:<3}'), bold=True)}  {visible(seg.delims.element.join(values))}"
         sub = pad + "       "
         qualifier = seg.el(1)
         if seg.id == "HI" and seg in claim.hi_segments:
@@ -392,7 +370,7 @@ def _element_lines(seg: Segment, values: list[str], loop: str, qualifier: str, n
             for j, part in enumerate(value.split(comp), start=1):
                 if part:
                     sref = f"{ref}-{j}"
-                    yield f"{pad}{sref:<8} {names.name(loop, qualifier, sref) or '?':<42} {part}"
+                    yield f"{pad}{sref:<8} {names.name(loop, qualifier, sref) or '?':<42} {visible(part)}"
         else:
-            shown = click.style(value, dim=True) if value == MASK else value
+            shown = click.style(value, dim=True) if value == MASK else visible(value)
             yield f"{pad}{ref:<8} {names.name(loop, qualifier, ref) or '?':<42} {shown}"

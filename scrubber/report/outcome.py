@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from scrubber.findings import Finding
+from scrubber.findings import Finding, cut_summary
 from scrubber.x12.model import Claim
 
 
@@ -55,6 +55,31 @@ class FileOutcome:
     code_sets: dict[str, list[str]] = field(default_factory=dict)
     report_path: str | None = None
     output_notes: list[str] = field(default_factory=list)  # an output asked for and not written, and why
+    max_findings: int = 1 << 62  # top-level findings listed ([limits] file_findings); the rest summarised
+    left_out: Counter = field(default_factory=Counter)  # (rule, severity) -> top-level findings not listed
+
+    def add(self, findings: list[Finding]) -> None:
+        """Count top-level ``findings`` and list them, up to ``max_findings`` (the rest are
+        counted in ``left_out``, for one summary finding at the end: :meth:`close_findings`)."""
+        self.count(findings)
+        room = self.max_findings - len(self.findings)
+        if room >= len(findings):
+            self.findings.extend(findings)
+            return
+        if room > 0:
+            self.findings.extend(findings[:room])
+            findings = findings[room:]
+        for f in findings:
+            self.left_out[(f.rule, f.severity)] += 1
+
+    def close_findings(self) -> None:
+        """The summary finding of the top-level findings not listed (EN106), if any."""
+        if self.left_out:
+            summary = cut_summary(dict(self.left_out), self.max_findings, "file_findings",
+                                  "findings of the interchanges, groups and transaction sets")
+            self.findings.append(summary)
+            self.by_rule[summary.rule] += 1
+            self.left_out = Counter()
 
     def count(self, findings: list[Finding], claim: bool = False) -> None:
         """Count findings (of one claim when ``claim``: then a claim with a check not run is counted too)."""

@@ -21,6 +21,7 @@ import click
 from scrubber.findings import SEVERITY_ORDER, Finding
 from scrubber.report.jsonreport import finding_from_json
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
+from scrubber.report.safe import visible
 from scrubber.report.sink import Sink
 
 SHOW = ("rejected", "warnings", "none")  # which claims the summary lists
@@ -75,14 +76,14 @@ class TextReport(Sink):
         else:
             return
         self._spool.write(
-            f"  {self._c(label)} {claim['claim_id']}  (ISA13 {claim['interchange']}, GS06 {claim['group']}, "
-            f"ST02 {claim['transaction']}, charge {claim['charge']})\n"
+            f"  {self._c(label)} {visible(claim['claim_id'])}  (ISA13 {visible(claim['interchange'])}, "
+            f"GS06 {visible(claim['group'])}, ST02 {visible(claim['transaction'])}, charge {visible(claim['charge'])})\n"
         )
         limit = len(shown) if self.limit is None else self.limit
         for f in shown[:limit]:
             rule = self._c(f["rule"], f["severity"])
             tag = "" if f["severity"] == "error" or label == "WARNED" else f"{f['severity']} "
-            self._spool.write(f"    {rule} {tag}{finding_from_json(f).where()}: {f['message']}\n")
+            self._spool.write(f"    {rule} {tag}" + visible(f"{finding_from_json(f).where()}: {f['message']}") + "\n")
         if len(shown) > limit:
             kind = "errors" if label == "REJECTED" else "warnings"
             self._spool.write(f"    ... and {len(shown) - limit} more {kind} (see the report)\n")
@@ -100,13 +101,14 @@ class TextReport(Sink):
     def finish(self, outcome: FileOutcome) -> None:
         w = self.stream.write
         status = self._c(outcome.status.upper(), bold=True)
+        name = visible(outcome.name)
         if self.quiet:
-            w(f"{outcome.name}: {status}  {totals_line(outcome)}\n")
+            w(f"{name}: {status}  {totals_line(outcome)}\n")
             self._spool.close()
             return
-        w(f"{outcome.name}: {status}\n")
+        w(f"{name}: {status}\n")
         if outcome.unusable:
-            w(f"  unusable: {outcome.unusable}\n")
+            w(f"  unusable: {visible(outcome.unusable)}\n")
         w(f"  {totals_line(outcome)}\n")
         if outcome.not_checked:
             # Checks that did not run (a date outside the loaded code sets ...): never hidden
@@ -121,12 +123,12 @@ class TextReport(Sink):
             w("  rules: " + ", ".join(f"{self._c(rule, sev)} {sev} x{n}" for (rule, sev), n in ranked) + "\n")
         for f in outcome.findings:
             f = f if isinstance(f, Finding) else finding_from_json(f)
-            w(f"  {self._c(f.severity.upper(), f.severity)} {f.rule} {f.where()}: {f.message}\n")
+            w(f"  {self._c(f.severity.upper(), f.severity)} {f.rule} " + visible(f"{f.where()}: {f.message}") + "\n")
         self._spool.seek(0)
         for line in self._spool:
             w(line)
         self._spool.close()
         outputs = [f"{k}: {v}" for k, v in (("clean", outcome.outputs["clean"]), ("rejected", outcome.outputs["rejected"]), ("report", outcome.report_path)) if v]
         if outputs:
-            w("  " + "  ".join(outputs) + "\n")
-        w(f"  total: {outcome.name}: {status}  {totals_line(outcome)}\n")
+            w(visible("  " + "  ".join(outputs)) + "\n")
+        w(f"  total: {name}: {status}  {totals_line(outcome)}\n")

@@ -346,19 +346,51 @@ class FileTooLarge(_FileRule):
 
 
 class OverLimit(_FileRule):
-    """The input goes past a safety limit: too many elements in a segment, too many empty
-    segments, one claim with too many segments (``[limits]`` in scrubber.toml).
+    """The input goes past a safety limit (``[limits]`` in scrubber.toml): too many elements in a
+    segment or components in an element, too many empty segments, one claim with too many
+    segments or bytes, a billing provider, subscriber or patient loop with too many segments,
+    too many envelopes (ISA, GS, ST) in one file, or too many structural errors to hold.
 
     ## What it does
     Stops reading and declares the input unusable, so that hostile input cannot make the
     scrubber use unbounded memory or time.
 
     ## Why is this bad
-    No 837P segment has more than a few dozen elements and no claim more than a few thousand
-    segments (50 service lines); such input is broken or hostile.
+    No 837P segment has more than a few dozen elements, no composite more than a dozen
+    components, no claim more than a few thousand segments (50 service lines) and no name or
+    address loop more than a few dozen segments; such input is broken or hostile.
+
+    ## Use instead
+    Fix the file (usually a missing segment terminator, a loop written again and again, or an
+    element separator used as a component separator), or raise the limit in scrubber.toml.
     """
 
     code = "EN013"
     name = "over-limit"
-    summary = "input over a safety limit (elements, empty segments, claim size)"
-    raised_in = "scrubber.x12.reader, scrubber.x12.model"
+    summary = "input over a safety limit (elements, components, empty segments, loop, claim or envelope size)"
+    raised_in = "scrubber.x12.reader, scrubber.x12.model, scrubber.check.structure.structure_pass"
+
+
+class FindingsCut(_FileRule):
+    """More findings than the limit for one claim (``[limits] claim_findings``) or for the
+    report's top level (``[limits] file_findings``): the first ones are listed, this one finding
+    stands for the rest.
+
+    ## What it does
+    Counts the findings left out by rule and gives them as one finding, at the severity of the
+    most severe of them, so that the claim's (or the file's) verdict is the same as with every
+    finding listed. The summary counts (errors, warnings) count them all.
+
+    ## Why is this bad
+    Hundreds of findings on one claim are one fault repeated (an element written many times, a
+    loop sent again and again); listing them all would make reports of hostile input unbounded.
+
+    ## Use instead
+    Fix the first findings listed; the rest usually go with them.
+    """
+
+    code = "EN106"
+    name = "findings-cut"
+    summary = "more findings than the limit: the rest summarised in one finding"
+    severity = "info"
+    raised_in = "scrubber.findings, scrubber.run.pipeline"

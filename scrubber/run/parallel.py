@@ -10,8 +10,10 @@ recounted), the reports into one report, and checks the original GE and IEA trai
 the outputs are the same as a single-process run's.
 
 A file that is not regular enough for the byte scan (inconsistent line breaks, empty segments,
-an unterminated last segment, envelopes out of order, a UTF-8 byte-order mark) or whose units are
-not all usable is scrubbed in one process instead: the split is an optimisation, never a
+an unterminated last segment, envelopes out of order, a segment between two envelopes outside a
+transaction set, a UTF-8 byte-order mark, more interchanges and groups than a layout holds, more
+envelopes than ``[limits] envelopes``) or whose units are not all usable (or whose top-level
+findings pass ``[limits] file_findings``) is scrubbed in one process instead: the split is an optimisation, never a
 different result.
 
 Where the units run is a *runner*: :class:`LocalRunner` (a pool of forked processes, ``--jobs``)
@@ -52,6 +54,7 @@ from scrubber.report.text import TextReport
 from scrubber.rules.payer._common import FileLedger, Where
 from scrubber.run.state import SentClaims
 
+_MAX_PLANNED = 10_000  # interchanges and groups in one layout at most (a split of more is read by one process)
 SPLIT_MIN_BYTES = 4 << 20  # smaller files are not worth the processes' start-up
 AUTO_MAX_JOBS = 8  # --jobs auto: at most this many processes (each holds its own ~70 MB)
 
@@ -116,6 +119,21 @@ class _Pages:
             pass
         self.done = upto
 
+    def finditer(self, pattern: re.Pattern, start: int):
+        """``pattern.finditer`` (a pattern that looks at most 8 bytes ahead) over data[start:], a
+        window at a time, each window's pages released after it: a long stretch with no match
+        (one huge transaction set) is not held resident."""
+        size = len(self.data)
+        at = start
+        while at < size:
+            stop = min(size, at + _WINDOW)
+            for m in pattern.finditer(self.data, at, min(size, stop + 8)):
+                if m.start() >= stop:
+                    break
+                yield m
+            at = stop
+            self.passed(at)
+
     def search(self, pattern: re.Pattern, start: int, end: int) -> bool:
         """Does ``pattern`` (which looks at most 8 bytes ahead) match in data[start:end]? Scanned
         a window at a time, each window's pages released after it."""
@@ -139,23 +157,25 @@ def _segment_at(data, start: int, delims: Delimiters) -> tuple[Segment, int]:
     return seg, end + 1 + len(delims.suffix)
 
 
-def plan(path: Path) -> list[InterchangePlan] | None:
-    """The envelope layout of a regular file, or None when it must be read segment by segment."""
+def plan(path: Path, max_envelopes: int = 1 << 62) -> list[InterchangePlan] | None:
+    """The envelope layout of a regular file, or None when it must be read segment by segment
+    (also when it has more than ``max_envelopes`` ISA, GS and ST: the layout is held in memory)."""
     with open(path, "rb") as fh:
         try:
             data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         except ValueError:  # empty file
             return None
     try:
-        return _plan(data)
+        return _plan(data, max_envelopes)
     except (ValueError, UnusableInput, IndexError):
         return None
     finally:
         data.close()
 
 
-def _plan(data) -> list[InterchangePlan] | None:
+def _plan(data, max_envelopes: int = 1 << 62) -> list[InterchangePlan] | None:
     pages = _Pages(data)
+    envelopes = planned = 0
     plans: list[InterchangePlan] = []
     pos = 0
     size = len(data)
@@ -175,19 +195,38 @@ def _plan(data) -> list[InterchangePlan] | None:
         elem = re.escape(delims.element.encode("latin-1"))
         isa, pos = _segment_at(data, pos, delims)
         current = InterchangePlan(isa, delims)
+        envelopes += 1
+        planned += 1
+        if planned > _MAX_PLANNED:
+            return None  # each interchange's and group's plan holds segments: so many are read by one process
         pattern = re.compile(re.escape(sep) + rb"(ST|SE|GS|GE|IEA)" + elem)
         group: GroupPlan | None = None
         st_start = None
+        # Outside a transaction set every segment is an envelope segment: each one found must
+        # start where the one before it ended (anything between them, a stray segment, is seen
+        # by the single-process reader: then the file is read segment by segment).
+        expect = pos
         # The segment after the ISA is a GS: match from the ISA's own terminator on.
-        for m in pattern.finditer(data, pos - len(sep)):
+        for m in pages.finditer(pattern, pos - len(sep)):
             kind = m.group(1)
             start = m.start(1)
             pages.passed(start)
+            if kind != b"SE":
+                if expect is not None and start != expect:
+                    return None
+                expect = None
+                if kind in (b"GS", b"ST"):
+                    envelopes += 1
+                    if envelopes > max_envelopes:
+                        return None
             if kind == b"GS":
                 if group is not None or st_start is not None:
                     return None
-                seg, _ = _segment_at(data, start, delims)
+                seg, expect = _segment_at(data, start, delims)
                 group = GroupPlan(seg)
+                planned += 1
+                if planned > _MAX_PLANNED:
+                    return None
             elif kind == b"ST":
                 if group is None or st_start is not None:
                     return None
@@ -198,10 +237,11 @@ def _plan(data) -> list[InterchangePlan] | None:
                 _, end = _segment_at(data, start, delims)
                 group.blocks.append((st_start, end))
                 st_start = None
+                expect = end
             elif kind == b"GE":
                 if group is None or st_start is not None:
                     return None
-                group.ge, _ = _segment_at(data, start, delims)
+                group.ge, expect = _segment_at(data, start, delims)
                 current.groups.append(group)
                 group = None
             else:  # IEA
@@ -209,7 +249,7 @@ def _plan(data) -> list[InterchangePlan] | None:
                     return None
                 current.iea, pos = _segment_at(data, start, delims)
                 break
-        if current.iea is None:
+        if current.iea is None or envelopes > max_envelopes:
             return None
         # Regular means: every terminator followed by the same line break, no empty segment.
         region = (current.isa.offset, pos)
@@ -368,8 +408,7 @@ def _write_unit(job: dict, unit: Path) -> None:
         with open(job["path"], "rb") as src:
             out.write((job["isa"] + sep + job["gs"] + sep).encode("latin-1"))
             for start, end in job["blocks"]:
-                src.seek(start)
-                out.write(src.read(end - start))
+                copy_range(src, start, end, out)  # a megabyte at a time: a block may be very large
         out.write(f"GE{e}{len(job['blocks'])}{e}{job['gs06']}{sep}IEA{e}1{e}{job['isa13']}{sep}".encode("latin-1"))
     except BaseException:
         file.discard()
@@ -503,7 +542,9 @@ def scrub_split(
     file is complete."""
     if jobs < 2 or path.stat().st_size < SPLIT_MIN_BYTES:
         return None
-    layout = plan(path)
+    # Over [limits] envelopes: no layout (it would be held in memory); the single-process
+    # reader says so (EN013).
+    layout = plan(path, worker_engine(config, as_of).limits.envelopes)
     if layout is None:
         return None
     total = sum(end - start for i in layout for g in i.groups for start, end in g.blocks)
@@ -635,6 +676,8 @@ def _merge(path, out_dir, layout, units, results, config, as_of, text_out, text_
         check_count(problems, inter.iea, 1, len(inter.groups), "IEA01", "functional groups in the interchange")
         check_control(problems, inter.iea, 2, inter.isa.el(13).strip(), "IEA02", "ISA13")
         outcome.findings.extend(trailer_findings(_locate(problems, "IEA"), engine))
+    if len(outcome.findings) > engine.limits.file_findings or any(f.rule == "EN106" for f in outcome.findings):
+        return None  # top-level findings past [limits] file_findings: summarised by one process
     outcome.count(outcome.findings)
 
     # Claims, in order: counted by the workers; their report lines and rendered text copied as bytes.

@@ -23,7 +23,7 @@ from scrubber.atomic import AllOrNothing, OutputError, describe, is_write_fault
 from scrubber.codesets.coverage import code_sets_used
 from scrubber.check.engine import Engine, claim_status
 from scrubber.check.structure import StructurePass
-from scrubber.findings import Finding
+from scrubber.findings import Finding, cap_findings
 from scrubber.report.edi import EdiWriter
 from scrubber.report.jsonreport import JsonReport
 from scrubber.report.names import CLEAN, REJECTED, REPORT, output_names, output_stem
@@ -51,16 +51,13 @@ def file_digest(path: Path) -> tuple[str, int]:
 
 def _add_trailer_findings(outcome: FileOutcome, problems: list, engine: Engine) -> None:
     if problems:
-        found = trailer_findings(problems, engine)
-        outcome.findings.extend(found)
-        outcome.count(found)
+        outcome.add(trailer_findings(problems, engine))
 
 
 def _add_reader_notes(outcome: FileOutcome, notes: list[ReaderNote], engine: Engine) -> None:
     make = engine.decisions.finding
     found = [f for f in (make(n.rule, n.message, ack=False, offset=n.offset) for n in notes) if f is not None]
-    outcome.findings.extend(found)
-    outcome.count(found)
+    outcome.add(found)
 
 
 # (claim rule, structural code) pairs that describe one problem: a line without a diagnosis
@@ -217,7 +214,8 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
     """reader -> claim model -> rules (and the structural findings of ``structure``) -> ``sinks``,
     each event to each sink that takes it, in order. Every finding is made by the engine's
     decision point (``engine.decisions``)."""
-    outcome = FileOutcome(name=path.name)
+    outcome = FileOutcome(name=path.name, max_findings=engine.limits.file_findings)
+    claim_cap = engine.limits.claim_findings
     sx = structure
     sx_tx = None
     for start in overriding(sinks, "start"):
@@ -235,13 +233,16 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
             raise UnusableInput("EN012", f"the file is larger than the limit of {limits.file_bytes} bytes ([limits] file_bytes)")
         outcome.sha256, outcome.size = file_digest(path)
         outcome.code_sets = code_sets_used(engine.context.as_of)
+        if getattr(sx, "over_limit", None):
+            raise UnusableInput("EN013", sx.over_limit)
         segments = read_segments(
             path, max_segment=min(DEFAULT_MAX_SEGMENT, limits.segment_bytes), notes=notes,
             max_elements=limits.elements_per_segment, max_empty=limits.empty_segments,
+            max_components=limits.components_per_element,
         )
         check = engine.check
         settle = engine.settle
-        for event in walk(segments, max_claim_segments=limits.claim_segments):
+        for event in walk(segments, limits=limits):
             kind = type(event)
             if kind is Claim:
                 findings = check(event)
@@ -253,9 +254,11 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
                         findings = sorted(findings + extra, key=Finding.sort_key)
                 status = claim_status(findings)
                 settle(event, status)
-                result = ClaimOutcome(event, findings, status)
                 outcome.claims += 1
                 outcome.count(findings, claim=True)
+                if len(findings) > claim_cap:  # listed up to the limit, the rest summarised (EN106)
+                    findings = cap_findings(findings, claim_cap)
+                result = ClaimOutcome(event, findings, status)
                 if status == "accepted":
                     outcome.accepted += 1
                 else:
@@ -271,9 +274,7 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
                     hook(event)
                 _add_trailer_findings(outcome, event.findings, engine)
                 if sx_tx is not None:  # transaction-level structural findings, once, at the top level
-                    found = sx_tx.top_findings() + sx_tx.leftover_findings()
-                    outcome.findings.extend(found)
-                    outcome.count(found)
+                    outcome.add(sx_tx.top_findings() + sx_tx.leftover_findings())
                     sx_tx = None
             elif kind is Group:
                 for hook in on_group:
@@ -310,6 +311,7 @@ def scrub(path: Path, engine: Engine, sinks: Sequence[Sink], structure: Structur
         raise
 
     _add_reader_notes(outcome, notes, engine)
+    outcome.close_findings()
     if fatal is not None:
         not_submitted = None
         if outcome.claims:

@@ -14,6 +14,7 @@ recompute anyway (counts, control numbers) become warnings on the trailer events
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -251,14 +252,25 @@ class EnvelopeProblem:
         self.value, self.expected, self.message = value, expected, message
 
 
+_PARENT_LEVELS = frozenset({("22", "20"), ("23", "22")})  # (level, its parent's level) of an 837P
+_OPENERS = frozenset({"ISA", "GS", "ST"})
 _RECENT_PARENTS = 64  # billing provider and subscriber HLs kept (each) as possible parents
 
 
-def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_segments) -> Iterator[object]:
+def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, limits=None) -> Iterator[object]:
     """Turn a segment stream into envelope and claim events (see the module docstring).
 
-    A claim longer than ``max_claim_segments`` segments makes the input unusable (EN013): one
-    claim is held in memory at a time, so this bounds memory on hostile input."""
+    ``limits`` (:class:`scrubber.limits.Limits`, the defaults when None) bound what is held: a
+    claim longer than ``claim_segments`` segments or ``claim_bytes`` bytes, a billing provider,
+    subscriber or patient loop longer than ``loop_segments`` segments, or more than ``envelopes``
+    ISA, GS and ST segments in the file make the input unusable (EN013). One claim and the loops
+    it belongs to are held in memory at a time, so this bounds memory on hostile input."""
+    limits = limits or DEFAULTS
+    if max_claim_segments is None:
+        max_claim_segments = limits.claim_segments
+    max_claim_bytes, max_loop, max_envelopes = limits.claim_bytes, limits.loop_segments, limits.envelopes
+    envelopes = 0
+    claim_start = 0  # byte offset of the open claim's CLM
     isa: Interchange | None = None
     gs: Group | None = None
     tx: Transaction | None = None
@@ -297,6 +309,11 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                 raise UnusableInput(
                     "EN013", f"claim {claim.claim_id} has more than {max_claim_segments} segments", seg.offset, sid
                 )
+            if seg.offset - claim_start > max_claim_bytes:
+                raise UnusableInput(
+                    "EN013", f"claim {claim.claim_id} is larger than {max_claim_bytes} bytes ([limits] claim_bytes)",
+                    seg.offset, sid,
+                )
             if sid == "LX":
                 lines = claim.lines
                 line = ServiceLine(len(lines) + 1, seg, [seg])
@@ -331,7 +348,13 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                 if sid == "NM1":
                     loop = _NM1_2010.get(seg.el(1), loop)
                 seg.loop = loop
-                current_hl.segments.append(seg)
+                held = current_hl.segments
+                held.append(seg)
+                if len(held) > max_loop:
+                    raise UnusableInput(
+                        "EN013", f"the {current_hl.loop} loop of HL {current_hl.hl_id[:20]} has more than {max_loop} "
+                        f"segments ([limits] loop_segments)", seg.offset, sid,
+                    )
                 continue
             if sid == "SE":
                 done = finish_claim()
@@ -348,7 +371,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
             if sid in ("ST", "GE", "IEA", "ISA", "GS"):
                 raise UnusableInput(
                     "EN006",
-                    f"truncated: transaction set {tx.control} has no SE trailer before {sid} at byte {seg.offset}",
+                    f"truncated: transaction set {_shown(tx.control)} has no SE trailer before {sid} at byte {seg.offset}",
                     seg.offset,
                     sid,
                 )
@@ -358,7 +381,12 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                 if done is not None:
                     yield done
                 node = HLNode(seg.el(3), seg.el(1), seg.el(2), [seg])
-                node.parent = recent_billing.get(node.parent_id) or recent_subscribers.get(node.parent_id)
+                # Only a parent of the level above is kept (a subscriber's billing provider, a
+                # patient's subscriber): a chain of levels each the child of the previous one
+                # must not keep every loop of the chain alive.
+                parent = recent_billing.get(node.parent_id) or recent_subscribers.get(node.parent_id)
+                if parent is not None and (node.level, parent.level) in _PARENT_LEVELS:
+                    node.parent = parent
                 # Only billing providers (20) and subscribers (22) are parents in an 837P, and the
                 # levels come depth first: a subscriber follows its billing provider, a patient (23)
                 # its subscriber. So only the last few of each are kept as possible parents; keeping
@@ -394,6 +422,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
                 current_hl = None
                 tx.claims += 1
                 claim_segments = [seg]
+                claim_start = seg.offset
                 claim = Claim(seg, claim_segments, tx, billing, subscriber, patient, number=tx.claims)
                 continue
             # Header: BHT, 1000A, 1000B.
@@ -406,9 +435,16 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
             continue
 
         # ---- envelope level ----
+        if sid in _OPENERS:
+            envelopes += 1
+            if envelopes > max_envelopes:
+                raise UnusableInput(
+                    "EN013", f"more than {max_envelopes} interchanges, groups and transaction sets in the file "
+                    f"([limits] envelopes)", seg.offset, sid,
+                )
         if sid == "ISA":
             if isa is not None:
-                raise UnusableInput("EN006", f"truncated: interchange {isa.control} has no IEA trailer before the next ISA", seg.offset, "ISA")
+                raise UnusableInput("EN006", f"truncated: interchange {_shown(isa.control)} has no IEA trailer before the next ISA", seg.offset, "ISA")
             isa = Interchange(seg, seg.delims, seg.el(13).strip())
             _check_isa(seg, isa.findings)
             seg.loop = "ISA"
@@ -417,7 +453,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
             if isa is None:
                 raise UnusableInput("EN009", f"IEA at byte {seg.offset} without an ISA", seg.offset, "IEA")
             if gs is not None:
-                raise UnusableInput("EN006", f"truncated: functional group {gs.control} has no GE trailer before IEA", seg.offset, "IEA")
+                raise UnusableInput("EN006", f"truncated: functional group {_shown(gs.control)} has no GE trailer before IEA", seg.offset, "IEA")
             seg.loop = "IEA"
             end = InterchangeEnd(isa, seg)
             check_count(end.findings, seg, 1, isa.groups, "IEA01", "functional groups in the interchange")
@@ -428,7 +464,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
             if isa is None:
                 raise UnusableInput("EN009", f"GS at byte {seg.offset} outside an interchange", seg.offset, "GS")
             if gs is not None:
-                raise UnusableInput("EN006", f"truncated: functional group {gs.control} has no GE trailer before the next GS", seg.offset, "GS")
+                raise UnusableInput("EN006", f"truncated: functional group {_shown(gs.control)} has no GE trailer before the next GS", seg.offset, "GS")
             gs = Group(seg, seg.el(6), seg.el(8))
             seg.loop = "GS"
             yield gs
@@ -464,9 +500,9 @@ def walk(segments: Iterator[Segment], max_claim_segments: int = DEFAULTS.claim_s
 
     if tx is not None or gs is not None or isa is not None:
         what = (
-            f"transaction set {tx.control} has no SE" if tx is not None
-            else f"functional group {gs.control} has no GE" if gs is not None
-            else f"interchange {isa.control} has no IEA"  # type: ignore[union-attr]
+            f"transaction set {_shown(tx.control)} has no SE" if tx is not None
+            else f"functional group {_shown(gs.control)} has no GE" if gs is not None
+            else f"interchange {_shown(isa.control)} has no IEA"  # type: ignore[union-attr]
         )
         raise UnusableInput("EN006", f"truncated: the file ends before its trailers ({what})", seg.offset if seg else 0)
 
@@ -518,12 +554,28 @@ def _add_diagnoses(claim: Claim, seg: Segment) -> None:
         diagnoses.append(Diagnosis(start + index, qualifier, code, seg, index))
 
 
+_PLAIN = re.compile(r"[0-9A-Za-z._-]{1,20}")
+
+
+def _shown(value: str) -> str:
+    """A value quoted in a message: as it is when short and plain (a control number, a version),
+    else described by its length (a broken terminator can make one element of the whole file)."""
+    if not value or _PLAIN.fullmatch(value):
+        return value
+    return f"(a {len(value)}-character value)"
+
+
+def _quoted(value: str) -> str:
+    shown = _shown(value)
+    return repr(shown) if shown == value else shown
+
+
 def check_count(findings: list, seg: Segment, index: int, actual: int, element: str, what: str) -> None:
     sent = seg.el(index)
     if sent != str(actual) and sent.lstrip("0") != str(actual):
         findings.append(EnvelopeProblem(
             "EN101", seg, element, sent, str(actual),
-            f"{element} says {sent or 'nothing'} but there are {actual} {what}; the outputs carry the recounted value",
+            f"{element} says {_shown(sent) or 'nothing'} but there are {actual} {what}; the outputs carry the recounted value",
         ))
 
 
@@ -532,7 +584,7 @@ def check_control(findings: list, seg: Segment, index: int, expected: str, eleme
     if sent != expected:
         findings.append(EnvelopeProblem(
             "EN102", seg, element, sent, expected,
-            f"{element} ({sent or 'empty'}) does not match {header} ({expected}); the outputs carry {header}",
+            f"{element} ({_shown(sent) or 'empty'}) does not match {header} ({_shown(expected)}); the outputs carry {header}",
         ))
 
 
@@ -549,7 +601,7 @@ def _check_isa(seg: Segment, findings: list) -> None:
     if version != "00501":
         findings.append(EnvelopeProblem(
             "EN103", seg, "ISA12", version, "00501",
-            f"ISA12 (interchange control version) is {version!r}; 00501 is expected with 005010X222A1",
+            f"ISA12 (interchange control version) is {_quoted(version)}; 00501 is expected with 005010X222A1",
         ))
 
 
@@ -559,20 +611,20 @@ def _check_st(seg: Segment, gs: Group) -> None:
     if kind != "837":
         raise UnusableInput(
             "EN007",
-            f"not an 837P: transaction set {seg.el(2)} is a {kind or 'blank'} (ST01), not an 837 claim",
+            f"not an 837P: transaction set {_shown(seg.el(2))} is a {_shown(kind) or 'blank'} (ST01), not an 837 claim",
             seg.offset,
             "ST",
         )
     if version.startswith("005010X223"):
-        raise UnusableInput("EN007", f"not an 837P: transaction set {seg.el(2)} is an 837I ({version})", seg.offset, "ST")
+        raise UnusableInput("EN007", f"not an 837P: transaction set {_shown(seg.el(2))} is an 837I ({_shown(version)})", seg.offset, "ST")
     if version.startswith("005010X224"):
-        raise UnusableInput("EN007", f"not an 837P: transaction set {seg.el(2)} is an 837D ({version})", seg.offset, "ST")
+        raise UnusableInput("EN007", f"not an 837P: transaction set {_shown(seg.el(2))} is an 837D ({_shown(version)})", seg.offset, "ST")
     if version.startswith("004010"):
-        raise UnusableInput("EN007", f"unsupported version: transaction set {seg.el(2)} is 4010 ({version}); 005010X222A1 expected", seg.offset, "ST")
+        raise UnusableInput("EN007", f"unsupported version: transaction set {_shown(seg.el(2))} is 4010 ({_shown(version)}); 005010X222A1 expected", seg.offset, "ST")
     if version not in ACCEPTED_VERSIONS:
         raise UnusableInput(
             "EN007",
-            f"not an 837P: transaction set {seg.el(2)} is labelled {version or 'with no version'!r}; 005010X222A1 expected",
+            f"not an 837P: transaction set {_shown(seg.el(2))} is labelled {_quoted(version) if version else 'with no version'}; 005010X222A1 expected",
             seg.offset,
             "ST",
         )

@@ -136,7 +136,7 @@ def detect_delimiters(text: str, at: int = 0) -> Delimiters:
     fields = text[at:pos].split(element)
     isa11 = fields[11] if len(fields) > 11 else ""
     end = pos + 3
-    if segment == element or component == element or segment.isalnum() or component.isalnum() and component != "U":
+    if segment == element or component == element or segment == component or segment.isalnum() or component.isalnum() and component != "U":
         raise UnusableInput("EN003", "ISA segment is malformed: its delimiters are not usable", at, "ISA")
     repetition = isa11 if len(isa11) == 1 and not isa11.isalnum() and isa11 not in (element, component, segment) else None
     suffix = ""
@@ -152,7 +152,10 @@ def detect_delimiters(text: str, at: int = 0) -> Delimiters:
 
 def _check_encoding(head: bytes) -> int:
     """Reject encodings that are not X12 bytes; return how many BOM bytes to skip."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 3 and head[1:4:2] == b"\x00\x00"):
+    # A BOM, or ASCII text in UTF-16 (every other byte NUL, the others not): not NUL bytes alone.
+    le = len(head) > 3 and head[1:4:2] == b"\x00\x00" and b"\x00" not in head[0:4:2]
+    be = len(head) > 3 and head[0:4:2] == b"\x00\x00" and b"\x00" not in head[1:4:2]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or le or be:
         raise UnusableInput("EN005", "unreadable: the file is UTF-16 encoded; an 837 must be ASCII or UTF-8", 0)
     if head.startswith(b"\xef\xbb\xbf"):
         return 3
@@ -181,13 +184,15 @@ def read_segments(
     notes: list[ReaderNote] | None = None,
     max_elements: int = DEFAULTS.elements_per_segment,
     max_empty: int = DEFAULTS.empty_segments,
+    max_components: int = DEFAULTS.components_per_element,
 ) -> Iterator[Segment]:
     """Yield the segments of an X12 input in order, without holding a file in memory.
 
     ``source`` is a path, the input's bytes, or a binary file object open for reading (read from
     where it stands, left open). Raises :class:`UnusableInput` for input that cannot be read as
     X12 at all: an empty input, one that does not begin with an ISA, unreadable bytes, a segment
-    that never ends. Empty segments are skipped and a last segment without terminator is kept;
+    that never ends, a segment with more than ``max_elements`` elements or an element with more
+    than ``max_components`` components (EN013). Empty segments are skipped and a last segment without terminator is kept;
     each is noted in ``notes``.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -198,12 +203,18 @@ def read_segments(
         fh = source
     with fh if fh is not source else nullcontext(fh):
         head = fh.read(CHUNK)
-        if not head.strip():
-            raise UnusableInput("EN001", "empty file: no X12 content", 0)
         skip = _check_encoding(head)
         _check_nul(head, 0)
+        base = 0
+        while not head[skip:].strip():  # blanks only so far: the input is empty only if nothing follows
+            base += len(head)
+            head, skip = fh.read(CHUNK), 0
+            if not head:
+                raise UnusableInput("EN001", "empty file: no X12 content", 0)
+            _check_nul(head, base)
         yield from _segments(
-            fh, head.decode("latin-1"), skip, max_segment, notes if notes is not None else [], max_elements, max_empty
+            fh, head.decode("latin-1"), skip, max_segment, notes if notes is not None else [], max_elements, max_empty,
+            max_components, base,
         )
 
 
@@ -211,10 +222,11 @@ _NOTED = 20  # notes of one kind kept in full; past that they are counted
 
 
 def _segments(
-    fh, buf: str, pos: int, max_segment: int, notes: list[ReaderNote], max_elements: int, max_empty: int
+    fh, buf: str, pos: int, max_segment: int, notes: list[ReaderNote], max_elements: int, max_empty: int,
+    max_components: int = DEFAULTS.components_per_element, base: int = 0,
 ) -> Iterator[Segment]:
-    """Split the buffer a chunk at a time (str.split in C), re-reading delimiters at each ISA."""
-    base = 0  # file offset of buf[0]
+    """Split the buffer a chunk at a time (str.split in C), re-reading delimiters at each ISA.
+    ``base``: the file offset of ``buf[0]``."""
     eof = False
     delims: Delimiters | None = None
     blanks = _BLANKS
@@ -262,7 +274,9 @@ def _segments(
             # Not an ISA after an IEA: read on with the last delimiters; the model reports it.
         else:
             delims = detect_delimiters(buf, pos)
-        term, element = delims.segment, delims.element
+        term, element, component = delims.segment, delims.element, delims.component
+        # Segments no longer than this cannot go past the element or component limits unlooked at.
+        small = min(max_elements, max_components)
         iea_mark = term + delims.suffix + "IEA"
 
         # Split complete segments until an IEA (the next ISA may change the delimiters).
@@ -292,7 +306,7 @@ def _segments(
             # The usual batch (each terminator followed by the same line break, no empty, blank-led,
             # long or IEA segment after the first) is split on terminator + line break, and all but
             # its first segment are made without a look at each (see _regular_split).
-            pieces = _regular_split(batch, delims, min(max_elements, max_segment) if check_length else max_elements)
+            pieces = _regular_split(batch, delims, min(small, max_segment) if check_length else small)
             if pieces is None:
                 raws, step = batch.split(term), 1
             else:
@@ -312,11 +326,13 @@ def _segments(
                     continue
                 if check_length and size > max_segment:
                     raise UnusableInput("EN004", f"a segment at byte {offset} is longer than {max_segment} bytes", offset)
-                if size > max_elements:
+                if size > small:
                     if raw.count(element) >= max_elements:
                         raise UnusableInput(
                             "EN013", f"a segment at byte {offset} has more than {max_elements} elements", offset, raw[:3]
                         )
+                    if raw.count(component) >= max_components:
+                        _check_components(raw, element, component, max_components, offset)
                 seg = new(raw, offset, delims)
                 yield seg
                 if seg.id == "IEA":
@@ -329,6 +345,16 @@ def _segments(
                     offsets = accumulate(map(add, map(len, islice(pieces, 1, None)), repeat(step)), initial=base + cur)
                     yield from map(new, rest, offsets, repeat(delims))
                 pos = last + 1
+
+
+def _check_components(raw: str, element: str, component: str, limit: int, offset: int) -> None:
+    for index, value in enumerate(raw.split(element)):
+        if value.count(component) >= limit:
+            sid = raw.split(element, 1)[0][:3]
+            raise UnusableInput(
+                "EN013", f"element {sid}{index:02d} of the segment at byte {offset} has more than {limit} components",
+                offset, sid,
+            )
 
 
 def _regular_split(batch: str, delims: Delimiters, limit: int) -> list[str] | None:

@@ -14,7 +14,8 @@ a whole transaction set (or group) for an error found at its end (SE01 count, a 
 a GE error), and the claim pass writes each claim's outcome as it reads it, so those errors must
 be known before the transaction's first claim. Both passes stream; memory holds only errors (and
 one small record per transaction set), never the segments: it grows with the number of errors,
-not with the number of claims.
+not with the number of claims, and the errors held are bounded by ``[limits] structure_errors``
+(past it the input is unusable, EN013).
 
 The modules:
 
@@ -25,6 +26,8 @@ The modules:
   :class:`StructureIndex` of its errors;
 - :mod:`.structural_error`: :class:`StructuralError` and :func:`classify` (pyx12's error as an SX
   rule with its message and 999 codes);
+- :mod:`.personal`: which values of a segment may identify a person (decided by the segment, not
+  the position): never quoted in a finding, masked by ``scrubber explain`` and the HTML page;
 - :mod:`.normalize`: the input re-serialised for the validators;
 - :mod:`.compiled`: the compiled validator (its parts: :mod:`.tables`, :mod:`.machine`,
   :mod:`.fastpath`, :mod:`.elements`, :mod:`.recorder`, :mod:`.caches`);

@@ -44,7 +44,7 @@ from scrubber.check.structure.caches import clear_full
 from scrubber.check.structure.elements import Seg
 from scrubber.check.structure.fastpath import segment_errors
 from scrubber.check.structure.machine import QUAL_FIRST, SEG_FOUND, Walker
-from scrubber.check.structure.rawerror import RawError
+from scrubber.check.structure.rawerror import RawError, TooManyErrors
 from scrubber.x12.reader import ENVELOPE_IDS
 from scrubber.check.structure.recorder import Recorder
 from scrubber.check.structure.tables import Unsupported, compiled_maps, qualifier_positions
@@ -65,7 +65,7 @@ def run_compiled(lines: Any, sink: Any = None) -> list[RawError]:
     then to be dropped)."""
     try:
         return _run(lines, sink)
-    except Unsupported:
+    except (Unsupported, TooManyErrors):
         raise
     except Exception as exc:  # noqa: BLE001 - anything unexpected: pyx12 decides
         raise Unsupported(f"{type(exc).__name__}: {exc}") from exc
@@ -81,11 +81,13 @@ def _run(lines: Any, sink: Any = None) -> list[RawError]:
     node: Any = isa_node
     reader_errors: list[tuple] = []  # X12Reader.err_list: popped only where x12n_document pops it
     loops: list[tuple[str, str | None]] = []
-    isa_ids: list = []
-    gs_ids: list = []
-    st_ids: list = []
+    # Control numbers seen (sets: pyx12's lists made file size squared work on many envelopes).
+    isa_ids: set = set()
+    gs_ids: set = set()
+    st_ids: set = set()
     gs_count = st_count = hl_count = seg_count = lx_count = 0
     hl_stack: list[int] = []
+    on_stack: set[int] = set()  # the numbers in hl_stack (a membership test in one step)
     check_lx = False
     icvn = None
     first = True
@@ -193,25 +195,26 @@ def _run(lines: Any, sink: Any = None) -> list[RawError]:
             if icn in isa_ids:
                 reader_errors.append(("isa", "025", f"ISA Interchange Control Number {icn} not unique within file", None, None))
             loops.append(("ISA", icn))
-            isa_ids.append(icn)
+            isa_ids.add(icn)
             gs_count = 0
-            gs_ids = []
+            gs_ids = set()
         elif sid == "GS":
             gcn = seg.get_value(6)
             if gcn in gs_ids:
                 reader_errors.append(("gs", "6", f"GS Interchange Control Number {gcn} not unique within file", None, None))
             gs_count += 1
-            gs_ids.append(gcn)
+            gs_ids.add(gcn)
             loops.append(("GS", gcn))
             st_count = 0
-            st_ids = []
+            st_ids = set()
         elif sid == "ST":
             hl_stack = []
+            on_stack = set()
             tcn = seg.get_value(2)
             if tcn in st_ids:
                 reader_errors.append(("st", "23", f"ST Interchange Control Number {tcn} not unique within file", None, None))
             st_count += 1
-            st_ids.append(tcn)
+            st_ids.add(tcn)
             loops.append(("ST", tcn))
             seg_count = 1
             hl_count = 0
@@ -222,11 +225,12 @@ def _run(lines: Any, sink: Any = None) -> list[RawError]:
                 reader_errors.append(("seg", "HL1", f"My HL count {hl_count:d} does not match your HL count {hl01}", None, None))
             if seg.get_value(2) != "":
                 parent = _int(seg.get_value(2))
-                if parent not in hl_stack:
+                if parent not in on_stack:
                     reader_errors.append(("seg", "HL2", f"HL parent ({parent}) is not a valid parent", None, None))
                 while hl_stack and parent != hl_stack[-1]:
-                    del hl_stack[-1]
+                    on_stack.discard(hl_stack.pop())
             hl_stack.append(hl_count)
+            on_stack.add(hl_count)
         elif check_lx and sid == "CLM":
             lx_count = 0
         elif check_lx and sid == "LX":

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from scrubber.check.structure.compiled import Unsupported, run_compiled
 from scrubber.check.structure.normalize import NormalizedStream, StreamState, TxSpan, normalized
-from scrubber.check.structure.rawerror import RawError
+from scrubber.check.structure.rawerror import RawError, TooManyErrors
 from scrubber.check.structure.structural_error import StructuralError, classify, strip_values
 from scrubber.limits import Limits
 
@@ -74,11 +74,16 @@ def validate_structure(path: str | Path, limits: Limits | None = None,
     itself when it cannot give pyx12's answer, e.g. a 4010 interchange) or "pyx12"."""
     if validator == "compiled":
         stream = normalized(path, limits)
-        builder = IndexBuilder(stream)
+        builder = IndexBuilder(stream, limits)
         try:
             run_compiled(stream.lines(), builder.add)
         except Unsupported:
-            pass
+            if getattr(stream.error, "rule", None) == "EN013":
+                # The reader stopped at a safety limit (the claim pass stops there too: the input
+                # is unusable): pyx12 would only hold the whole input in memory to say so again.
+                index = builder.finish(None)
+                index.validator = "compiled"
+                return index
         else:
             index = builder.finish(None)
             index.validator = "compiled"
@@ -87,14 +92,15 @@ def validate_structure(path: str | Path, limits: Limits | None = None,
 
     stream = normalized(path, limits)
     raw_errors, exc, _logs = run_pyx12(stream)
-    index = build_index(stream, raw_errors, exc)
+    index = build_index(stream, raw_errors, exc, limits)
     index.validator = "pyx12"
     return index
 
 
-def build_index(stream: NormalizedStream, raw_errors: list[RawError], exc: BaseException | None) -> StructureIndex:
+def build_index(stream: NormalizedStream, raw_errors: list[RawError], exc: BaseException | None,
+                limits: Limits | None = None) -> StructureIndex:
     """The index of a finished run (pyx12's): every error at once."""
-    builder = IndexBuilder(stream)
+    builder = IndexBuilder(stream, limits)
     builder.close_spans()
     for raw in raw_errors:
         builder.add(raw)
@@ -105,8 +111,11 @@ class IndexBuilder:
     """Turns raw errors into the index one at a time, as a validator reports them while the stream
     is read (the compiled validator's errors are never all held as raw records)."""
 
-    def __init__(self, stream: NormalizedStream):
+    def __init__(self, stream: NormalizedStream, limits: Limits | None = None):
         self.stream = stream
+        #: errors held at most ([limits] structure_errors); one more raises TooManyErrors
+        self.max_errors = getattr(limits, "structure_errors", None) or Limits().structure_errors
+        self.kept = 0
         self.state: StreamState = stream.state
         self.index = StructureIndex([], [], state=self.state)
         self.starts: list[int] = []
@@ -174,6 +183,9 @@ class IndexBuilder:
         if key in self.seen:
             return
         self.seen.add(key)
+        self.kept += 1
+        if self.kept > self.max_errors:
+            raise TooManyErrors(f"more than {self.max_errors} structural errors in the file ([limits] structure_errors)")
         if err.tx is not None:
             index.transactions[err.tx].errors.append(err)
         else:

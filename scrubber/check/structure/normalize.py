@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from scrubber.limits import Limits
-from scrubber.x12.reader import DEFAULT_MAX_SEGMENT, ENVELOPE_IDS, Segment, read_segments
+from scrubber.x12.reader import DEFAULT_MAX_SEGMENT, ENVELOPE_IDS, Segment, UnusableInput, read_segments
 
 PLACEHOLDER = "ZZZ"
 VERSION_FOR_PYX12 = "005010X222A1"
@@ -226,8 +226,26 @@ def _replace(seg: Segment, index: int, value: str, table: dict[int, str]) -> str
 
 
 def normalized(path, limits: Limits | None = None) -> NormalizedStream:
-    """The stream of ``path``'s segments, read with the claim pass's reader limits when given."""
+    """The stream of ``path``'s segments, read with the claim pass's reader limits when given
+    (and its limit of envelopes: the stream ends where the claim pass calls the input unusable)."""
     if limits is None:
         return NormalizedStream(read_segments(path))
-    return NormalizedStream(read_segments(path, max_segment=min(DEFAULT_MAX_SEGMENT, limits.segment_bytes),
-                                          max_elements=limits.elements_per_segment, max_empty=limits.empty_segments))
+    segments = read_segments(path, max_segment=min(DEFAULT_MAX_SEGMENT, limits.segment_bytes),
+                             max_elements=limits.elements_per_segment, max_empty=limits.empty_segments,
+                             max_components=limits.components_per_element)
+    return NormalizedStream(_bounded(segments, limits.envelopes))
+
+
+def _bounded(segments: Iterator[Segment], max_envelopes: int) -> Iterator[Segment]:
+    """``segments``, until more than ``max_envelopes`` ISA, GS and ST (EN013, as the claim model)."""
+    count = 0
+    for seg in segments:
+        if seg.id in _OPENERS:
+            count += 1
+            if count > max_envelopes:
+                raise UnusableInput("EN013", f"more than {max_envelopes} interchanges, groups and transaction sets",
+                                    seg.offset, seg.id)
+        yield seg
+
+
+_OPENERS = frozenset(("ISA", "GS", "ST"))

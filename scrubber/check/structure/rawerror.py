@@ -25,3 +25,8 @@ class RawError:
     name: str | None = None  # the map's name of the element or segment
     value: str | None = None  # offending value (kept internal; only code values are shown)
     data_id: str | None = None  # id of the segment pyx12 was reading when it reported the error
+
+
+class TooManyErrors(Exception):
+    """More structural errors than ``[limits] structure_errors``: the pass stops (the input is
+    unusable, EN013); ``str(exc)`` is one line."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from scrubber.check.structure.personal import PERSON_SEGMENTS, shape
 from scrubber.check.structure.rawerror import RawError
 from scrubber.x12.reader import ENVELOPE_IDS
 
@@ -86,14 +87,18 @@ def classify(raw: RawError) -> StructuralError | None:
             size = f" ({m.group(1)} characters, {'at least' if m.group(2) == '<' else 'at most'} {m.group(3)})" if m else ""
             rule, text = "SX007", f"element {what} is too {'short' if code == '4' else 'long'}{size}"
         elif code in ("7", "I6"):
-            rule, text = "SX008", f"{raw.value!r} is not a valid code for {what}"
+            if seg in PERSON_SEGMENTS or len(raw.value or "") > 30:  # a shifted name, id, date or address
+                # (or a value too long to quote): described, not quoted
+                rule, text = "SX008", f"{shape(raw.value)} is not a valid code for {what}"
+            else:
+                rule, text = "SX008", f"{raw.value!r} is not a valid code for {what}"
         elif code in ("8", "9"):
             rule, text = "SX009", f"element {what} is not a valid {'date' if code == '8' else 'time'}"
         elif code in ("6", "I12"):
             rule, text = "SX010", f"element {what} holds a character its data type does not allow"
         else:
-            rule, text = "SX011", f"element {what}: {strip_values(msg)}"
-        value = raw.value if rule == "SX008" and raw.value and len(raw.value) <= 30 else None
+            rule, text = "SX011", f"element {what}: {strip_values(msg, seg in PERSON_SEGMENTS)}"
+        value = raw.value if rule == "SX008" and raw.value and len(raw.value) <= 30 and seg not in PERSON_SEGMENTS else None
         return StructuralError(rule, f"{text} (999 IK403 {code})", loop, seg, None, ref, value,
                                ik3="8", ik4=code, ik4_pos=raw.ele_pos, ik4_ref=raw.ele_ref_num)
     if raw.level != "seg":
@@ -155,7 +160,8 @@ def classify(raw: RawError) -> StructuralError | None:
     if code == "SEG1":
         return StructuralError("SX011", f"segment {seg} ends with empty elements (trailing separators) (999 IK304 8)",
                                loop, seg, None, ik3="8")
-    return StructuralError("SX011", f"segment {seg}: {strip_values(msg)} (999 IK304 8)", loop, seg, None, ik3="8")
+    return StructuralError("SX011", f"segment {seg}: {strip_values(msg, seg in PERSON_SEGMENTS)} (999 IK304 8)",
+                           loop, seg, None, ik3="8")
 
 
 def _paren(msg: str) -> str:
@@ -169,11 +175,20 @@ def _seg_of(msg: str) -> str:
     return (m.group(1) if m else "")[:6]
 
 
-def strip_values(msg: str) -> str:
-    """pyx12's text without the data it quotes."""
+def strip_values(msg: str, strict: bool = False) -> str:
+    """pyx12's text without the data it quotes; ``strict`` (a segment that can carry a person's
+    data): only element references (``(NM109)``) and syntax rule codes (``(P0809)``) are kept."""
     msg = re.sub(r'"[^"]*"\s*\(', "(", msg)
+    msg = re.sub(r'"[^"]*"', '"..."', msg)  # a quoted segment or value (may be the rest of the file)
+    if strict:
+        msg = re.sub(r'"[^"]*"|\'[^\']*\'', "...", msg)
+        return re.sub(r"\(([^)]*)\)", lambda m: m.group(0) if _REF.fullmatch(m.group(0)) or _SYNTAX.fullmatch(m.group(1))
+                      else "(...)", msg).rstrip(".")
     msg = re.sub(r"\(([^)]*)\)", lambda m: m.group(0) if _REF.fullmatch(m.group(0)) or m.group(1).isupper() and len(m.group(1)) <= 8 else "(...)", msg)
     return msg.rstrip(".")
+
+
+_SYNTAX = re.compile(r"[PRCELU]\d{4,6}")
 
 
 def _parent_loop(loop_id: str, fallback: str | None) -> str | None:

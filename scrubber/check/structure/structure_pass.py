@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from scrubber.check.structure.index import StructureIndex, validate_structure
 from scrubber.check.structure.normalize import RELABELLED
+from scrubber.check.structure.rawerror import TooManyErrors
 from scrubber.check.structure.structural_error import ENVELOPE_IDS, StructuralError
 from scrubber.findings import Finding
 
@@ -48,6 +49,7 @@ class StructurePass:
         self.engine = engine
         self.index: StructureIndex | None = None
         self.failed: str | None = None  # why the validation stopped, when it did
+        self.over_limit: str | None = None  # too many structural errors: the input is unusable (EN013)
         limits = getattr(engine, "limits", None)
         if validate and path is not None and limits is not None:
             try:  # an input the claim pass refuses for its size (EN012) is not validated either
@@ -59,6 +61,8 @@ class StructurePass:
             try:
                 options = getattr(getattr(engine, "config", None), "options", None) or {}
                 self.index = validate_structure(path, limits, options.get("structure_validator", "compiled"))
+            except TooManyErrors as exc:
+                self.over_limit = str(exc)
             except Exception as exc:  # noqa: BLE001 - the claim pass must still run
                 self.failed = f"{type(exc).__name__}: {exc}"
                 note = StructuralError("SX099", f"structural validation failed ({self.failed[:160]})", None, None, None)
