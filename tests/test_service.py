@@ -180,6 +180,28 @@ def test_watch_writes_the_analyst_formats_and_acks_readable_by_a_group(tmp_path)
     assert bad.returncode == 2 and "output_mode" in bad.stderr
 
 
+def test_watch_acks_take_fresh_control_numbers_from_its_state(tmp_path):
+    """Each acknowledgment the watcher writes takes its ISA13 from the counter in OUT/state.sqlite:
+    two inputs, two different interchange control numbers (never 000000001 for both)."""
+    import sqlite3
+
+    (tmp_path / "inbox").mkdir()
+    for name in ("sample.837", "multi.837"):
+        shutil.copy(fixture(name), tmp_path / "inbox" / name)
+    r = _watch(tmp_path, config='[watch]\nformats = ["999"]\n')
+    assert r.returncode == 0, r.stderr
+    acks = sorted((tmp_path / "out" / "acks").glob("*.999"))
+    assert [p.name for p in acks] == ["multi.999", "sample.999"]
+    isa13 = []  # one ack interchange per input interchange (multi.837 has more than one)
+    for p in acks:
+        text = p.read_text()
+        element, terminator = text[3], text[105]
+        isa13 += [seg.strip().split(element)[13] for seg in text.split(terminator) if seg.strip().startswith("ISA")]
+    assert len(isa13) >= 3 and len(set(isa13)) == len(isa13), isa13
+    with sqlite3.connect(tmp_path / "out" / "state.sqlite") as db:
+        assert dict(db.execute("SELECT name, value FROM control_numbers"))["ISA13"] == len(isa13)
+
+
 # ---- the container ---------------------------------------------------------------------------------
 
 

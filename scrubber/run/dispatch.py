@@ -35,6 +35,7 @@ from scrubber.run.outdir import OUTPUTS, fsync_dir, fsync_file
 from scrubber.report.names import ACK277CA, ACK999, CSV, HTML, output_stem
 from scrubber.report.sink import Sink
 from scrubber.run.pipeline import file_digest, scrub_file
+from scrubber.run.counters import StateCounters
 from scrubber.run.state import SentClaims, duplicate_days
 from scrubber.x12.reader import detect_delimiters
 
@@ -184,11 +185,14 @@ def scrub_job(spec: dict, split=None) -> dict | None:
             # The claims already sent (PE003) are in the out dir's state database; this job's accepted
             # claims are recorded there in the same transaction that publishes its outputs.
             state = SentClaims(out, engine.context.as_of, duplicate_days(engine.config.options))
+            numbers = StateCounters(out) if acks else None  # the acks' control numbers: the state's counter
             try:
                 outcome = scrub_file(src, staging, engine, sinks=sinks, acks=acks, state=state, source=job_dir.name,
-                                     publish=publish)
+                                     publish=publish, numbers=numbers)
             finally:
                 state.close()
+                if numbers is not None:
+                    numbers.close()
     except InputChanged:  # publish nothing: the parent scrubs it again once it settles
         shutil.rmtree(staging, ignore_errors=True)
         return {"status": "changed", "claims": 0, "accepted": 0, "rejected": 0, "errors": 0, "warnings": 0,
