@@ -22,6 +22,27 @@ def test_scrub_sample_text_summary(tmp_path):
         "sample.clean.837", "sample.rejected.837", "sample.report.json"]
 
 
+def test_readme_demo_scrub_shows_its_own_errors_only(tmp_path):
+    """The README's first command scrubs fixtures/edi/demo.837 (the sample's claims, dated November
+    2026): scrubbed in the months after, only the two pointer errors; no claim is past timely
+    filing. The summary the README shows is the one printed."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "scrubber scrub fixtures/edi/demo.837 --out-dir out" in readme
+    for as_of in ("2026-12-01", "2027-06-30"):
+        out = tmp_path / as_of
+        result = run_cli("scrub", fixture("demo.837"), "--out-dir", out, "--as-of", as_of, "--format", "json")
+        assert result.returncode == 1, result.stderr
+        report = json.loads(result.stdout)
+        rules = sorted(f["rule"] for c in report["claims"] for f in c["findings"])
+        assert rules == ["DP001", "DP002"], rules
+        assert sorted(p.name for p in out.iterdir()) == ["demo.clean.837", "demo.rejected.837", "demo.report.json"]
+    text = run_cli("scrub", fixture("demo.837"), "--out-dir", "out", "--as-of", "2026-12-01", cwd=tmp_path)
+    shown = re.search(r"```\n(demo\.837: REJECTIONS\n.*?)```", readme, re.S).group(1)
+    assert text.stdout == shown
+
+
 def test_clean_file_exits_zero_and_writes_no_rejected(tmp_path):
     result = run_cli("scrub", fixture("clean_single.837"), "--out-dir", tmp_path, "--as-of", "2025-06-01")
     assert result.returncode == 0, result.stdout

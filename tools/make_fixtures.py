@@ -581,6 +581,30 @@ def build_sample(out: Path) -> None:
     write_837(out / "sample.837", [(interchange("000000001", [group("1", [st])], STD_LF), STD_LF)])
 
 
+# ---- demo.837 -------------------------------------------------------------
+# The README's first scrub: the sample's five claims, sent and dated in November 2026, so that a
+# scrub as of today shows their own pointer errors and no timely-filing warning. Only the dates
+# differ from sample.837 (ISA09, GS04, BHT04 and every DTP of March 2025 move to November 2026).
+
+
+def build_demo(out: Path) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        build_sample(Path(tmp))
+        text = (Path(tmp) / "sample.837").read_text(encoding="ascii")
+    lines = []
+    for seg in text.split("~"):
+        if seg.startswith("ISA*"):
+            els = seg.split("*")
+            els[9] = "26" + "11" + els[9][4:]
+            seg = "*".join(els)
+        else:
+            seg = seg.replace("202503", "202611")
+        lines.append(seg)
+    (out / "demo.837").write_bytes("~".join(lines).encode("ascii"))
+
+
 # ---- clean_single.837 ----------------------------------------------------
 
 
@@ -1059,6 +1083,15 @@ def fixture_specs() -> list[FixtureSpec]:
             "one error, on SAMPLE-NOPTR's second SV1 (pyx12's 837P map makes SV107 required): "
             'seg code 8 `Mandatory composite "Composite Diagnosis Code Pointer" (SV107) is '
             "missing`. SAMPLE-BADPTR is structurally valid for pyx12.",
+        ),
+        FixtureSpec(
+            "demo.837",
+            build_demo,
+            "The README's first scrub: sample.837's claims dated November 2026 (ISA09, GS04, BHT04 "
+            "and the DTPs), so that a scrub as of December 2026 shows only their pointer errors.",
+            "`* : ^ ~`, LF after each segment",
+            _notes(_claims_of(sample_providers())),
+            "as for sample.837: one error, on SAMPLE-NOPTR's second SV1 (SV107 missing).",
         ),
         FixtureSpec(
             "duplicates.837",
