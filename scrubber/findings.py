@@ -9,6 +9,15 @@ if TYPE_CHECKING:
     from scrubber.x12.reader import Segment
 
 SEVERITIES = ("error", "warning", "info", "not_checked")
+
+
+ODD_ID = 6  # a segment "id" longer than this is a segment's text (see Finding.__post_init__)
+
+
+def odd_segment_id(segment_id: str) -> str:
+    """A segment "id" longer than three characters, named without its content: its first three
+    characters and its length (``"SBR... (a 412-character segment id)"``)."""
+    return f"{segment_id[:3]}... (a {len(segment_id)}-character segment id)"
 SEVERITY_ORDER = {name: i for i, name in enumerate(SEVERITIES)}
 _ACKS: dict = {}  # Ack.parse: text -> Ack (immutable, so shared)
 
@@ -48,6 +57,23 @@ class Finding:
     value: str | None = None
     ack: Ack | None = None
     offset: int | None = None  # byte offset of the segment in the input (not in the contract's JSON)
+
+    def __post_init__(self) -> None:
+        # A segment id is two or three characters (a mangled one such as NM31 a few more). A
+        # longer one is a segment whose element separator was not found (a mangled ISA, or
+        # segments run together): its "id" is the segment's whole text, which may carry anyone's
+        # data. It is named by its first three characters and its length only, in every field
+        # and in the message.
+        segment = self.segment
+        if segment is not None and len(segment) > ODD_ID:
+            label = odd_segment_id(segment)
+            set_ = object.__setattr__
+            set_(self, "segment", segment[:3])
+            set_(self, "message", self.message.replace(segment, label))
+            if self.element and self.element.startswith(segment):
+                set_(self, "element", None)
+            if self.value and segment in self.value:
+                set_(self, "value", None)
 
     @classmethod
     def at(

@@ -298,3 +298,48 @@ def test_a_broken_terminator_quotes_no_rest_of_the_file(tmp_path):
     text = json.dumps(report)
     assert "TESTPATIENT" not in text and "ZZM00000001" not in text
     assert len(fatal["message"]) < 200, fatal["message"]
+
+
+# ---- segments run together, element separators lost ----------------------------------------------
+
+def _every_output(tmp_path: Path, path: Path) -> dict[str, str]:
+    """Scrub ``path`` with every report format and both acks; the text of each report-like output."""
+    out = tmp_path / "out"
+    texts = {}
+    for fmt in ("json", "csv", "html", "text"):
+        code, shown = invoke("scrub", path, "--out-dir", out, "--as-of", AS_OF, "--format", fmt,
+                             "--ack", "999", "--ack", "277ca")
+        assert code in (1, 2), shown
+        texts[f"stdout-{fmt}"] = shown
+    for p in out.iterdir():
+        if p.suffix not in (".837", ".999", ".edi"):  # (claims and acks carry the claims' data by design)
+            texts[p.name] = p.read_text(encoding="utf-8", errors="replace")
+    return texts
+
+
+@pytest.mark.parametrize("damage", ["terminator", "element-separator", "segment-id"])
+def test_damaged_segments_quote_no_person_value(tmp_path, damage):
+    """A lost terminator runs SBR and the subscriber's NM1 together; a wrong element separator
+    makes a segment's whole text its "id"; a mangled id (ONM1) is no segment the 837P has: no
+    report, listing or page shows the person values they carry."""
+    data = fixture("sample.837").read_bytes()
+    sbr_nm1 = b"SBR*P*18*GRP00001******CI~\nNM1*IL*1*TESTPATIENT*BRAVO****MI*ZZM00000001~"
+    assert sbr_nm1 in data
+    if damage == "terminator":
+        data = data.replace(sbr_nm1, sbr_nm1.replace(b"CI~", b"CI\xf9", 1), 1)
+    elif damage == "element-separator":
+        data = data.replace(sbr_nm1, sbr_nm1.replace(b"*", b"^"), 1).replace(b"\nNM1^IL", b"NM1^IL", 1)
+    else:
+        data = data.replace(b"\nNM1*IL*1*TESTPATIENT", b"\nONM1*IL*1*TESTPATIENT", 1)
+    path = tmp_path / f"{damage}.837"
+    path.write_bytes(data)
+    for name, text in _every_output(tmp_path, path).items():
+        assert not leaks(text), (name, leaks(text))
+
+
+def test_csv_cells_are_cut_at_a_spreadsheets_limit():
+    from scrubber.report.safe import CELL_MAX, csv_cell
+
+    cell = csv_cell("X" * (CELL_MAX + 5000))
+    assert cell.startswith("X" * CELL_MAX) and "5000 more characters" in cell and len(cell) < CELL_MAX + 80
+    assert csv_cell("SV1") == "SV1"

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import click
 
-from scrubber.findings import Finding
+from scrubber.findings import ODD_ID, Finding, odd_segment_id
 from scrubber.check.structure.personal import hidden_indexes
 from scrubber.mapsdir import map_path
 from scrubber.report.safe import visible
@@ -44,6 +44,12 @@ def masked_indexes(seg: Segment) -> frozenset[int]:
     element; DMG02 on; NTE02 (free text may carry anything).
     """
     return hidden_indexes(seg.id, seg.elements, seg.loop)
+
+
+def shown_id(segment_id: str) -> str:
+    """A segment's id as listings show it: a longer "id" (no element separator found: the
+    segment's whole text) by its first three characters and its length only."""
+    return segment_id if len(segment_id) <= ODD_ID else odd_segment_id(segment_id)
 
 
 def masked_values(seg: Segment) -> list[str]:
@@ -321,7 +327,7 @@ def explain_claim(
         pad += "  "
         values = masked_values(seg)
         pos = f"{st02}#{seg.position}" if seg.position is not None else "#-"
-        yield f"{pad}{s(f'{pos:>14}', dim=True)} {s(visible(f'{seg.id:<3}'), bold=True)}  {visible(seg.delims.element.join(values))}"
+        yield f"{pad}{s(f'{pos:>14}', dim=True)} {s(visible(f'{shown_id(seg.id):<3}'), bold=True)}  {visible(seg.delims.element.join(values))}"
         sub = pad + "       "
         qualifier = seg.el(1)
         if seg.id == "HI" and seg in claim.hi_segments:

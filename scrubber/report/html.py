@@ -52,6 +52,7 @@ from scrubber.report.explain import (
     load_icd,
     masked_indexes,
     parse_ref,
+    shown_id,
     pointer_links,
 )
 from scrubber.report.outcome import ClaimOutcome, FileOutcome
@@ -347,7 +348,7 @@ def segments_block(claim, findings: list[Finding]):
             lp = etree.SubElement(line, "span", {"class": "loop"})
             lp.text = xml_text(seg.loop or "")
             b = etree.SubElement(line, "b")
-            b.text = xml_text(seg.id)
+            b.text = xml_text(shown_id(seg.id))
             hide = masked_indexes(seg)
             d = seg.delims
             for i in range(1, len(seg.elements)):
@@ -374,7 +375,7 @@ def segments_block(claim, findings: list[Finding]):
         hide = masked_indexes(seg)
         d = seg.delims
         b = etree.SubElement(line, "b")
-        b.text = xml_text(seg.id)
+        b.text = xml_text(shown_id(seg.id))
         qualifier = seg.el(1)
         for i in range(1, len(seg.elements)):
             value = seg.elements[i]

@@ -22,12 +22,18 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+CELL_MAX = 32_000  # characters a CSV cell keeps (spreadsheets hold 32,767 in a cell)
+
+
 def csv_cell(value: str) -> str:
     """``value`` as a CSV cell a spreadsheet shows as text (never evaluates as a formula), its
     control characters as visible escapes (the CSV also goes to standard output)."""
     if value and value.startswith(_FORMULA_START):
         value = "'" + value
-    return visible(value)
+    value = visible(value)
+    if len(value) > CELL_MAX:  # a spreadsheet's cell limit (and the csv module's field limit)
+        value = f"{value[:CELL_MAX]}... ({len(value) - CELL_MAX} more characters; see the JSON report)"
+    return value
 
 
 def _escape(m: re.Match) -> str:

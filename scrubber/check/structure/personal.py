@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-__all__ = ["PERSON_SEGMENTS", "PERSON_ENTITIES", "PERSON_REF_QUALIFIERS", "element_codes", "hidden_indexes",
-           "personal", "shape"]
+__all__ = ["PERSON_SEGMENTS", "PERSON_ENTITIES", "PERSON_REF_QUALIFIERS", "damaged", "element_codes",
+           "element_shapes", "hidden_indexes", "personal", "shape"]
 
 #: Segments that can carry a person's data (whoever the map says they belong to).
 PERSON_SEGMENTS = frozenset({"NM1", "N3", "N4", "DMG", "REF", "PER", "PAT", "NTE"})
@@ -50,11 +50,66 @@ def _is_code(sid: str, index: int, value: str) -> bool:
     return value in element_codes().get((sid, index), ())
 
 
+#: The envelope segments (outside the 837P map), with their number of elements.
+_ENVELOPE_SIZES = {"ISA": 16, "IEA": 2, "GS": 8, "GE": 2, "ST": 3, "SE": 2}
+
+
+@lru_cache(maxsize=1)
+def element_shapes() -> tuple[dict[str, int], dict[tuple[str, int], tuple[frozenset[str], int, bool]]]:
+    """What the 837P map allows, by segment id (union over the map's segments of that id):
+    ``sizes`` (segment id -> its most elements) and ``shapes`` ((segment id, element index) ->
+    (its code values, its longest length, used at all)); simple elements only."""
+    from scrubber.check.structure.tables import MAP_837P, SegNode, compiled_map
+
+    sizes: dict[str, int] = dict(_ENVELOPE_SIZES)
+    codes: dict[tuple[str, int], set[str]] = {}
+    longest: dict[tuple[str, int], int] = {}
+    used: dict[tuple[str, int], bool] = {}
+    for node in compiled_map(MAP_837P).index.values():
+        if not isinstance(node, SegNode):
+            continue
+        elements = node.elements or ()
+        sizes[node.id] = max(sizes.get(node.id, 0), len(elements))
+        for i, ele in enumerate(elements, start=1):
+            key = (node.id, i)
+            used[key] = used.get(key, False) or getattr(ele, "usage", "") != "N"
+            if getattr(ele, "is_composite", False):
+                longest[key] = max(longest.get(key, 0), 1 << 20)  # (components: not judged by length)
+                continue
+            codes.setdefault(key, set()).update(getattr(ele, "codes", None) or ())
+            longest[key] = max(longest.get(key, 0), getattr(ele, "max_len", 0) or 0)
+    shapes = {k: (frozenset(codes.get(k, ())), longest.get(k, 0), used[k]) for k in used}
+    return sizes, shapes
+
+
+def damaged(sid: str, elements: list[str]) -> bool:
+    """Whether a segment is not what its id says, so that its values may be anyone's: an id the
+    837P does not have (a mangled one), more elements than the id allows (two segments run
+    together when a terminator was lost), or a value where the map has no element in use, a coded
+    element holding something that is not one of its codes, or a value longer than its element
+    allows (a shifted or swapped element)."""
+    sizes, shapes = element_shapes()
+    size = sizes.get(sid)
+    if size is None or len(elements) - 1 > size:
+        return True
+    for i in range(1, len(elements)):
+        value = elements[i]
+        if not value:
+            continue
+        shape_ = shapes.get((sid, i))
+        if shape_ is None:
+            continue  # (an envelope segment: no element shapes kept)
+        codes, longest, used = shape_
+        if not used or (codes and value not in codes) or (longest and len(value) > longest):
+            return True
+    return False
+
+
 def personal(sid: str, elements: list[str], loop: str = "") -> bool:
     """Whether a segment (its id, its elements with ``[0]`` the id, the loop it is in) can carry a
     person's data."""
     if sid not in PERSON_SEGMENTS:
-        return False
+        return damaged(sid, elements)
     if sid == "NM1":
         nm101 = elements[1] if len(elements) > 1 else ""
         nm102 = elements[2] if len(elements) > 2 else ""
@@ -74,10 +129,17 @@ def hidden_indexes(sid: str, elements: list[str], loop: str = "") -> frozenset[i
     if not personal(sid, elements, loop):
         return frozenset()
     hide = set(_ALWAYS.get(sid, ()))
-    for i in range(1, len(elements)):
-        value = elements[i]
-        if value and i not in hide and not _is_code(sid, i, value):
-            hide.add(i)
+    if sid in PERSON_SEGMENTS:
+        for i in range(1, len(elements)):
+            value = elements[i]
+            if value and i not in hide and not _is_code(sid, i, value):
+                hide.add(i)
+    else:  # a damaged segment (see damaged()): only the values that are codes where they stand
+        shapes = element_shapes()[1]
+        for i in range(1, len(elements)):
+            value = elements[i]
+            if value and value not in shapes.get((sid, i), (frozenset(),))[0]:
+                hide.add(i)
     return frozenset(hide)
 
 
