@@ -343,3 +343,23 @@ def test_csv_cells_are_cut_at_a_spreadsheets_limit():
     cell = csv_cell("X" * (CELL_MAX + 5000))
     assert cell.startswith("X" * CELL_MAX) and "5000 more characters" in cell and len(cell) < CELL_MAX + 80
     assert csv_cell("SV1") == "SV1"
+
+
+def test_excludes1_pairs_look_at_the_twelve_hi_positions_only(tmp_path):
+    """A claim with thousands of diagnosis codes (DX003 rejects it) keeps the back-pain pair check
+    to the twelve positions a line can point at: its pairs do not grow as the square of the codes."""
+    data = fixture("sample.837").read_bytes()
+    first_hi = b"HI*ABK:M5450*ABF:M546~\n"
+    assert first_hi in data
+    codes = ["M5441", "M5450"] * 1500  # M54.5 Excludes1 M54.4-: every M5441 pairs with every M5450
+    hi = b"".join(("HI*" + "*".join(f"{'ABK' if i == 0 and k == 0 else 'ABF'}:{c}"
+                                    for k, c in enumerate(codes[i:i + 12])) + "~\n").encode()
+                  for i in range(0, len(codes), 12))
+    path = tmp_path / "many_codes.837"
+    path.write_bytes(data.replace(first_hi, hi, 1))
+    code, report, _ = scrub_with(tmp_path, path, "", "--no-structure")
+    assert code == 1
+    claim = report["claims"][0]
+    rules = [f["rule"] for f in claim["findings"]]
+    assert "DX003" in rules and claim["status"] == "rejected"
+    assert 0 < rules.count("BP003") <= 12 * 11 // 2

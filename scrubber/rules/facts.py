@@ -686,7 +686,9 @@ class BackpainFacts:
         in_scope = False
         codes = []
         code_at = {}
-        for dx in claim.diagnoses:
+        # The HI positions a line can point at (1-12): a claim with more codes is rejected by
+        # DX003, and the codes past the twelfth would only make the pair checks grow as their square.
+        for dx in claim.diagnoses[:MAX_CODES]:
             code = dx.code
             if code:
                 hit = known.get(code)
