@@ -34,6 +34,7 @@ from scrubber.config import Config
 from scrubber.errors import ScrubberError
 from scrubber.logs import get_logger
 from scrubber.run import cluster, parallel
+from scrubber.run.state import SentClaims, duplicate_days
 from scrubber.run.dispatch import JobDeferred, scrub_job
 from scrubber.run.jobstore import Job
 from scrubber.run.outdir import LOGGER, WatchError
@@ -134,8 +135,15 @@ class ClusterDispatcher:
             src = Path(spec["dir"]) / spec["file"]
             if src.stat().st_size >= parallel.SPLIT_MIN_BYTES:
                 def split(path, staging, pairs):
-                    return parallel.scrub_split(path, staging, self.config, as_of, max(2, runner.threads),
-                                                runner=runner, interchanges=pairs)
+                    # The claims already sent (PE003) are looked up by the units' workers in the
+                    # out dir's state; this job's accepted claims are recorded there once joined.
+                    state = SentClaims(Path(spec["out"]), as_of, duplicate_days(self.config.options))
+                    try:
+                        return parallel.scrub_split(path, staging, self.config, as_of, max(2, runner.threads),
+                                                    runner=runner, interchanges=pairs, state=state,
+                                                    source=os.path.basename(spec["dir"]))
+                    finally:
+                        state.close()
 
                 try:
                     result = scrub_job(spec, split=split)
