@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts
-import scrubber.rules.dates._common  # noqa: F401 - declares facts.other_dates
+from scrubber.rules.dates._common import dated_after_service
 from scrubber.x12.model import Claim
 
 WHAT = {"431": "onset of current illness or symptom", "454": "initial treatment"}
@@ -43,20 +43,9 @@ class OnsetAfterService(Rule):
     source = "005010X222A1 2300 DTP*431/*454, 2400 DTP*454"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
-        found = [item for item in facts.other_dates if item[1] in WHAT and item[2] is not None]
-        if not found:
-            return ()
-        dates = facts.dates
-        out = []
-        for seg, qualifier, when, number in found:
-            service = dates.line_dates[number - 1] if number else dates.first
-            if service is None or when <= service:
-                continue
-            whose = f"service line {number}'s date of service" if number else "the claim's first date of service"
-            out.append(self.finding(
-                seg,
-                f"The {WHAT[qualifier]} date (DTP*{qualifier}) {when.isoformat()} is after {whose} "
-                f"{service.isoformat()}; one of the two dates is wrong.",
-                element="DTP03", value=seg.el(3),
-            ))
-        return out
+        return [self.finding(
+            seg,
+            f"The {WHAT[qualifier]} date (DTP*{qualifier}) {when.isoformat()} is after {whose} "
+            f"{service.isoformat()}; one of the two dates is wrong.",
+            element="DTP03", value=seg.el(3),
+        ) for seg, qualifier, when, service, whose in dated_after_service(facts, WHAT, latest=False)]

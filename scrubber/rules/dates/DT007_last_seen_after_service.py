@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts
-import scrubber.rules.dates._common  # noqa: F401 - declares facts.other_dates, facts.service_span
+from scrubber.rules.dates._common import dated_after_service
 from scrubber.x12.model import Claim
 
 
@@ -40,20 +40,9 @@ class LastSeenAfterService(Rule):
     source = "005010X222A1 2300/2400 DTP*304"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
-        found = [item for item in facts.other_dates if item[1] == "304" and item[2] is not None]
-        if not found:
-            return ()
-        dates = facts.dates
-        out = []
-        for seg, _, when, number in found:
-            service = dates.line_dates[number - 1] if number else facts.service_span.latest
-            if service is None or when <= service:
-                continue
-            whose = f"service line {number}'s date of service" if number else "the claim's last date of service"
-            out.append(self.finding(
-                seg,
-                f"The last seen date (DTP*304) {when.isoformat()} is after {whose} {service.isoformat()}; "
-                f"it is a visit before the services billed.",
-                element="DTP03", value=seg.el(3),
-            ))
-        return out
+        return [self.finding(
+            seg,
+            f"The last seen date (DTP*304) {when.isoformat()} is after {whose} {service.isoformat()}; "
+            f"it is a visit before the services billed.",
+            element="DTP03", value=seg.el(3),
+        ) for seg, _, when, service, whose in dated_after_service(facts, ("304",), latest=True)]

@@ -50,3 +50,22 @@ def other_dates(facts: ClaimFacts) -> list[tuple[Segment, str, date | None, int]
         start, _ = parse_date_period(seg.el(2), seg.el(3))
         out.append((seg, qualifier, start, number if seg.loop.startswith("24") else 0))
     return out
+
+
+def dated_after_service(facts: ClaimFacts, qualifiers, latest: bool):
+    """The DTPs of ``qualifiers`` dated after the service they speak of, as ``(segment, qualifier,
+    date, date of service, whose)``: a line's DTP against that line's date of service, a claim's
+    against the claim's first date of service (its last with ``latest``)."""
+    for seg, qualifier, when, number in facts.other_dates:
+        if qualifier not in qualifiers or when is None:
+            continue
+        dates = facts.dates
+        if number:
+            service = dates.line_dates[number - 1]
+        else:
+            service = facts.service_span.latest if latest else dates.first
+        if service is None or when <= service:
+            continue
+        whose = (f"service line {number}'s date of service" if number
+                 else f"the claim's {'last' if latest else 'first'} date of service")
+        yield seg, qualifier, when, service, whose
