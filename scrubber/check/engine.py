@@ -24,7 +24,7 @@ from scrubber.errors import ScrubberError
 from scrubber.findings import Finding
 from scrubber.limits import Limits
 from scrubber.rules import REGISTRY, Context, claim_rules
-from scrubber.rules.facts import ClaimFacts
+from scrubber.rules.facts import GATE_BITS, ClaimFacts, fact
 from scrubber.rules.payer._common import REPLACES, FileLedger, frequency_code
 from scrubber.x12.model import Claim
 
@@ -51,14 +51,28 @@ class Engine:
         self.limits = Limits.from_config(config.limits)
         self.context = Context(as_of=as_of or date.today(), options=dict(config.options), limits=self.limits)
         self.rules = [cls() for cls in claim_rules() if self.decisions.maybe_enabled(cls.code)]
-        # The rules grouped by the fact that says whether a claim concerns them (None: every claim).
+        # The rules grouped by the gate that says whether a claim concerns them (None: every claim).
+        # A gate of the claim pass is a bit of ``facts.gates``; another gate (a fact that reads a
+        # code table) gets a bit of its own past those, and is asked of every claim.
         groups: dict[str | None, list] = {}
         for rule in self.rules:
             groups.setdefault(rule.concerns, []).append((rule.code, rule.check))
         self._always = groups.pop(None, [])
-        self._gates = tuple(groups)
-        self._gated = [groups[g] for g in self._gates]
-        self._plans: dict[tuple, list] = {}  # which gates are open -> the checks to run (a few combinations)
+        self._pass_mask = 0
+        lazy = []
+        self._groups: list[tuple[int, list]] = []
+        for gate, checks in groups.items():
+            bit = GATE_BITS.get(gate)
+            if bit is None:
+                if not isinstance(getattr(ClaimFacts, gate, None), fact):
+                    raise ValueError(f"rule {checks[0][0]} concerns {gate!r}, which is not a fact of a claim")
+                bit = 1 << (len(GATE_BITS) + len(lazy))
+                lazy.append((gate, bit))
+            else:
+                self._pass_mask |= bit
+            self._groups.append((bit, checks))
+        self._lazy = tuple(lazy)
+        self._plans: dict[int, list] = {}  # the open gates -> the checks to run (a few combinations)
         codes = {rule.code for rule in self.rules}
         self.cross_claim = bool(codes & {"PE001", "PE002", "PE003"})  # a rule that reads the ledger
         self.in_file_checks = bool(codes & {"PE001", "PE002"})  # a rule that compares claims of one input
@@ -103,31 +117,37 @@ class Engine:
         facts = ClaimFacts(claim, self.context)
         decisions = self.decisions
         findings: list[Finding] = []
-        extend = findings.extend
-        if self._gates:
-            key = tuple([getattr(facts, gate) for gate in self._gates])
-            checks = self._plans.get(key)
-            if checks is None:
-                checks = list(self._always)
-                for is_open, gated in zip(key, self._gated):
-                    if is_open:
-                        checks.extend(gated)
-                self._plans[key] = checks
-        else:
-            checks = self._always
+        try:
+            key = facts.gates & self._pass_mask
+            for gate, bit in self._lazy:
+                if getattr(facts, gate):
+                    key |= bit
+        except ScrubberError:
+            raise
+        except Exception:  # noqa: BLE001 - a fact's bug: every rule runs, and those that read it fail alone
+            key = -1
+        checks = self._plans.get(key)
+        if checks is None:
+            checks = list(self._always)
+            for bit, gated in self._groups:
+                if key & bit:
+                    checks.extend(gated)
+            self._plans[key] = checks
         payer = ""
         if decisions.payer_specific:
             payer = claim.payer_id
             enabled = decisions.enabled
             checks = [(code, check) for code, check in checks if enabled(code, payer)]
         for code, check in checks:
-            mark = len(findings)
             try:
-                extend(check(claim, facts))
+                out = check(claim, facts)
+                if out:
+                    if type(out) is not list:
+                        out = list(out)  # (a rule that yields: all of its findings, or none)
+                    findings.extend(out)
             except ScrubberError:  # a malformed map or table: every claim would meet it
                 raise
             except Exception as exc:  # noqa: BLE001 - a rule's bug must not cost the other claims
-                del findings[mark:]
                 findings.append(rule_failed(claim, code, exc))
         if not findings:
             return findings

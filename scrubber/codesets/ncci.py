@@ -270,6 +270,10 @@ class Ncci:
         """A date of service as ``YYYYMMDD`` (None: the PTP quarter's date)."""
         return _ymd(d if d is not None else self.ptp_quarter)
 
+    def mue_codes(self) -> dict[str, tuple[int, int, str]]:
+        """Every code with an MUE: code -> (value, MAI, rationale). Do not modify."""
+        return self._mue
+
     def mue_raw(self, code: str) -> tuple[int, int, str] | None:
         """(value, MAI, rationale) of the code's MUE without building a :class:`Mue` (hot path)."""
         return self._mue.get(code)

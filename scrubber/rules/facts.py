@@ -12,21 +12,32 @@ object, so that a rule reads everything it needs from ``(claim, facts)``.
 from __future__ import annotations
 
 import datetime
-import re
-from collections import defaultdict
 from datetime import date
-from functools import lru_cache
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
 from scrubber.codesets.backpain import MAP_NAME, BackpainMaps, load_backpain_maps
 from scrubber.codesets.icd10cm import normalize_code as norm
+from scrubber.codesets.pos import load_pos
 from scrubber.rules.base import Context
-from scrubber.x12.model import Claim, Diagnosis, ServiceLine, parse_date_period
+from scrubber.rules.values import (
+    CHARGES,
+    PROCEDURE_QUALIFIERS,
+    UNIT_BASES,
+    UNITS,
+    amount,
+    charge_of,
+    luhn_npi_ok,
+    procedure_shape_ok,
+    units_ok,
+)
+from scrubber.x12.model import Claim, Diagnosis, ServiceLine, parse_date, parse_date_period
 from scrubber.x12.reader import Segment
 
 if TYPE_CHECKING:
     from scrubber.codesets.ncci import Ncci
+
+__all__ = ["amount"]  # (also read from here by the balancing rules)
 
 _ICD10_QUALIFIERS = ("ABK", "ABF")
 #: Diagnosis qualifiers an HI composite may carry (ICD-10-CM, ICD-9-CM, patient reason, external cause ...).
@@ -88,22 +99,24 @@ class ClaimFacts:
         return self.context.map(name, loader)
 
     # Per-claim facts ----------------------------------------------------------------------------
-    # The engine asks every gate of every claim, and the gates read the dates, the lines and the
-    # diagnoses: those facts are made together, in one pass over the claim (``_claim_pass``), the
-    # first time one of them is asked. Each is still an attribute of its own name.
+    # The engine asks the gates of every claim, and the gates read the dates, the lines, the
+    # diagnoses and the hierarchy: those facts are made together, in one pass over the claim
+    # (``_claim_pass``), the first time one of them is asked. Each is still an attribute of its
+    # own name; the gates are also the bits of ``gates`` (see :data:`GATES`).
     def _claim_pass(self) -> dict:
-        """Makes the facts of the claim's DTPs, lines and diagnoses at once: ``dates``,
-        ``dated_lines``, ``service_lines``, ``ncci_lines`` and the gates ``has_lines``,
-        ``has_diagnoses``, ``over_limits``, ``pointers_suspect``, ``hi_suspect`` and
-        ``multi_procedure_dates``. Returns the instance's dictionary, which holds them."""
+        """Makes the facts of the claim's DTPs, lines, diagnoses and levels at once: ``dates``,
+        ``dated_lines``, ``service_lines``, ``line_scan``, ``filled_positions`` and ``gates`` (and
+        ``ncci_lines`` when the claim's procedures fall on several dates). Returns the instance's
+        dictionary, which holds them. Nothing is kept when it raises."""
         known = self.__dict__
-        if "dates" in known:
+        if "gates" in known:
             return known
         claim = self.claim
         lines = claim.lines
         diagnoses = claim.diagnoses
         limits = self.limits
         dates = ClaimDates(claim)
+        gates = 0
         # The diagnoses: the HI positions holding a code (as bits) and the hi_suspect gate.
         filled = 0
         hi_bad = len(diagnoses) > MAX_CODES
@@ -120,19 +133,79 @@ class ClaimFacts:
                 else:
                     seen.append(code)
                     expected = "ABF"
-        # The lines: each line with an SV1 dated, and the pointers_suspect gate.
+        if hi_bad:
+            gates |= HI_SUSPECT
+        if diagnoses:
+            principal = diagnoses[0]
+            if principal.code[:1] in _EXTERNAL_CAUSE and principal.position == 1 and principal.qualifier == "ABK":
+                gates |= EXTERNAL_CAUSE_FIRST
+        # The lines: each line with an SV1 dated, the line checks, the pointers_suspect gate.
         dated: list[tuple[ServiceLine, str, date | None]] = []
         coded: list[tuple[ServiceLine, str, date | None]] = []  # those with a procedure (for NCCI)
+        procedures: set[str] = set()
         one_day = True  # all of those on one date of service
         suspect = False
+        flags = 0
+        line_sum: Decimal | None = _ZERO
         masks = _POINTER_MASKS
+        charges, units = CHARGES, UNITS
+        qualifiers, bases = PROCEDURE_QUALIFIERS, UNIT_BASES
+        always = None  # the place of service codes valid on any date (read when a line has one)
         for line, day in zip(lines, dates.line_dates):
             pointers = line.pointers
-            if line.sv1 is not None:
+            sv1 = line.sv1
+            if len(line.segments) > 3:  # more than LX, SV1 and DTP*472: a note may give minutes
+                for seg in line.segments:
+                    if seg.id == "NTE":
+                        gates |= MINUTES_GIVEN
+                        break
+            if sv1 is not None:
                 procedure = line.procedure
                 item = (line, procedure, day)
                 dated.append(item)
+                # The line checks (BL001, BL002, ID002-ID005, ID006, NC003, NC004) ...
+                elements = sv1.elements
+                n = len(elements)
+                text = elements[2] if n > 2 else ""
+                charge = charges.get(text) or charge_of(text)
+                value = charge[0]
+                if value is None:
+                    line_sum = None
+                    flags |= BAD_CHARGE
+                else:
+                    if not charge[1]:
+                        flags |= BAD_CHARGE
+                    if line_sum is not None:
+                        line_sum += value
+                basis = elements[3] if n > 3 else ""
+                if basis not in bases:
+                    flags |= BAD_BASIS
+                elif basis == "MJ":
+                    gates |= MINUTES_GIVEN
+                text = elements[4] if n > 4 else ""
+                ok = units.get(text)
+                if not (ok or (ok is None and units_ok(text))):
+                    flags |= BAD_UNITS
+                if text != "1":
+                    gates |= UNITS_NOT_ONE
+                if n > 5 and elements[5]:
+                    if always is None:
+                        always = self.context.map("pos", load_pos).always
+                    if elements[5] not in always:
+                        gates |= PLACE_OF_SERVICE
+                sv101 = line.sv101
+                q = sv101[0] if sv101 else ""
+                if q not in qualifiers:
+                    flags |= BAD_QUALIFIER
+                elif q == "HC" and not procedure_shape_ok(procedure):
+                    flags |= BAD_SHAPE
                 if procedure:
+                    if procedure in procedures:
+                        gates |= PROCEDURE_REPEATED
+                    else:
+                        procedures.add(procedure)
+                        if procedure in CHIRO_MANIPULATION:
+                            gates |= CHIRO
                     if coded and day != coded[0][2]:
                         one_day = False
                     coded.append(item)
@@ -148,18 +221,96 @@ class ClaimFacts:
                     mask = _pointer_mask(key)
                 if mask < 0 or mask & ~filled:
                     suspect = True
-        ncci = NcciLines(claim, coded, one_day)
+        if lines:
+            gates |= HAS_LINES
+            if not filled:
+                gates |= DIAGNOSIS_MISSING
+        if claim.hi_segments:
+            gates |= HAS_DIAGNOSES
+        if not dated:
+            gates |= NO_SERVICE_LINES
+        if suspect:
+            gates |= POINTERS_SUSPECT
+        if claim.number > limits.claims_per_transaction or len(lines) > limits.lines_per_claim:
+            gates |= OVER_LIMITS
+        # The amounts: CLM02 against the lines (BL001, BL002).
+        total, valid = charges.get(claim.charge) or charge_of(claim.charge)
+        if flags & BAD_CHARGE or not valid:
+            gates |= CHARGE_INVALID
+        if dated and total is not None and line_sum is not None and total != line_sum:
+            gates |= CHARGES_UNBALANCED
+        if flags & BAD_SHAPE:
+            gates |= PROCEDURE_SHAPE
+        if flags & BAD_QUALIFIER:
+            gates |= PROCEDURE_QUALIFIER
+        if flags & BAD_UNITS:
+            gates |= UNITS_INVALID
+        if flags & BAD_BASIS:
+            gates |= UNIT_BASIS
+        # NCCI: the dates of service with two or more different procedures.
+        ncci = None
+        if len(procedures) > 1:
+            if one_day:
+                gates |= MULTI_PROCEDURE_DATES
+            else:
+                ncci = NcciLines(claim, coded, False)
+                if ncci.multi:
+                    gates |= MULTI_PROCEDURE_DATES
+        # The dates (DT001-DT008, TF001).
+        if dates.odd:
+            gates |= DATES_ODD
+        if dates.other:
+            gates |= OTHER_DATES
+        own = dates.dated_lines
+        if dates.claim_level:
+            if dates.line_service:
+                gates |= LINE_AND_CLAIM_DATES
+        elif len(own) < len(lines):
+            gates |= LINE_UNDATED
+        as_of = self.as_of
+        latest = dates.latest
+        if latest is not None and latest > as_of:
+            gates |= AFTER_AS_OF
+        oldest = dates.oldest
+        if oldest is not None and ((as_of - oldest[0]).days > _FILING_DAYS or "timely_filing_days" in self.options):
+            gates |= FILED_LATE
+        start = dates.first_start
+        if start is not None:
+            node = claim.patient if claim.patient is not None else claim.subscriber
+            if node is not None:
+                born = _born(node)
+                if born is not None and start < born:
+                    gates |= BORN_AFTER_SERVICE
+        # The CLM05 composite: place of service (ID006), frequency code (PE004-PE006).
+        elements = claim.clm.elements
+        clm05 = elements[5] if len(elements) > 5 else ""
+        parts = clm05.split(claim.clm.delims.component) if clm05 else ()
+        if not parts or parts[0] not in (always if always is not None else self.context.map("pos", load_pos).always):
+            gates |= PLACE_OF_SERVICE
+        plain = claim.plain
+        if (parts[2] if len(parts) > 2 else "") != "1" or not plain and _has_f8(claim):
+            gates |= FREQUENCY_OR_F8
+        # The NPIs (ID001): the billing provider's (once per level) and any in the claim's loops.
+        billing = claim.billing
+        if billing is not None and not _npis_ok(billing) or not plain and not _segments_npis_ok(claim.segments):
+            gates |= NPI_SUSPECT
+        if _hl_unusual(claim):
+            gates |= HL_UNUSUAL
+        if self.context.ledger is not None:
+            gates |= LEDGER_OPEN
         known["dates"] = dates
         known["dated_lines"] = dated
         known["service_lines"] = [item[0] for item in dated]
-        known["ncci_lines"] = ncci
-        known["has_lines"] = bool(lines)
-        known["has_diagnoses"] = bool(claim.hi_segments)
-        known["over_limits"] = claim.number > limits.claims_per_transaction or len(lines) > limits.lines_per_claim
-        known["pointers_suspect"] = suspect
-        known["hi_suspect"] = hi_bad
-        known["multi_procedure_dates"] = bool(ncci.multi)
+        known["coded_lines"] = (coded, one_day, ncci)
+        known["line_scan"] = (flags, line_sum)
+        known["filled_bits"] = filled
+        known["gates"] = gates
         return known
+
+    @fact
+    def gates(self) -> int:
+        """The claim's open gates, as the bits of :data:`GATES`."""
+        return self._claim_pass()["gates"]
 
     @fact
     def dates(self) -> ClaimDates:
@@ -173,28 +324,33 @@ class ClaimFacts:
         return self._claim_pass()["dated_lines"]
 
     @fact
+    def service_lines(self) -> list[ServiceLine]:
+        """The lines that carry an SV1."""
+        return self._claim_pass()["service_lines"]
+
+    @fact
+    def line_scan(self) -> tuple[int, Decimal | None]:
+        """The line checks, kept with the claim's facts: ``(flags, sum)``, ``flags`` the BAD_* bits
+        of the checks that fail on some line with an SV1, ``sum`` the SV102 charges added as
+        decimals (None when one is not a number)."""
+        return self._claim_pass()["line_scan"]
+
+    @fact
+    def ncci_lines(self) -> NcciLines:
+        """The service lines by date of service, as the NCCI rules read them."""
+        coded, one_day, ncci = self._claim_pass()["coded_lines"]
+        return ncci if ncci is not None else NcciLines(self.claim, coded, one_day)
+
+    @fact
     def hi_entries(self) -> list[HiEntry]:
         """The claim's diagnosis composites as sent (qualifier and code, even when malformed)."""
         return read_hi_entries(self.claim)
 
-    # --- pointers ---------------------------------------------------------------------------------
     @fact
     def filled_positions(self) -> set[int]:
         """The HI positions (1-12) that hold a diagnosis code."""
-        return {dx.position for dx in self.claim.diagnoses if dx.code}
-
-    @fact
-    def pointers_suspect(self) -> bool:
-        """A gate: a line with an SV1 has no first pointer, more than four, a pointer that is not
-        1-12, a repeated one, or one naming an HI position with no code (what DP001-DP005 report)."""
-        return self._claim_pass()["pointers_suspect"]
-
-    # --- diagnosis --------------------------------------------------------------------------------
-    @fact
-    def hi_suspect(self) -> bool:
-        """A gate: a diagnosis composite is not an ICD-10-CM qualifier in its place (ABK in HI01, ABF
-        after) with a code in the X12 form, repeats a code, or is past the twelfth (DX001-DX006)."""
-        return self._claim_pass()["hi_suspect"]
+        bits = self._claim_pass()["filled_bits"]
+        return {dx.position for dx in self.claim.diagnoses if dx.code} if bits else set()
 
     @fact
     def icd_verdicts(self) -> IcdVerdicts:
@@ -209,13 +365,6 @@ class ClaimFacts:
         ICD-10-CM code sets, or the claim has diagnoses and no date of service (DX101-DX103, DX110)."""
         return self.icd_verdicts.flagged
 
-    # --- limits -----------------------------------------------------------------------------------
-    @fact
-    def over_limits(self) -> bool:
-        """A gate: the claim is past the claims per transaction set, or has more service lines than
-        allowed (``[limits]``; LM001, LM002)."""
-        return self._claim_pass()["over_limits"]
-
     @fact
     def backpain_maps(self) -> BackpainMaps:
         maps = self.maps.get(MAP_NAME)  # loaded once per run
@@ -227,35 +376,156 @@ class ClaimFacts:
         return BackpainFacts(self.claim, self.backpain_maps, self.dated_lines, self.dates.claim_start)
 
     @fact
-    def ncci_lines(self) -> NcciLines:
-        """The service lines by date of service, as the NCCI rules read them."""
-        return self._claim_pass()["ncci_lines"]
-
-    @fact
-    def service_lines(self) -> list[ServiceLine]:
-        """The lines that carry an SV1."""
-        return self._claim_pass()["service_lines"]
-
-    # Gates: boolean facts a rule names in ``concerns`` (the engine asks each once per claim) ------
-    @fact
-    def has_lines(self) -> bool:
-        """The claim has at least one service line (LX or SV1)."""
-        return self._claim_pass()["has_lines"]
-
-    @fact
-    def has_diagnoses(self) -> bool:
-        """The claim has at least one HI segment."""
-        return self._claim_pass()["has_diagnoses"]
-
-    @fact
     def backpain_in_scope(self) -> bool:
-        """A diagnosis of the claim is in the back-pain maps' scope."""
+        """A gate: a diagnosis of the claim is in the back-pain maps' scope (PX001)."""
         return self.backpain.in_scope
 
     @fact
-    def multi_procedure_dates(self) -> bool:
-        """A date of service carries two or more different procedures (where an NCCI pair can be)."""
-        return self._claim_pass()["multi_procedure_dates"]
+    def backpain_unspecified(self) -> bool:
+        """A gate: a diagnosis is an unspecified back-pain code of specificity.toml (BP001)."""
+        return bool(self.backpain.flags & UNSPECIFIED) if self.claim.diagnoses else False
+
+    @fact
+    def backpain_symptom_first(self) -> bool:
+        """A gate: HI01 is a symptom that sequencing.toml wants after its underlying condition (BP002)."""
+        return bool(self.backpain.flags & SYMPTOM) if self.claim.diagnoses else False
+
+    @fact
+    def backpain_excludes1(self) -> bool:
+        """A gate: a diagnosis is under an Excludes1 note of excludes1.toml (BP003)."""
+        return bool(self.backpain.flags & EXCLUDES1_OWNER) if self.claim.diagnoses else False
+
+
+# The gates of the claim pass: a rule names one in ``concerns`` and runs only on the claims where it
+# is open. Each is a necessary condition of the rules that name it (they would find nothing where
+# it is closed; tests/test_gates.py runs every rule on closed claims to show it).
+GATES: dict[str, str] = {
+    "has_lines": "the claim has a service line (LX or SV1)",
+    "has_diagnoses": "the claim has an HI segment",
+    "over_limits": "the claim is past the claims per transaction set, or has more lines than allowed (LM001, LM002)",
+    "pointers_suspect": "a line with an SV1 has no first pointer, more than four, one not 1-12, a repeated one, or "
+                        "one naming an HI position with no code (DP001-DP005)",
+    "hi_suspect": "a diagnosis composite is not ABK in HI01 and ABF after with a code in the X12 form, repeats a "
+                  "code, or is past the twelfth (DX001-DX006)",
+    "external_cause_first": "HI01 is an ABK code starting V, W, X or Y (DX104)",
+    "diagnosis_missing": "the claim has service lines and no diagnosis code (DP006)",
+    "no_service_lines": "no line of the claim has an SV1 (DP007)",
+    "multi_procedure_dates": "a date of service carries two or more different procedures (NC001, NC002)",
+    "procedure_repeated": "a procedure is on two lines (PE020; NC003 adds the units)",
+    "units_not_one": "a line with an SV1 is billed for other than 1 unit (NC003)",
+    "minutes_given": "a line is billed in minutes (SV103 MJ) or has a note (NTE) (NC004)",
+    "chiro_manipulation": "a line bills chiropractic manipulation 98940-98942 (DT008)",
+    "charge_invalid": "CLM02 or an SV102 is missing, not a number or negative (BL002)",
+    "charges_unbalanced": "CLM02 and the SV102 charges are numbers and differ (BL001)",
+    "procedure_shape": "an HC procedure code is not a CPT or HCPCS level II code in shape (ID002)",
+    "procedure_qualifier": "an SV101-1 is not HC, ER, IV or WK (ID003)",
+    "units_invalid": "an SV104 is missing, not a number or not positive (ID004)",
+    "unit_basis": "an SV103 is not UN or MJ (ID005)",
+    "place_of_service": "CLM05-1 or an SV105 is missing or a code valid only from some date (ID006)",
+    "dates_odd": "a DTP is not a D8 calendar date (DT002)",
+    "other_dates_sent": "a DTP other than 472 (DT006, DT007)",
+    "line_undated": "no claim date of service and a line without one (DT001)",
+    "line_and_claim_dates": "a claim date of service and lines with their own (DT005)",
+    "after_as_of": "a date of service is after the as-of date (DT003)",
+    "filed_late": "a date of service is more than 365 days before the as-of date, or the limit is set (TF001)",
+    "born_after_service": "the patient's birth date (DMG02) is after the first date of service (DT004)",
+    "frequency_or_f8": "CLM05-3 is not 1, or the claim carries a REF (PE004-PE006)",
+    "npi_suspect": "an NPI (NM108 XX) of the billing provider or the claim fails its check digit (ID001)",
+    "hl_unusual": "an HL04 that is not what the levels below it say, a patient loop with SBR02 18 or without "
+                  "PAT01, or no patient loop and SBR02 not 18 (PE010-PE013)",
+    "ledger_open": "the claims met before in the input are kept (a scrub; PE001-PE003)",
+}
+GATE_BITS: dict[str, int] = {name: 1 << i for i, name in enumerate(GATES)}
+(HAS_LINES, HAS_DIAGNOSES, OVER_LIMITS, POINTERS_SUSPECT, HI_SUSPECT, EXTERNAL_CAUSE_FIRST, DIAGNOSIS_MISSING,
+ NO_SERVICE_LINES, MULTI_PROCEDURE_DATES, PROCEDURE_REPEATED, UNITS_NOT_ONE, MINUTES_GIVEN, CHIRO, CHARGE_INVALID,
+ CHARGES_UNBALANCED, PROCEDURE_SHAPE, PROCEDURE_QUALIFIER, UNITS_INVALID, UNIT_BASIS, PLACE_OF_SERVICE, DATES_ODD,
+ OTHER_DATES, LINE_UNDATED, LINE_AND_CLAIM_DATES, AFTER_AS_OF, FILED_LATE, BORN_AFTER_SERVICE, FREQUENCY_OR_F8,
+ NPI_SUSPECT, HL_UNUSUAL, LEDGER_OPEN) = GATE_BITS.values()
+
+
+def _gate_fact(name: str, bit: int) -> fact:
+    def gate(self: ClaimFacts) -> bool:
+        return bool(self.gates & bit)
+
+    gate.__name__ = name
+    gate.__doc__ = f"A gate: {GATES[name]}."
+    return fact(gate)
+
+
+for _name, _bit in GATE_BITS.items():
+    setattr(ClaimFacts, _name, _gate_fact(_name, _bit))
+
+# What the line checks find (bits of ``line_scan``'s flags).
+BAD_CHARGE = 1  # an SV102 missing, not a number or negative (BL002)
+BAD_SHAPE = 2  # an HC procedure code not a CPT or HCPCS level II code in shape (ID002)
+BAD_QUALIFIER = 4  # an SV101-1 not HC, ER, IV or WK (ID003)
+BAD_UNITS = 8  # an SV104 missing, not a number or not positive (ID004)
+BAD_BASIS = 16  # an SV103 not UN or MJ (ID005)
+
+#: Chiropractic manipulative treatment (CMT) codes: spinal, 1-2, 3-4 and 5 regions.
+CHIRO_MANIPULATION = frozenset(("98940", "98941", "98942"))
+_EXTERNAL_CAUSE = frozenset("VWXY")  # the first letters of ICD-10-CM chapter 20 (V00-Y99)
+_FILING_DAYS = 365  # the timely-filing limit when none is configured (TF001)
+_ZERO = Decimal(0)
+_LIMIT = 4096
+
+
+def _born(node) -> date | None:
+    """The birth date of a subscriber or patient level: its first DMG's DMG02, when D8 and a date."""
+    for seg in node.segments:
+        if seg.id == "DMG":
+            elements = seg.elements
+            if len(elements) > 2 and elements[1] == "D8":
+                return parse_date(elements[2])
+            return None
+    return None
+
+
+def _has_f8(claim: Claim) -> bool:
+    for seg in claim.segments:
+        if seg.id == "REF" and seg.loop == "2300" and seg.el(1) == "F8":
+            return True
+    return False
+
+
+def _segments_npis_ok(segments) -> bool:
+    for seg in segments:
+        if seg.id == "NM1" and seg.el(8) == "XX" and not luhn_npi_ok(seg.el(9)):
+            return False
+    return True
+
+
+# id(level) -> (level, its NPIs pass): a billing provider's level comes back for each of its claims (bounded).
+_LEVEL_NPIS: dict[int, tuple[object, bool]] = {}
+
+
+def _npis_ok(node) -> bool:
+    hit = _LEVEL_NPIS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    ok = _segments_npis_ok(node.segments)
+    if len(_LEVEL_NPIS) >= _LIMIT:
+        _LEVEL_NPIS.clear()
+    _LEVEL_NPIS[id(node)] = (node, ok)
+    return ok
+
+
+def _hl_unusual(claim: Claim) -> bool:
+    """What PE010-PE013 look at: an HL04 that is not what the levels below it say, a patient loop
+    under a subscriber who is the patient (SBR02 18) or without PAT01, no patient loop under a
+    subscriber who is not the patient."""
+    billing, subscriber, patient = claim.billing, claim.subscriber, claim.patient
+    if billing is not None and billing.segments[0].el(4) != "1":
+        return True
+    sbr = subscriber.first("SBR") if subscriber is not None else None
+    if patient is None:
+        return sbr is not None and sbr.el(2) != "18"
+    if subscriber is not None and subscriber.segments[0].el(4) != "1" or patient.segments[0].el(4) != "0":
+        return True
+    if sbr is not None and sbr.el(2) == "18":
+        return True
+    pat = patient.first("PAT")
+    return pat is None or not pat.el(1).strip()
 
 
 # SV107 pointers as sent (a tuple) -> the HI positions they name as bits, or -1 when there are more
@@ -281,7 +551,7 @@ def _pointer_mask(pointers: tuple[str, ...]) -> int:
     return mask
 
 
-# DTP*472 D8 dates as sent -> (start, end): they repeat across claims (bounded).
+# DTP D8 dates as sent -> (start, end): they repeat across claims (bounded).
 _D8_PERIODS: dict[str, tuple[date | None, date | None]] = {}
 
 
@@ -290,11 +560,14 @@ class ClaimDates:
 
     ``service``: (DTP*472 segment, start, end) for the claim (2300) and the lines; ``line_dates``:
     each line's date of service (its own DTP*472 start, else the claim's); ``first``: the earliest
-    of them; ``label(seg)``: "service line N" or "the claim", for messages.
+    of them; ``label(seg)``: "service line N" or "the claim", for messages. Over the DTP*472s:
+    ``first_start`` (the earliest start), ``latest`` (the latest end), ``oldest`` (the earliest end,
+    with its segment). ``odd``: a DTP is not a D8 calendar date; ``other``: a DTP is not a 472;
+    ``line_service``: a DTP*472 is in a 24xx loop.
     """
 
     __slots__ = ("claim", "dtps", "service", "_where", "claim_level", "claim_start", "line_dates", "dated_lines",
-                 "first")
+                 "first", "first_start", "latest", "oldest", "odd", "other", "line_service")
 
     def __init__(self, claim: Claim) -> None:
         self.claim = claim
@@ -302,43 +575,67 @@ class ClaimDates:
         claim_start: date | None = None
         claim_level = False
         own: dict[int, date | None] = {}
-        dated = claim.dated
-        self.dtps: list[Segment] = [seg for seg, _ in dated]
+        dtps: list[Segment] = []
         service: list[tuple[Segment, date | None, date | None]] = []
+        self.dtps = dtps
         self.service = service
         periods = _D8_PERIODS
+        odd = other = line_service = False
+        first_start = latest = None
+        oldest: tuple[date, Segment] | None = None
         # The model notes each DTP with the service line it is in (the model starts one at each LX).
-        for seg, number in dated:
+        for seg, number in claim.dated:
+            dtps.append(seg)
             els = seg.elements
-            if len(els) < 2 or els[1] != "472":
-                continue
-            if len(els) > 3 and els[2] == "D8":
+            n = len(els)
+            if n > 3 and els[2] == "D8":
                 value = els[3]
                 period = periods.get(value)
                 if period is None:
                     if len(periods) >= 4096:
                         periods.clear()
                     period = periods[value] = parse_date_period("D8", value)
-                start, end = period
+                if period[0] is None:
+                    odd = True
             else:
-                start, end = parse_date_period(seg.el(2), seg.el(3))
+                odd = True
+                period = None
+            if n < 2 or els[1] != "472":
+                other = True
+                continue
+            start, end = period if period is not None else parse_date_period(seg.el(2), seg.el(3))
             service.append((seg, start, end))
-            if number > 0 and seg.loop.startswith("24"):
-                if number not in own:
+            if start is not None and (first_start is None or start < first_start):
+                first_start = start
+            last = end or start
+            if last is not None:
+                if latest is None or last > latest:
+                    latest = last
+                if oldest is None or last < oldest[0]:
+                    oldest = (last, seg)
+            loop = seg.loop
+            if loop.startswith("24"):
+                line_service = True
+                if number > 0 and number not in own:
                     own[number] = start
-            elif seg.loop == "2300" and not claim_level:
+            elif loop == "2300" and not claim_level:
                 claim_level = True
                 claim_start = start
         self.claim_level = claim_level
         self.claim_start = claim_start
-        self.dated_lines: set[int] = set(own)
-        get = own.get
-        line_dates: list[date | None] = [get(line.number) or claim_start for line in claim.lines]
-        self.line_dates = line_dates
+        self.dated_lines: set[int] | dict[int, date | None] = own
+        self.first_start, self.latest, self.oldest = first_start, latest, oldest
+        self.odd, self.other, self.line_service = odd, other, line_service
         first = None
-        for d in line_dates:
-            if d is not None and (first is None or d < first):
-                first = d
+        if own:
+            get = own.get
+            line_dates: list[date | None] = [get(line.number) or claim_start for line in claim.lines]
+            for d in line_dates:
+                if d is not None and (first is None or d < first):
+                    first = d
+        else:
+            line_dates = [claim_start] * len(claim.lines)
+        self.line_dates = line_dates
         self.first = first or claim_start
 
     @property
@@ -671,7 +968,7 @@ class BackpainFacts:
     the rules one after the other on the same claim; only the latest claim is kept)."""
 
     __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "last_date", "in_scope", "lines",
-                 "_pointed")
+                 "_pointed", "flags")
 
     def __init__(self, claim: Claim, maps: BackpainMaps, lines: list[tuple[ServiceLine, str, date | None]],
                  claim_start: date | None | bool = False):
@@ -686,6 +983,7 @@ class BackpainFacts:
         in_scope = False
         codes = []
         code_at = {}
+        flags = 0
         # The HI positions a line can point at (1-12): a claim with more codes is rejected by
         # DX003, and the codes past the twelfth would only make the pair checks grow as their square.
         for dx in claim.diagnoses[:MAX_CODES]:
@@ -694,15 +992,20 @@ class BackpainFacts:
                 hit = known.get(code)
                 if hit is None:
                     c = norm(code)
-                    hit = known[code] = (c, maps.scope.match(c))
+                    hit = known[code] = (c, maps.scope.match(c), _code_flags(maps, c))
                 item = (dx, hit[0])
                 codes.append(item)
                 code_at[dx.position] = item
                 if hit[1]:
                     in_scope = True
+                flags |= hit[2]
         self.codes = codes
         self.code_at = code_at
         self.in_scope = in_scope
+        first = code_at.get(1)
+        # The gates of BP001-BP003: an unspecified code, a symptom in HI01, an Excludes1 owner.
+        self.flags = flags & (UNSPECIFIED | EXCLUDES1_OWNER) | (SYMPTOM if first is not None and
+                                                                known[first[0].code][2] & SYMPTOM else 0)
         self._pointed: dict[tuple[str, ...], list[tuple[int, Diagnosis, str]]] = {}
         self.lines = lines  # (line, procedure, date of service)
         first = last = None
@@ -748,6 +1051,21 @@ class BackpainFacts:
 
 
 _POSITIONS = {str(i): i for i in range(1, MAX_CODES + 1)}  # SV107 pointers as sent, the usual ones
+
+# What a normalized code is to the back-pain rules (bits of BackpainFacts.flags).
+UNSPECIFIED = 1  # an unspecified back-pain code of specificity.toml (BP001)
+SYMPTOM = 2  # a symptom that sequencing.toml wants after its underlying condition (BP002, in HI01)
+EXCLUDES1_OWNER = 4  # a code under an Excludes1 note of excludes1.toml (BP003)
+
+
+def _code_flags(maps: BackpainMaps, c: str) -> int:
+    flags = UNSPECIFIED if c in maps.unspecified else 0
+    if any([s.match(c) for s, _, _ in maps.sequencing]):
+        flags |= SYMPTOM
+    table = maps.excludes1
+    if any([c[:k] in table for k in range(3, min(len(c), 7) + 1)]):  # ICD-10-CM codes have at most 7 characters
+        flags |= EXCLUDES1_OWNER
+    return flags
 
 
 
@@ -836,19 +1154,3 @@ def _ptp_edits(n: Ncci, ymd: str, procedures: tuple[str, ...]) -> dict[str, tupl
         _PTP_EDITS.clear()
     _PTP_EDITS[key] = edits
     return edits
-
-
-
-
-# --- balancing and identifiers: X12 R amounts (CLM02, SV102, SV104) --------------------------------
-
-_AMOUNT_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
-@lru_cache(maxsize=4096)  # amounts repeat across claims
-def amount(text: str) -> Decimal | None:
-    """An X12 R amount as a Decimal (never a float), None when it is not a plain decimal number."""
-    if not _AMOUNT_RE.fullmatch(text):
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
-        return None

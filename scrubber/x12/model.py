@@ -158,6 +158,9 @@ class Claim:
     # The claim's DTP segments in order, each with the number of the service line it is in
     # (0: claim level, before the first LX); noted by the walk so rules need not scan for them.
     dated: list[tuple[Segment, int]] = field(default_factory=list)
+    # No segment but CLM, HI, DTP, LX and SV1 (no REF, NM1, NTE ...): noted by the walk, so that
+    # the claim checks need not scan for those on most claims.
+    plain: bool = True
 
     @property
     def claim_id(self) -> str:
@@ -335,10 +338,14 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
                         seg.offset,
                         sid,
                     )
+                else:
+                    claim.plain = False
             elif sid == "DTP":
                 claim.dated.append((seg, 0))
             elif sid == "HI" and loop == "2300":
                 _add_diagnoses(claim, seg)
+            else:
+                claim.plain = False
             continue
         if tx is not None:
             position += 1

@@ -38,7 +38,7 @@ class UnspecifiedBackPain(BackpainRule):
     summary = "M54.9 sent although the claim carries a specific back-pain code or region imaging"
     source = "ICD-10-CM Official Guidelines FY2026 sec. I.B.18; maps/backpain/specificity.toml"
     map_files = ("specificity.toml", "groups.toml")
-    concerns = "has_diagnoses"
+    concerns = "backpain_unspecified"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         f = facts.backpain

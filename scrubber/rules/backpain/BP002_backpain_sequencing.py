@@ -38,7 +38,7 @@ class BackPainSequencing(BackpainRule):
     summary = "M54.x is HI01 while the claim carries the underlying condition (code it first)"
     source = "ICD-10-CM Official Guidelines FY2026 sec. I.B.5, IV.D; maps/backpain/sequencing.toml"
     map_files = ("sequencing.toml",)
-    concerns = "has_diagnoses"
+    concerns = "backpain_symptom_first"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         f = facts.backpain

@@ -43,7 +43,7 @@ class BackPainExcludes1(BackpainRule):
     summary = "two diagnoses that an ICD-10-CM Excludes1 note forbids together"
     source = "ICD-10-CM tabular FY2026 Excludes1 notes (the same in FY2027); Official Guidelines sec. I.A.12.a; maps/backpain/excludes1.toml"
     map_files = ("excludes1.toml",)
-    concerns = "has_diagnoses"
+    concerns = "backpain_excludes1"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         f = facts.backpain

@@ -5,7 +5,6 @@ from __future__ import annotations
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
 from scrubber.rules.facts import ClaimFacts, amount
-import scrubber.rules.identifiers._common  # noqa: F401 - declares facts.line_scan
 from scrubber.x12.model import Claim
 
 
@@ -34,7 +33,7 @@ class ChargeBalance(Rule):
     summary = "CLM02 does not equal the sum of SV102"
     ack = "A7:400"
     source = "005010X222A1 2300 CLM02; WEDI SNIP 3"
-    concerns = "has_lines"
+    concerns = "charges_unbalanced"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         total = amount(claim.charge)

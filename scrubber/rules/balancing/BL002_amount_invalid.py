@@ -34,6 +34,7 @@ class AmountInvalid(Rule):
     """
 
     code = "BL002"
+    concerns = "charge_invalid"
     name = "amount-invalid"
     summary = "CLM02 or SV102 is missing, not a number or negative"
     ack = "A7:178"

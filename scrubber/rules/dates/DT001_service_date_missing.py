@@ -33,7 +33,7 @@ class ServiceDateMissing(Rule):
     summary = "service line and claim have no date of service (DTP*472)"
     ack = "A7:187"
     source = "005010X222A1 2400 DTP*472"
-    concerns = "has_lines"
+    concerns = "line_undated"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         dates = facts.dates

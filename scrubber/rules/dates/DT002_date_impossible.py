@@ -29,6 +29,7 @@ class DateImpossible(Rule):
     """
 
     code = "DT002"
+    concerns = "dates_odd"
     name = "date-impossible"
     summary = "a DTP date is not a real date (or a range ends before it starts)"
     ack = "A7:187"

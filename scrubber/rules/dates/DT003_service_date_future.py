@@ -29,6 +29,7 @@ class ServiceDateFuture(Rule):
     """
 
     code = "DT003"
+    concerns = "after_as_of"
     name = "service-date-future"
     summary = "date of service after the as-of date"
     ack = "A7:187"

@@ -30,6 +30,7 @@ class ServiceBeforeBirth(Rule):
     """
 
     code = "DT004"
+    concerns = "born_after_service"
     name = "service-before-birth"
     summary = "date of service before the patient's birth date"
     ack = "A7:187"

@@ -34,7 +34,7 @@ class LineOutsideClaimPeriod(Rule):
     summary = "service line date of service outside the claim-level service period"
     ack = "A7:187"
     source = "005010X222A1 2300/2400 DTP*472"
-    concerns = "has_lines"
+    concerns = "line_and_claim_dates"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         dates = facts.dates

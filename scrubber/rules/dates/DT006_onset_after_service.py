@@ -36,6 +36,7 @@ class OnsetAfterService(Rule):
     """
 
     code = "DT006"
+    concerns = "other_dates_sent"
     name = "onset-after-service"
     summary = "onset (DTP*431) or initial treatment date (DTP*454) after the date of service"
     severity = "warning"

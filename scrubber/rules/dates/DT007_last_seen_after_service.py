@@ -33,6 +33,7 @@ class LastSeenAfterService(Rule):
     """
 
     code = "DT007"
+    concerns = "other_dates_sent"
     name = "last-seen-after-service"
     summary = "last seen date (DTP*304) after the date of service"
     severity = "warning"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
-from scrubber.rules.facts import ClaimFacts
+from scrubber.rules.facts import CHIRO_MANIPULATION, ClaimFacts
 import scrubber.rules.dates._common  # noqa: F401 - declares facts.other_dates
 from scrubber.x12.model import Claim
 
-MANIPULATION = ("98940", "98941", "98942")
 MEDICARE = ("MB",)
 
 
@@ -43,10 +42,10 @@ class ChiroInitialTreatmentMissing(Rule):
     severity = "warning"
     ack = "A6:187"
     source = "005010X222A1 2300 DTP*454/*455; CMS Pub. 100-02 ch. 15 sec. 240.1.2"
-    concerns = "has_lines"
+    concerns = "chiro_manipulation"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
-        line = next((ln for ln in claim.lines if ln.procedure in MANIPULATION), None)
+        line = next((ln for ln in claim.lines if ln.procedure in CHIRO_MANIPULATION), None)
         if line is None or claim.subscriber is None:
             return ()
         sbr = claim.subscriber.first("SBR")

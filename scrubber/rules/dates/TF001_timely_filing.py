@@ -42,6 +42,7 @@ class TimelyFiling(Rule):
     """
 
     code = "TF001"
+    concerns = "filed_late"
     name = "timely-filing"
     summary = "date of service older than the timely-filing limit (default 365 days)"
     severity = "warning"

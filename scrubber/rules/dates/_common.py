@@ -25,18 +25,8 @@ class ServiceSpan(NamedTuple):
 
 @claim_fact
 def service_span(facts: ClaimFacts) -> ServiceSpan:
-    first = latest = None
-    oldest: tuple[date, Segment] | None = None
-    for seg, start, end in facts.dates.service:
-        if start is not None and (first is None or start < first):
-            first = start
-        last = end or start
-        if last is not None:
-            if latest is None or last > latest:
-                latest = last
-            if oldest is None or last < oldest[0]:
-                oldest = (last, seg)
-    return ServiceSpan(first, latest, oldest)
+    dates = facts.dates  # (the claim pass reads the span with the dates)
+    return ServiceSpan(dates.first_start, dates.latest, dates.oldest)
 
 
 @claim_fact

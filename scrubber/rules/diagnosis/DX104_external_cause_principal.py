@@ -38,7 +38,7 @@ class ExternalCausePrincipal(Rule):
     summary = "external cause code (V00-Y99) as principal diagnosis"
     ack = "A7:255"
     source = "ICD-10-CM Official Guidelines I.C.20"
-    concerns = "has_diagnoses"
+    concerns = "external_cause_first"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple[()]:
         diagnoses = claim.diagnoses

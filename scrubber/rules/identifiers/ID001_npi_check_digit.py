@@ -44,6 +44,7 @@ class NpiCheckDigit(Rule):
     """
 
     code = "ID001"
+    concerns = "npi_suspect"
     name = "npi-check-digit"
     summary = "provider NPI is not 10 digits or fails the Luhn check (80840 prefix)"
     ack = "A7:562"

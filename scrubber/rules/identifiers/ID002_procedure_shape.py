@@ -35,7 +35,7 @@ class ProcedureShape(Rule):
     summary = "SV101-2 is not a CPT (5 characters) or HCPCS level II (letter + 4 digits) code"
     ack = "A7:454"
     source = "005010X222A1 2400 SV101-2"
-    concerns = "has_lines"
+    concerns = "procedure_shape"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         if not facts.line_scan[0] & BAD_SHAPE:

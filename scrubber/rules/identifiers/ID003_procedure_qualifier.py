@@ -37,7 +37,7 @@ class ProcedureQualifier(Rule):
     summary = "SV101-1 is not HC, ER, IV or WK"
     ack = "A7:454"
     source = "005010X222A1 2400 SV101-1"
-    concerns = "has_lines"
+    concerns = "procedure_qualifier"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         if not facts.line_scan[0] & BAD_QUALIFIER:

@@ -34,7 +34,7 @@ class UnitsInvalid(Rule):
     summary = "SV104 units missing, not a number or not positive"
     ack = "A7:476"
     source = "005010X222A1 2400 SV104"
-    concerns = "has_lines"
+    concerns = "units_invalid"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         if not facts.line_scan[0] & BAD_UNITS:

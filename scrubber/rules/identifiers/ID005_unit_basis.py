@@ -34,7 +34,7 @@ class UnitBasis(Rule):
     summary = "SV103 is not UN or MJ"
     ack = "A7:476"
     source = "005010X222A1 2400 SV103"
-    concerns = "has_lines"
+    concerns = "unit_basis"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         if not facts.line_scan[0] & BAD_BASIS:

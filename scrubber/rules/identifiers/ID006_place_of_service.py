@@ -34,6 +34,7 @@ class PlaceOfService(Rule):
     """
 
     code = "ID006"
+    concerns = "place_of_service"
     name = "place-of-service"
     summary = "CLM05-1 or SV105 is not a CMS place of service code"
     ack = "A7:249"

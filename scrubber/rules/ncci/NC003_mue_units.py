@@ -51,7 +51,7 @@ class MedicallyUnlikelyUnits(NcciRule):
     source = "CMS Medicare NCCI MUE table, practitioner services (quarterly table, maps/ncci/mue_practitioner.tsv)"
     table_kind = "MUE"
     map_files = (f"ncci/{MUE_NAME}",)
-    concerns = "has_lines"
+    concerns = "mue_suspect"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         found = facts.ncci_lines

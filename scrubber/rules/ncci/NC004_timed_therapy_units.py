@@ -62,7 +62,7 @@ class TimedTherapyUnits(BackpainRule):
     summary = "timed therapy units inconsistent with the minutes given (8-minute rule)"
     source = "CMS Pub. 100-04 ch. 5 sec. 20.2; maps/backpain/timed.toml"
     map_files = ("timed.toml",)
-    concerns = "has_lines"
+    concerns = "minutes_given"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         f = facts.backpain

@@ -23,6 +23,7 @@ from scrubber.codesets.ncci import (
 )
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
+from scrubber.rules.facts import PROCEDURE_REPEATED, UNITS_NOT_ONE, claim_fact
 
 if TYPE_CHECKING:
     from scrubber.rules.facts import ClaimFacts
@@ -122,7 +123,7 @@ class PtpRule(NcciRule):
     with an edit of the rule's ``indicator`` in force on its date (see ``NcciLines.ptp_hits``)."""
 
     indicator: ClassVar[int] = 0
-    concerns = "multi_procedure_dates"  # no date with two different procedures: no pair to look up
+    concerns = "ptp_pairs"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         found = facts.ncci_lines
@@ -145,3 +146,37 @@ class PtpRule(NcciRule):
     def pair_finding(self, line: ServiceLine, column1: str, d: date | None, rationale: str, n: Ncci,
                      facts: ClaimFacts) -> Finding | None:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+# The gates of the NCCI rules (see ``scrubber.rules.facts.GATES``): they read the NCCI table.
+@claim_fact
+def ptp_pairs(facts: ClaimFacts) -> bool:
+    """A gate: a date of service carries two procedures with a PTP edit in force, or the NCCI table
+    cannot be read (NC001, NC002)."""
+    if not facts.multi_procedure_dates:
+        return False
+    n = NcciRule.ncci(facts)
+    return isinstance(n, NcciError) or bool(facts.ncci_lines.ptp_hits(n))
+
+
+@claim_fact
+def mue_suspect(facts: ClaimFacts) -> bool:
+    """A gate: a line has a procedure, and a procedure is on two lines, a line is billed for other
+    than 1 unit, a procedure has an MUE of 0, or the NCCI table cannot be read (NC003)."""
+    coded = [proc for _, proc, _ in facts.dated_lines if proc]
+    if not coded:
+        return False
+    n = NcciRule.ncci(facts)
+    if isinstance(n, NcciError) or facts.gates & (PROCEDURE_REPEATED | UNITS_NOT_ONE):
+        return True
+    zero = _zero_mue(n)
+    return bool(zero) and any([proc in zero for proc in coded])
+
+
+_ZERO_MUE: list = [None, frozenset()]  # [the NCCI table, its codes with an MUE of 0]
+
+
+def _zero_mue(n: Ncci) -> frozenset[str]:
+    if _ZERO_MUE[0] is not n:
+        _ZERO_MUE[:] = [n, frozenset(code for code, (value, *_rest) in n.mue_codes().items() if value == 0)]
+    return _ZERO_MUE[1]

@@ -37,6 +37,7 @@ class DuplicateClaim(Rule):
     """
 
     code = "PE001"
+    concerns = "ledger_open"
     name = "duplicate-claim"
     summary = "the same claim again in the file (same provider, patient, CLM01, dates and lines)"
     ack = "A3:78"

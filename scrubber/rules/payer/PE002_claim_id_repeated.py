@@ -32,6 +32,7 @@ class ClaimIdRepeated(Rule):
     """
 
     code = "PE002"
+    concerns = "ledger_open"
     name = "claim-id-repeated"
     summary = "the same CLM01 on two different claims of the file"
     severity = "warning"

@@ -42,6 +42,7 @@ class AlreadySent(Rule):
     """
 
     code = "PE003"
+    concerns = "ledger_open"
     name = "already-sent"
     summary = "claim already sent in an earlier file within duplicate_days (default 60; needs a state folder)"
     ack = "A3:78"

@@ -33,6 +33,7 @@ class FrequencyCode(Rule):
     """
 
     code = "PE004"
+    concerns = "frequency_or_f8"
     name = "frequency-code"
     summary = "CLM05-3 claim frequency is not 1 (original), 7 (replacement) or 8 (void)"
     severity = "warning"

@@ -32,6 +32,7 @@ class ReplacementWithoutPayerClaimNumber(Rule):
     """
 
     code = "PE005"
+    concerns = "frequency_or_f8"
     name = "replacement-without-f8"
     summary = "replacement or void (CLM05-3 7/8) without 2300 REF*F8 (payer claim control number)"
     ack = "A6:464"

@@ -31,6 +31,7 @@ class OriginalWithPayerClaimNumber(Rule):
     """
 
     code = "PE006"
+    concerns = "frequency_or_f8"
     name = "original-with-f8"
     summary = "original claim (CLM05-3 1) with a 2300 REF*F8 payer claim control number"
     severity = "warning"

@@ -32,6 +32,7 @@ class PatientLoopForSelf(Rule):
     """
 
     code = "PE010"
+    concerns = "hl_unusual"
     name = "patient-loop-for-self"
     summary = "2000C patient loop under a subscriber whose SBR02 is 18 (self)"
     ack = "A7:21"

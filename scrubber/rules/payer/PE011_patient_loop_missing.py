@@ -33,6 +33,7 @@ class PatientLoopMissing(Rule):
     """
 
     code = "PE011"
+    concerns = "hl_unusual"
     name = "patient-loop-missing"
     summary = "claim directly under 2000B although SBR02 is not 18 (self): no 2000C patient loop"
     ack = "A7:21"

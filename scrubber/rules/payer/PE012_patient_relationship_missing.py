@@ -31,6 +31,7 @@ class PatientRelationshipMissing(Rule):
     """
 
     code = "PE012"
+    concerns = "hl_unusual"
     name = "patient-relationship-missing"
     summary = "2000C patient loop without PAT, or PAT01 (relationship to the subscriber) empty"
     ack = "A6:21"

@@ -33,6 +33,7 @@ class HlChildCode(Rule):
     """
 
     code = "PE013"
+    concerns = "hl_unusual"
     name = "hl-child-code"
     summary = "HL04 does not match the levels that follow (1: a child level follows, 0: none); recomputed in outputs"
     severity = "warning"

@@ -38,7 +38,7 @@ class RepeatedServiceLine(Rule):
     summary = "two service lines with the same procedure, modifiers, date of service and pointers"
     severity = "warning"
     source = "payer line-level duplicate edit; 005010X222A1 2400 SV1"
-    concerns = "has_lines"
+    concerns = "procedure_repeated"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         lines = claim.lines

@@ -38,7 +38,7 @@ class DiagnosisMissing(Rule):
     summary = "claim has service lines but no HI diagnosis"
     ack = "A6:254"
     source = "005010X222A1 2300 HI (required)"
-    concerns = "has_lines"
+    concerns = "diagnosis_missing"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple[()]:
         lines = claim.lines

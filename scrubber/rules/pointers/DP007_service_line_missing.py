@@ -33,6 +33,7 @@ class ServiceLineMissing(Rule):
     """
 
     code = "DP007"
+    concerns = "no_service_lines"
     name = "service-line-missing"
     summary = "claim has no service line"
     ack = "A6:21"
