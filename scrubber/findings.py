@@ -45,8 +45,12 @@ class Ack:
         return f"{self.category}:{self.status}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Finding:
+    """What a rule found and where. A value: compared and hashed by its fields, never changed once
+    made (a changed severity is a new finding, see ``replace_severity``). Not a frozen dataclass
+    only because a frozen one costs three times as much to make, and claims carry many."""
+
     rule: str
     severity: str
     message: str

@@ -24,7 +24,7 @@ from scrubber.errors import ScrubberError
 from scrubber.findings import Finding
 from scrubber.limits import Limits
 from scrubber.rules import REGISTRY, Context, claim_rules
-from scrubber.rules.facts import GATE_BITS, ClaimFacts, fact
+from scrubber.rules.facts import GATE_BITS, GATE_GROUPS, ClaimFacts, fact
 from scrubber.rules.payer._common import REPLACES, FileLedger, frequency_code
 from scrubber.x12.model import Claim
 
@@ -60,18 +60,24 @@ class Engine:
         self._always = groups.pop(None, [])
         self._pass_mask = 0
         lazy = []
+        grouped: dict[str, list[tuple[int, int]]] = {}  # fact -> [(its bit, the engine's bit)]
         self._groups: list[tuple[int, list]] = []
         for gate, checks in groups.items():
             bit = GATE_BITS.get(gate)
-            if bit is None:
+            if bit is not None:
+                self._pass_mask |= bit
+            else:
                 if not isinstance(getattr(ClaimFacts, gate, None), fact):
                     raise ValueError(f"rule {checks[0][0]} concerns {gate!r}, which is not a fact of a claim")
-                bit = 1 << (len(GATE_BITS) + len(lazy))
-                lazy.append((gate, bit))
-            else:
-                self._pass_mask |= bit
+                bit = 1 << (len(GATE_BITS) + len(lazy) + sum(map(len, grouped.values())))
+                if gate in GATE_GROUPS:
+                    name, own = GATE_GROUPS[gate]
+                    grouped.setdefault(name, []).append((own, bit))
+                else:
+                    lazy.append((gate, bit))
             self._groups.append((bit, checks))
         self._lazy = tuple(lazy)
+        self._grouped = tuple((name, tuple(bits)) for name, bits in grouped.items())
         self._plans: dict[int, list] = {}  # the open gates -> the checks to run (a few combinations)
         codes = {rule.code for rule in self.rules}
         self.cross_claim = bool(codes & {"PE001", "PE002", "PE003"})  # a rule that reads the ledger
@@ -122,6 +128,12 @@ class Engine:
             for gate, bit in self._lazy:
                 if getattr(facts, gate):
                     key |= bit
+            for name, bits in self._grouped:
+                value = getattr(facts, name)
+                if value:
+                    for own, bit in bits:
+                        if value & own:
+                            key |= bit
         except ScrubberError:
             raise
         except Exception:  # noqa: BLE001 - a fact's bug: every rule runs, and those that read it fail alone

@@ -131,6 +131,24 @@ class BackpainMaps:
     # a dict of its own under a name the rule picks (see ``memo_of``). Bounded.
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def support_sets(self) -> list[CodeSet]:
+        """The distinct ``requires`` sets of ``support`` (a procedure's region is bit ``i`` of its
+        set's index, see ``support_bits``)."""
+        found = self.memo.get("support-sets")
+        if found is None:
+            found = self.memo["support-sets"] = list(dict.fromkeys(requires for requires, _, _ in self.support.values()))
+        return found
+
+    @property
+    def support_bits(self) -> dict[str, int]:
+        """PX001: procedure -> the bit of its ``requires`` set among ``support_sets``."""
+        found = self.memo.get("support-bits")
+        if found is None:
+            index = {codes: i for i, codes in enumerate(self.support_sets)}
+            found = self.memo["support-bits"] = {p: 1 << index[requires] for p, (requires, _, _) in self.support.items()}
+        return found
+
     def memo_of(self, name: str) -> dict:
         cache = self.memo.get(name)
         if cache is None or len(cache) >= 8192:

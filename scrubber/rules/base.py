@@ -67,13 +67,26 @@ class Rule:
         ack: str | None = None,
         severity: str | None = None,
     ) -> Finding:
-        return Finding.at(
-            self.code, severity or self.severity, message, seg, element, value, Ack.parse(ack or self.ack)
-        )
+        parsed = Ack.parse(ack) if ack else _rule_ack(type(self))
+        if seg is None:
+            return Finding(self.code, severity or self.severity, message, element=element, value=value, ack=parsed)
+        return Finding(self.code, severity or self.severity, message, seg.loop or None, seg.id, seg.position, element,
+                       value, parsed, seg.offset)
 
     @classmethod
     def docs(cls) -> str:
         return inspect.cleandoc(cls.__doc__ or cls.summary)
+
+
+_ACK_OF: dict[type, Ack | None] = {}  # rule class -> its parsed ``ack`` (a few classes)
+
+
+def _rule_ack(cls: type) -> Ack | None:
+    try:
+        return _ACK_OF[cls]
+    except KeyError:
+        found = _ACK_OF[cls] = Ack.parse(cls.ack)
+        return found
 
 
 @dataclass

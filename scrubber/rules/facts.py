@@ -24,7 +24,6 @@ from scrubber.rules.values import (
     CHARGES,
     PROCEDURE_QUALIFIERS,
     UNIT_BASES,
-    UNITS,
     amount,
     charge_of,
     luhn_npi_ok,
@@ -145,80 +144,43 @@ class ClaimFacts:
         procedures: set[str] = set()
         one_day = True  # all of those on one date of service
         suspect = False
-        flags = 0
         line_sum: Decimal | None = _ZERO
-        masks = _POINTER_MASKS
-        charges, units = CHARGES, UNITS
-        qualifiers, bases = PROCEDURE_QUALIFIERS, UNIT_BASES
-        always = None  # the place of service codes valid on any date (read when a line has one)
+        memo = self.maps.get("line-facts")  # SV1 as sent -> what the line checks find in it (see _line_facts)
+        if memo is None or len(memo) >= _LIMIT:
+            memo = self.maps["line-facts"] = {}
         for line, day in zip(lines, dates.line_dates):
-            pointers = line.pointers
             sv1 = line.sv1
             if len(line.segments) > 3:  # more than LX, SV1 and DTP*472: a note may give minutes
                 for seg in line.segments:
                     if seg.id == "NTE":
                         gates |= MINUTES_GIVEN
                         break
-            if sv1 is not None:
-                procedure = line.procedure
-                item = (line, procedure, day)
-                dated.append(item)
-                # The line checks (BL001, BL002, ID002-ID005, ID006, NC003, NC004) ...
-                elements = sv1.elements
-                n = len(elements)
-                text = elements[2] if n > 2 else ""
-                charge = charges.get(text) or charge_of(text)
-                value = charge[0]
-                if value is None:
-                    line_sum = None
-                    flags |= BAD_CHARGE
+            if sv1 is None:
+                continue  # (no SV1: no procedure and no pointers)
+            procedure = line.procedure
+            item = (line, procedure, day)
+            dated.append(item)
+            found = memo.get(sv1.raw)
+            if found is None or found[4] is not sv1.delims:
+                found = _line_facts(self, memo, line)
+            gates |= found[0]
+            value = found[2]
+            if value is None:
+                line_sum = None
+            elif line_sum is not None:
+                line_sum += value
+            if procedure:
+                if procedure in procedures:
+                    gates |= PROCEDURE_REPEATED
                 else:
-                    if not charge[1]:
-                        flags |= BAD_CHARGE
-                    if line_sum is not None:
-                        line_sum += value
-                basis = elements[3] if n > 3 else ""
-                if basis not in bases:
-                    flags |= BAD_BASIS
-                elif basis == "MJ":
-                    gates |= MINUTES_GIVEN
-                text = elements[4] if n > 4 else ""
-                ok = units.get(text)
-                if not (ok or (ok is None and units_ok(text))):
-                    flags |= BAD_UNITS
-                if text != "1":
-                    gates |= UNITS_NOT_ONE
-                if n > 5 and elements[5]:
-                    if always is None:
-                        always = self.context.map("pos", load_pos).always
-                    if elements[5] not in always:
-                        gates |= PLACE_OF_SERVICE
-                sv101 = line.sv101
-                q = sv101[0] if sv101 else ""
-                if q not in qualifiers:
-                    flags |= BAD_QUALIFIER
-                elif q == "HC" and not procedure_shape_ok(procedure):
-                    flags |= BAD_SHAPE
-                if procedure:
-                    if procedure in procedures:
-                        gates |= PROCEDURE_REPEATED
-                    else:
-                        procedures.add(procedure)
-                        if procedure in CHIRO_MANIPULATION:
-                            gates |= CHIRO
-                    if coded and day != coded[0][2]:
-                        one_day = False
-                    coded.append(item)
-                if not pointers:
-                    suspect = True
-                    continue
-            elif not pointers:
-                continue
+                    procedures.add(procedure)
+                    if procedure in CHIRO_MANIPULATION:
+                        gates |= CHIRO
+                if coded and day != coded[0][2]:
+                    one_day = False
+                coded.append(item)
             if not suspect:
-                key = tuple(pointers)
-                mask = masks.get(key)
-                if mask is None:
-                    mask = _pointer_mask(key)
+                mask = found[3]
                 if mask < 0 or mask & ~filled:
                     suspect = True
         if lines:
@@ -234,19 +196,15 @@ class ClaimFacts:
         if claim.number > limits.claims_per_transaction or len(lines) > limits.lines_per_claim:
             gates |= OVER_LIMITS
         # The amounts: CLM02 against the lines (BL001, BL002).
-        total, valid = charges.get(claim.charge) or charge_of(claim.charge)
-        if flags & BAD_CHARGE or not valid:
+        clm = claim.clm
+        elements = clm.elements
+        n = len(elements)
+        text = elements[2] if n > 2 else ""
+        total, valid = CHARGES.get(text) or charge_of(text)
+        if not valid:
             gates |= CHARGE_INVALID
         if dated and total is not None and line_sum is not None and total != line_sum:
             gates |= CHARGES_UNBALANCED
-        if flags & BAD_SHAPE:
-            gates |= PROCEDURE_SHAPE
-        if flags & BAD_QUALIFIER:
-            gates |= PROCEDURE_QUALIFIER
-        if flags & BAD_UNITS:
-            gates |= UNITS_INVALID
-        if flags & BAD_BASIS:
-            gates |= UNIT_BASIS
         # NCCI: the dates of service with two or more different procedures.
         ncci = None
         if len(procedures) > 1:
@@ -274,18 +232,16 @@ class ClaimFacts:
         oldest = dates.oldest
         if oldest is not None and ((as_of - oldest[0]).days > _FILING_DAYS or "timely_filing_days" in self.options):
             gates |= FILED_LATE
+        unusual, born = _levels(claim)
+        if unusual:
+            gates |= HL_UNUSUAL
         start = dates.first_start
-        if start is not None:
-            node = claim.patient if claim.patient is not None else claim.subscriber
-            if node is not None:
-                born = _born(node)
-                if born is not None and start < born:
-                    gates |= BORN_AFTER_SERVICE
+        if born is not None and start is not None and start < born:
+            gates |= BORN_AFTER_SERVICE
         # The CLM05 composite: place of service (ID006), frequency code (PE004-PE006).
-        elements = claim.clm.elements
-        clm05 = elements[5] if len(elements) > 5 else ""
-        parts = clm05.split(claim.clm.delims.component) if clm05 else ()
-        if not parts or parts[0] not in (always if always is not None else self.context.map("pos", load_pos).always):
+        clm05 = elements[5] if n > 5 else ""
+        parts = clm05.split(clm.delims.component) if clm05 else ()
+        if not parts or parts[0] not in (self.maps.get("pos") or self.context.map("pos", load_pos)).always:
             gates |= PLACE_OF_SERVICE
         plain = claim.plain
         if (parts[2] if len(parts) > 2 else "") != "1" or not plain and _has_f8(claim):
@@ -294,15 +250,13 @@ class ClaimFacts:
         billing = claim.billing
         if billing is not None and not _npis_ok(billing) or not plain and not _segments_npis_ok(claim.segments):
             gates |= NPI_SUSPECT
-        if _hl_unusual(claim):
-            gates |= HL_UNUSUAL
         if self.context.ledger is not None:
             gates |= LEDGER_OPEN
         known["dates"] = dates
         known["dated_lines"] = dated
-        known["service_lines"] = [item[0] for item in dated]
-        known["coded_lines"] = (coded, one_day, ncci)
-        known["line_scan"] = (flags, line_sum)
+        known["coded"] = (coded, one_day, ncci)
+        known["coded_lines"] = coded
+        known["line_scan"] = (gates & _BAD, line_sum)
         known["filled_bits"] = filled
         known["gates"] = gates
         return known
@@ -326,7 +280,7 @@ class ClaimFacts:
     @fact
     def service_lines(self) -> list[ServiceLine]:
         """The lines that carry an SV1."""
-        return self._claim_pass()["service_lines"]
+        return [item[0] for item in self.dated_lines]
 
     @fact
     def line_scan(self) -> tuple[int, Decimal | None]:
@@ -338,8 +292,24 @@ class ClaimFacts:
     @fact
     def ncci_lines(self) -> NcciLines:
         """The service lines by date of service, as the NCCI rules read them."""
-        coded, one_day, ncci = self._claim_pass()["coded_lines"]
+        coded, one_day, ncci = self._claim_pass()["coded"]
         return ncci if ncci is not None else NcciLines(self.claim, coded, one_day)
+
+    @fact
+    def coded_lines(self) -> list[tuple[ServiceLine, str, date | None]]:
+        """The lines with an SV1 and a procedure, as ``dated_lines`` gives them."""
+        return self._claim_pass()["coded"][0]
+
+    def ptp_possible(self, n: Ncci) -> bool:
+        """A date of service of the claim carries two procedures with a PTP edit of ``n`` in force
+        (found without making ``ncci_lines`` when the lines are all of one date)."""
+        coded, one_day, ncci = self._claim_pass()["coded"]
+        if ncci is None and one_day and "ncci_lines" not in self.__dict__:
+            procedures = {proc for _, proc, _ in coded}
+            if len(procedures) < 2:
+                return False
+            return bool(_ptp_edits(n, n.ymd(coded[0][2]), tuple(sorted(procedures))))
+        return bool(self.ncci_lines.ptp_hits(n))
 
     @fact
     def hi_entries(self) -> list[HiEntry]:
@@ -374,6 +344,15 @@ class ClaimFacts:
     def backpain(self) -> BackpainFacts:
         """The claim's diagnoses as the back-pain rules read them (see :class:`BackpainFacts`)."""
         return BackpainFacts(self.claim, self.backpain_maps, self.dated_lines, self.dates.claim_start)
+
+    @fact
+    def backpain_gates(self) -> int:
+        """The back-pain gates as bits (IN_SCOPE, UNSPECIFIED, SYMPTOM, EXCLUDES1_OWNER; see
+        :data:`GATE_GROUPS`): 0 for a claim without diagnoses."""
+        if not self.claim.diagnoses:
+            return 0
+        f = self.backpain
+        return f.flags | IN_SCOPE if f.in_scope else f.flags
 
     @fact
     def backpain_in_scope(self) -> bool:
@@ -436,6 +415,13 @@ GATES: dict[str, str] = {
     "ledger_open": "the claims met before in the input are kept (a scrub; PE001-PE003)",
 }
 GATE_BITS: dict[str, int] = {name: 1 << i for i, name in enumerate(GATES)}
+#: Gates read as the bits of one fact (asked once per claim for all of them): gate -> (fact, bit).
+GATE_GROUPS: dict[str, tuple[str, int]] = {
+    "backpain_in_scope": ("backpain_gates", 8),
+    "backpain_unspecified": ("backpain_gates", 1),
+    "backpain_symptom_first": ("backpain_gates", 2),
+    "backpain_excludes1": ("backpain_gates", 4),
+}
 (HAS_LINES, HAS_DIAGNOSES, OVER_LIMITS, POINTERS_SUSPECT, HI_SUSPECT, EXTERNAL_CAUSE_FIRST, DIAGNOSIS_MISSING,
  NO_SERVICE_LINES, MULTI_PROCEDURE_DATES, PROCEDURE_REPEATED, UNITS_NOT_ONE, MINUTES_GIVEN, CHIRO, CHARGE_INVALID,
  CHARGES_UNBALANCED, PROCEDURE_SHAPE, PROCEDURE_QUALIFIER, UNITS_INVALID, UNIT_BASIS, PLACE_OF_SERVICE, DATES_ODD,
@@ -455,12 +441,13 @@ def _gate_fact(name: str, bit: int) -> fact:
 for _name, _bit in GATE_BITS.items():
     setattr(ClaimFacts, _name, _gate_fact(_name, _bit))
 
-# What the line checks find (bits of ``line_scan``'s flags).
-BAD_CHARGE = 1  # an SV102 missing, not a number or negative (BL002)
-BAD_SHAPE = 2  # an HC procedure code not a CPT or HCPCS level II code in shape (ID002)
-BAD_QUALIFIER = 4  # an SV101-1 not HC, ER, IV or WK (ID003)
-BAD_UNITS = 8  # an SV104 missing, not a number or not positive (ID004)
-BAD_BASIS = 16  # an SV103 not UN or MJ (ID005)
+# What the line checks find (bits of ``line_scan``'s flags: those of the gates they open).
+BAD_CHARGE = CHARGE_INVALID  # an SV102 missing, not a number or negative (BL002)
+BAD_SHAPE = PROCEDURE_SHAPE  # an HC procedure code not a CPT or HCPCS level II code in shape (ID002)
+BAD_QUALIFIER = PROCEDURE_QUALIFIER  # an SV101-1 not HC, ER, IV or WK (ID003)
+BAD_UNITS = UNITS_INVALID  # an SV104 missing, not a number or not positive (ID004)
+BAD_BASIS = UNIT_BASIS  # an SV103 not UN or MJ (ID005)
+_BAD = BAD_CHARGE | BAD_SHAPE | BAD_QUALIFIER | BAD_UNITS | BAD_BASIS
 
 #: Chiropractic manipulative treatment (CMT) codes: spinal, 1-2, 3-4 and 5 regions.
 CHIRO_MANIPULATION = frozenset(("98940", "98941", "98942"))
@@ -470,15 +457,46 @@ _ZERO = Decimal(0)
 _LIMIT = 4096
 
 
-def _born(node) -> date | None:
-    """The birth date of a subscriber or patient level: its first DMG's DMG02, when D8 and a date."""
-    for seg in node.segments:
-        if seg.id == "DMG":
-            elements = seg.elements
-            if len(elements) > 2 and elements[1] == "D8":
-                return parse_date(elements[2])
-            return None
-    return None
+def _line_facts(facts: ClaimFacts, memo: dict, line: ServiceLine) -> tuple:
+    """What the line checks find in a line's SV1, a pure function of its text and delimiters (and
+    the place of service code set): ``(gates, flags, charge, pointer mask, delimiters)``. The gates
+    are MINUTES_GIVEN, UNITS_NOT_ONE and PLACE_OF_SERVICE; the flags the BAD_* bits; the charge
+    SV102 as a Decimal (None when not a number); the mask the HI positions SV107 names as bits
+    (-1: no pointer, more than four, one not 1-12 or a repeated one)."""
+    sv1 = line.sv1
+    elements = sv1.elements
+    n = len(elements)
+    gates = flags = 0  # (the flags are gate bits too)
+    text = elements[2] if n > 2 else ""
+    value, valid = charge_of(text)
+    if not valid:
+        flags |= BAD_CHARGE
+    basis = elements[3] if n > 3 else ""
+    if basis not in UNIT_BASES:
+        flags |= BAD_BASIS
+    elif basis == "MJ":
+        gates |= MINUTES_GIVEN
+    text = elements[4] if n > 4 else ""
+    if not units_ok(text):
+        flags |= BAD_UNITS
+    if text != "1":
+        gates |= UNITS_NOT_ONE
+    if n > 5 and elements[5] and elements[5] not in facts.context.map("pos", load_pos).always:
+        gates |= PLACE_OF_SERVICE
+    sv101 = line.sv101
+    q = sv101[0] if sv101 else ""
+    if q not in PROCEDURE_QUALIFIERS:
+        flags |= BAD_QUALIFIER
+    elif q == "HC" and not procedure_shape_ok(line.procedure):
+        flags |= BAD_SHAPE
+    pointers = tuple(line.pointers)
+    mask = -1
+    if pointers:
+        mask = _POINTER_MASKS.get(pointers)
+        if mask is None:
+            mask = _pointer_mask(pointers)
+    found = memo[sv1.raw] = (gates | flags, flags, value, mask, sv1.delims)
+    return found
 
 
 def _has_f8(claim: Claim) -> bool:
@@ -495,37 +513,76 @@ def _segments_npis_ok(segments) -> bool:
     return True
 
 
-# id(level) -> (level, its NPIs pass): a billing provider's level comes back for each of its claims (bounded).
-_LEVEL_NPIS: dict[int, tuple[object, bool]] = {}
+# The last billing provider level met and whether its NPIs pass: a billing provider's claims come
+# one after the other (one level is kept, not every level met: memory stays flat).
+_LAST_LEVEL: list = [None, True]
 
 
 def _npis_ok(node) -> bool:
-    hit = _LEVEL_NPIS.get(id(node))
-    if hit is not None and hit[0] is node:
-        return hit[1]
+    last = _LAST_LEVEL
+    if last[0] is node:
+        return last[1]
     ok = _segments_npis_ok(node.segments)
-    if len(_LEVEL_NPIS) >= _LIMIT:
-        _LEVEL_NPIS.clear()
-    _LEVEL_NPIS[id(node)] = (node, ok)
+    last[0], last[1] = node, ok
     return ok
 
 
-def _hl_unusual(claim: Claim) -> bool:
-    """What PE010-PE013 look at: an HL04 that is not what the levels below it say, a patient loop
-    under a subscriber who is the patient (SBR02 18) or without PAT01, no patient loop under a
-    subscriber who is not the patient."""
+def _levels(claim: Claim) -> tuple[bool, date | None]:
+    """What the claim's levels say, in one look at the subscriber's and patient's segments:
+    ``(unusual, born)``. ``unusual`` is what PE010-PE013 look at: an HL04 that is not what the
+    levels below it say, a patient loop under a subscriber who is the patient (SBR02 18) or
+    without PAT01, no patient loop under a subscriber who is not the patient. ``born`` is the
+    patient's birth date (DT004): the patient level's first DMG, else the subscriber's, when D8."""
     billing, subscriber, patient = claim.billing, claim.subscriber, claim.patient
-    if billing is not None and billing.segments[0].el(4) != "1":
-        return True
-    sbr = subscriber.first("SBR") if subscriber is not None else None
+    unusual = False
+    if billing is not None:
+        els = billing.segments[0].elements
+        if (els[4] if len(els) > 4 else "") != "1":
+            unusual = True
+    sbr = dmg = None
+    if subscriber is not None:
+        segs = subscriber.segments
+        for seg in segs:
+            sid = seg.id
+            if sid == "SBR":
+                if sbr is None:
+                    sbr = seg
+                    if dmg is not None:
+                        break
+            elif sid == "DMG" and dmg is None:
+                dmg = seg
+                if sbr is not None:
+                    break
+    relation = sbr.el(2) if sbr is not None else None
     if patient is None:
-        return sbr is not None and sbr.el(2) != "18"
-    if subscriber is not None and subscriber.segments[0].el(4) != "1" or patient.segments[0].el(4) != "0":
-        return True
-    if sbr is not None and sbr.el(2) == "18":
-        return True
-    pat = patient.first("PAT")
-    return pat is None or not pat.el(1).strip()
+        if relation is not None and relation != "18":
+            unusual = True
+    else:
+        if relation == "18" or patient.segments[0].el(4) != "0":
+            unusual = True
+        elif subscriber is not None and subscriber.segments[0].el(4) != "1":
+            unusual = True
+        pat = None
+        dmg = None
+        for seg in patient.segments:
+            sid = seg.id
+            if sid == "PAT":
+                if pat is None:
+                    pat = seg
+                    if dmg is not None:
+                        break
+            elif sid == "DMG" and dmg is None:
+                dmg = seg
+                if pat is not None:
+                    break
+        if pat is None or not pat.el(1).strip():
+            unusual = True
+    born = None
+    if dmg is not None:
+        els = dmg.elements
+        if len(els) > 2 and els[1] == "D8":
+            born = parse_date(els[2])
+    return unusual, born
 
 
 # SV107 pointers as sent (a tuple) -> the HI positions they name as bits, or -1 when there are more
@@ -551,8 +608,20 @@ def _pointer_mask(pointers: tuple[str, ...]) -> int:
     return mask
 
 
-# DTP D8 dates as sent -> (start, end): they repeat across claims (bounded).
-_D8_PERIODS: dict[str, tuple[date | None, date | None]] = {}
+# A DTP as sent -> (a 472, not a D8 calendar date, start, end, delimiters): a pure function of its
+# text and delimiters; the same dates come back on claim after claim (bounded).
+_DTP_FACTS: dict[str, tuple] = {}
+
+
+def _dtp_facts(seg: Segment) -> tuple:
+    els = seg.elements
+    n = len(els)
+    is_d8 = n > 3 and els[2] == "D8"
+    start, end = parse_date_period(seg.el(2), seg.el(3))
+    if len(_DTP_FACTS) >= 4096:
+        _DTP_FACTS.clear()
+    found = _DTP_FACTS[seg.raw] = (n > 1 and els[1] == "472", not is_d8 or start is None, start, end, seg.delims)
+    return found
 
 
 class ClaimDates:
@@ -566,7 +635,7 @@ class ClaimDates:
     ``line_service``: a DTP*472 is in a 24xx loop.
     """
 
-    __slots__ = ("claim", "dtps", "service", "_where", "claim_level", "claim_start", "line_dates", "dated_lines",
+    __slots__ = ("claim", "service", "_where", "claim_level", "claim_start", "line_dates", "dated_lines",
                  "first", "first_start", "latest", "oldest", "odd", "other", "line_service")
 
     def __init__(self, claim: Claim) -> None:
@@ -575,44 +644,35 @@ class ClaimDates:
         claim_start: date | None = None
         claim_level = False
         own: dict[int, date | None] = {}
-        dtps: list[Segment] = []
         service: list[tuple[Segment, date | None, date | None]] = []
-        self.dtps = dtps
         self.service = service
-        periods = _D8_PERIODS
+        memo = _DTP_FACTS
         odd = other = line_service = False
         first_start = latest = None
         oldest: tuple[date, Segment] | None = None
         # The model notes each DTP with the service line it is in (the model starts one at each LX).
+        before = None  # the last DTP*472's facts: the lines of a claim often repeat one date
         for seg, number in claim.dated:
-            dtps.append(seg)
-            els = seg.elements
-            n = len(els)
-            if n > 3 and els[2] == "D8":
-                value = els[3]
-                period = periods.get(value)
-                if period is None:
-                    if len(periods) >= 4096:
-                        periods.clear()
-                    period = periods[value] = parse_date_period("D8", value)
-                if period[0] is None:
-                    odd = True
-            else:
+            found = memo.get(seg.raw)
+            if found is None or found[4] is not seg.delims:
+                found = _dtp_facts(seg)
+            if found[1]:
                 odd = True
-                period = None
-            if n < 2 or els[1] != "472":
+            if not found[0]:
                 other = True
                 continue
-            start, end = period if period is not None else parse_date_period(seg.el(2), seg.el(3))
+            start, end = found[2], found[3]
             service.append((seg, start, end))
-            if start is not None and (first_start is None or start < first_start):
-                first_start = start
-            last = end or start
-            if last is not None:
-                if latest is None or last > latest:
-                    latest = last
-                if oldest is None or last < oldest[0]:
-                    oldest = (last, seg)
+            if found is not before:  # (the same dates as the last: the span stays)
+                before = found
+                if start is not None and (first_start is None or start < first_start):
+                    first_start = start
+                last = end or start
+                if last is not None:
+                    if latest is None or last > latest:
+                        latest = last
+                    if oldest is None or last < oldest[0]:
+                        oldest = (last, seg)
             loop = seg.loop
             if loop.startswith("24"):
                 line_service = True
@@ -637,6 +697,11 @@ class ClaimDates:
             line_dates = [claim_start] * len(claim.lines)
         self.line_dates = line_dates
         self.first = first or claim_start
+
+    @property
+    def dtps(self) -> list[Segment]:
+        """The claim's DTP segments, in order."""
+        return [seg for seg, _ in self.claim.dated]
 
     @property
     def where(self) -> dict[int, int]:
@@ -967,8 +1032,8 @@ class BackpainFacts:
     """What the back-pain rules read from one claim, computed once for all of them (the engine runs
     the rules one after the other on the same claim; only the latest claim is kept)."""
 
-    __slots__ = ("claim", "maps", "code_at", "codes", "dates", "first_date", "last_date", "in_scope", "lines",
-                 "_pointed", "flags")
+    __slots__ = ("claim", "maps", "code_at", "codes", "first_date", "last_date", "in_scope", "lines",
+                 "_pointed", "flags", "_regions")
 
     def __init__(self, claim: Claim, maps: BackpainMaps, lines: list[tuple[ServiceLine, str, date | None]],
                  claim_start: date | None | bool = False):
@@ -986,7 +1051,8 @@ class BackpainFacts:
         flags = 0
         # The HI positions a line can point at (1-12): a claim with more codes is rejected by
         # DX003, and the codes past the twelfth would only make the pair checks grow as their square.
-        for dx in claim.diagnoses[:MAX_CODES]:
+        diagnoses = claim.diagnoses
+        for dx in diagnoses if len(diagnoses) <= MAX_CODES else diagnoses[:MAX_CODES]:
             code = dx.code
             if code:
                 hit = known.get(code)
@@ -1007,11 +1073,11 @@ class BackpainFacts:
         self.flags = flags & (UNSPECIFIED | EXCLUDES1_OWNER) | (SYMPTOM if first is not None and
                                                                 known[first[0].code][2] & SYMPTOM else 0)
         self._pointed: dict[tuple[str, ...], list[tuple[int, Diagnosis, str]]] = {}
+        self._regions: dict[tuple[str, ...], tuple[int, bool]] | None = None
         self.lines = lines  # (line, procedure, date of service)
         first = last = None
         if lines:
-            self.dates = dates = [d for _, _, d in lines]
-            for d in dates:
+            for _, _, d in lines:
                 if d is not None:
                     if first is None:
                         first = last = d
@@ -1021,9 +1087,49 @@ class BackpainFacts:
                         last = d
         else:
             first = last = claim.claim_dates()[0] if claim_start is False else claim_start
-            self.dates = [first]
         self.first_date = first
         self.last_date = last
+
+    @property
+    def dates(self) -> list[date | None]:
+        """The dates of service of the lines (the claim's date when it has none)."""
+        return [d for _, _, d in self.lines] if self.lines else [self.first_date]
+
+    def regions(self, pointers: tuple[str, ...]) -> tuple[int, bool]:
+        """What the diagnoses a line's pointers name support (PX001): ``(mask, pointed)``, the bits
+        (see ``BackpainMaps.support_bits``) of the regions one of them is in, and whether they
+        name any diagnosis. Once per claim and pointers."""
+        regions = self._regions
+        if regions is None:
+            regions = self._regions = {}
+        else:
+            found = regions.get(pointers)
+            if found is not None:
+                return found
+        maps = self.maps
+        memo = maps.memo.get("region-bits")
+        if memo is None or len(memo) >= 8192:
+            memo = maps.memo_of("region-bits")
+        sets = maps.support_sets
+        code_at = self.code_at
+        mask = 0
+        pointed = False
+        for raw in pointers:
+            position = _POSITIONS.get(raw)
+            if position is None:
+                if not (raw.isdigit() and raw.isascii()):
+                    continue
+                position = int(raw)
+            hit = code_at.get(position)
+            if hit is not None:
+                pointed = True
+                c = hit[1]
+                bits = memo.get(c)
+                if bits is None:
+                    bits = memo[c] = sum(1 << i for i, codes in enumerate(sets) if codes.match(c))
+                mask |= bits
+        found = regions[pointers] = (mask, pointed)
+        return found
 
     def pointed(self, line: ServiceLine) -> list[tuple[int, Diagnosis, str]]:
         """The line's pointed diagnoses: (SV107 component index, diagnosis, normalized code).
@@ -1052,7 +1158,9 @@ class BackpainFacts:
 
 _POSITIONS = {str(i): i for i in range(1, MAX_CODES + 1)}  # SV107 pointers as sent, the usual ones
 
-# What a normalized code is to the back-pain rules (bits of BackpainFacts.flags).
+# What a normalized code is to the back-pain rules (bits of BackpainFacts.flags, and with IN_SCOPE
+# of ClaimFacts.backpain_gates).
+IN_SCOPE = 8  # a code in the maps' scope (PX001)
 UNSPECIFIED = 1  # an unspecified back-pain code of specificity.toml (BP001)
 SYMPTOM = 2  # a symptom that sequencing.toml wants after its underlying condition (BP002, in HI01)
 EXCLUDES1_OWNER = 4  # a code under an Excludes1 note of excludes1.toml (BP003)

@@ -273,7 +273,8 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
         max_claim_segments = limits.claim_segments
     max_claim_bytes, max_loop, max_envelopes = limits.claim_bytes, limits.loop_segments, limits.envelopes
     envelopes = 0
-    claim_start = 0  # byte offset of the open claim's CLM
+    claim_last = claim_end = 0  # the open claim's last allowed position and byte offset (set at its CLM)
+    hl_last = 0  # the open HL loop's last allowed position (set at its HL)
     isa: Interchange | None = None
     gs: Group | None = None
     tx: Transaction | None = None
@@ -308,11 +309,11 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
                 loop = "2400" if sid == "LX" or sid == "SV1" and line is not None else _claim_loop(loop, seg)
             seg.loop = loop
             claim_segments.append(seg)
-            if len(claim_segments) > max_claim_segments:
-                raise UnusableInput(
-                    "EN013", f"claim {claim.claim_id} has more than {max_claim_segments} segments", seg.offset, sid
-                )
-            if seg.offset - claim_start > max_claim_bytes:
+            if position > claim_last or seg.offset > claim_end:  # (one test for both limits)
+                if len(claim_segments) > max_claim_segments:
+                    raise UnusableInput(
+                        "EN013", f"claim {claim.claim_id} has more than {max_claim_segments} segments", seg.offset, sid
+                    )
                 raise UnusableInput(
                     "EN013", f"claim {claim.claim_id} is larger than {max_claim_bytes} bytes ([limits] claim_bytes)",
                     seg.offset, sid,
@@ -327,9 +328,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
                     if line.sv1 is None:
                         line.set_sv1(seg)
                 elif sid == "DTP":
-                    claim.dated.append((seg, line.number))
-                    if line._dates is None and seg.el(1) == "472":  # the line's date of service
-                        line._dates = parse_date_period(seg.el(2), seg.el(3))
+                    claim.dated.append((seg, line.number))  # (its date is read when asked: see service_date)
                 elif sid in ("SV2", "SV3"):
                     raise UnusableInput(
                         "EN007",
@@ -355,9 +354,8 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
                 if sid == "NM1":
                     loop = _NM1_2010.get(seg.el(1), loop)
                 seg.loop = loop
-                held = current_hl.segments
-                held.append(seg)
-                if len(held) > max_loop:
+                current_hl.segments.append(seg)
+                if position > hl_last:  # ([limits] loop_segments)
                     raise UnusableInput(
                         "EN013", f"the {current_hl.loop} loop of HL {current_hl.hl_id[:20]} has more than {max_loop} "
                         f"segments ([limits] loop_segments)", seg.offset, sid,
@@ -407,6 +405,7 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
                         del kept[next(iter(kept))]
                     kept[node.hl_id] = node
                 current_hl = node
+                hl_last = position + max_loop - 1  # the loop's last allowed position
                 if node.level == "20":
                     billing, subscriber, patient = node, None, None
                 elif node.level == "22":
@@ -429,7 +428,9 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
                 current_hl = None
                 tx.claims += 1
                 claim_segments = [seg]
-                claim_start = seg.offset
+                # The claim's last allowed position and byte offset ([limits] claim_segments, claim_bytes).
+                claim_last = position + max_claim_segments - 1
+                claim_end = seg.offset + max_claim_bytes
                 claim = Claim(seg, claim_segments, tx, billing, subscriber, patient, number=tx.claims)
                 continue
             # Header: BHT, 1000A, 1000B.

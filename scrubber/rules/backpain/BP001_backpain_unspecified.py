@@ -47,7 +47,7 @@ class UnspecifiedBackPain(BackpainRule):
         hits = [(dx, c) for dx, c in codes if c in unspecified]
         if not hits:
             return ()
-        missing = self.not_covered(claim, facts, f.dates)
+        missing = self.not_covered(claim, facts)
         if missing:
             return [missing]
         out = []

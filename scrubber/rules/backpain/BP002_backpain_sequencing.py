@@ -53,7 +53,7 @@ class BackPainSequencing(BackpainRule):
             entries = cache[c] = [(u, e) for s, u, e in maps.sequencing if s.match(c)]
         if not entries:
             return ()
-        missing = self.not_covered(claim, facts, f.dates)
+        missing = self.not_covered(claim, facts)
         if missing:
             return [missing]
         d = f.first_date

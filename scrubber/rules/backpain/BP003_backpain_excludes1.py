@@ -64,7 +64,7 @@ class BackPainExcludes1(BackpainRule):
         owned, pairs = found
         if not owned:
             return ()
-        missing = self.not_covered(claim, facts, f.dates)
+        missing = self.not_covered(claim, facts)
         if missing:
             return [missing]
         out = []

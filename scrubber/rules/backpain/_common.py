@@ -56,8 +56,11 @@ class BackpainRule(Rule):
         """An entry without a checked public source gives a warning whatever the rule's default."""
         return self.severity if entry.public_source else "warning"
 
-    def not_covered(self, claim: Claim, facts: ClaimFacts, dates: list[date | None]) -> Finding | None:
-        """A not_checked finding when a date of service is outside a map file this rule reads."""
+    def not_covered(self, claim: Claim, facts: ClaimFacts, dates: list[date | None] | None = None,
+                    lines: list[tuple] | None = None) -> Finding | None:
+        """A not_checked finding when a date of service (of ``dates``, or of the ``(line, procedure,
+        date)`` items ``lines``; by default every one of the claim's) is outside a map file this
+        rule reads."""
         f = facts.backpain
         maps = f.maps
         # Fast path: every date inside the span all of this rule's map files cover.
@@ -71,6 +74,8 @@ class BackpainRule(Rule):
         first = f.first_date  # ``dates`` are some of the claim's dates of service (f.dates)
         if first is None or (lo <= first and f.last_date <= hi):
             return None
+        if dates is None:
+            dates = [d for _, _, d in lines] if lines is not None else f.dates
         for d in dates:
             if d is not None and not lo <= d <= hi:
                 break

@@ -8,7 +8,7 @@ from decimal import Decimal
 from scrubber.codesets.ncci import MUE_NAME, Mue, Ncci, NcciError
 from scrubber.findings import Finding
 from scrubber.rules.facts import ClaimFacts
-from scrubber.rules.ncci._common import NcciRule, note, units, when
+from scrubber.rules.ncci._common import NcciRule, note, units_of, when
 from scrubber.x12.model import Claim, ServiceLine
 
 
@@ -54,22 +54,24 @@ class MedicallyUnlikelyUnits(NcciRule):
     concerns = "mue_suspect"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
-        found = facts.ncci_lines
-        if not found.lines:
+        coded = facts.coded_lines
+        if not coded:
             return ()
         n = self.ncci(facts)
         if isinstance(n, NcciError):
             return [self.unreadable(claim, n)]
-        mue_of = n.mue_raw
+        mue_of = n.mue_codes().get
         out = []
         totals: dict[tuple[str, date | None], list] = {}  # (code, date) -> [units, last line, MUE]
-        for line, proc, d in found.lines:
+        for line, proc, d in coded:
             raw = mue_of(proc)
             if raw is None:
                 continue
-            if line.sv1.el(3) not in ("UN", ""):
+            elements = line.sv1.elements
+            n_el = len(elements)
+            if n_el > 3 and elements[3] not in ("UN", ""):
                 continue  # minutes (MJ): NC004 speaks for them
-            count = units(line)
+            count = units_of(elements[4] if n_el > 4 else "")
             if count is None:
                 continue  # not a number: ID004 speaks for it
             if raw[1] == 1:  # MAI 1: per line

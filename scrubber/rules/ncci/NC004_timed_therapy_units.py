@@ -74,7 +74,7 @@ class TimedTherapyUnits(BackpainRule):
         given = [(line, m, d) for line, _, d in lines if (m := _minutes(line)) is not None]
         if not given:
             return ()
-        missing = self.not_covered(claim, facts, [d for _, _, d in given])
+        missing = self.not_covered(claim, facts, lines=given)
         if missing:
             return [missing]
         per_day: dict[date | None, list[tuple[ServiceLine, int]]] = defaultdict(list)

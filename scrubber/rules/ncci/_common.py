@@ -23,7 +23,7 @@ from scrubber.codesets.ncci import (
 )
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
-from scrubber.rules.facts import PROCEDURE_REPEATED, UNITS_NOT_ONE, claim_fact
+from scrubber.rules.facts import MULTI_PROCEDURE_DATES, PROCEDURE_REPEATED, UNITS_NOT_ONE, claim_fact
 
 if TYPE_CHECKING:
     from scrubber.rules.facts import ClaimFacts
@@ -32,11 +32,12 @@ if TYPE_CHECKING:
 
 def units(line: ServiceLine) -> Decimal | None:
     """The line's SV104 as a Decimal, None when it is empty or not a number."""
-    return _units(line.sv1.el(4))
+    return units_of(line.sv1.el(4))
 
 
 @lru_cache(maxsize=4096)  # SV104 texts repeat: parsed once each
-def _units(text: str) -> Decimal | None:
+def units_of(text: str) -> Decimal | None:
+    """An SV104 text as a number of units (None when it is not a number)."""
     try:
         return Decimal(text) if text else None
     except InvalidOperation:
@@ -153,24 +154,24 @@ class PtpRule(NcciRule):
 def ptp_pairs(facts: ClaimFacts) -> bool:
     """A gate: a date of service carries two procedures with a PTP edit in force, or the NCCI table
     cannot be read (NC001, NC002)."""
-    if not facts.multi_procedure_dates:
+    if not facts.gates & MULTI_PROCEDURE_DATES:
         return False
     n = NcciRule.ncci(facts)
-    return isinstance(n, NcciError) or bool(facts.ncci_lines.ptp_hits(n))
+    return isinstance(n, NcciError) or facts.ptp_possible(n)
 
 
 @claim_fact
 def mue_suspect(facts: ClaimFacts) -> bool:
     """A gate: a line has a procedure, and a procedure is on two lines, a line is billed for other
     than 1 unit, a procedure has an MUE of 0, or the NCCI table cannot be read (NC003)."""
-    coded = [proc for _, proc, _ in facts.dated_lines if proc]
+    coded = facts.coded_lines
     if not coded:
         return False
     n = NcciRule.ncci(facts)
     if isinstance(n, NcciError) or facts.gates & (PROCEDURE_REPEATED | UNITS_NOT_ONE):
         return True
     zero = _zero_mue(n)
-    return bool(zero) and any([proc in zero for proc in coded])
+    return bool(zero) and any([proc in zero for _, proc, _ in coded])
 
 
 _ZERO_MUE: list = [None, frozenset()]  # [the NCCI table, its codes with an MUE of 0]

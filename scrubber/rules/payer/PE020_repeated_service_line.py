@@ -41,16 +41,25 @@ class RepeatedServiceLine(Rule):
     concerns = "procedure_repeated"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
-        lines = claim.lines
-        if len(lines) < 2:
+        coded = facts.coded_lines  # the lines with an SV1 and a procedure, with their dates
+        if len(coded) < 2:
             return ()
-        dates = facts.dates.line_dates
+        # Only a procedure on two lines can make a repeat.
+        once: set[str] = set()
+        twice: set[str] = set()
+        for _, proc, _ in coded:
+            if proc in once:
+                twice.add(proc)
+            else:
+                once.add(proc)
+        if not twice:
+            return ()
         seen: dict[tuple, int] = {}
         out = []
-        for line, when in zip(lines, dates):
-            if line.sv1 is None or not line.procedure:
+        for line, proc, when in coded:
+            if proc not in twice:
                 continue
-            key = (line.procedure, tuple(sorted(line.modifiers)), when, tuple(line.pointers))
+            key = (proc, tuple(sorted(line.modifiers)), when, tuple(line.pointers))
             first = seen.get(key)
             if first is None:
                 seen[key] = line.number

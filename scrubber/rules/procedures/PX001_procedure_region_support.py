@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scrubber.findings import Finding
 from scrubber.rules.backpain._common import BackpainRule, dot
-from scrubber.rules.facts import POINTERS, ClaimFacts
+from scrubber.rules.facts import ClaimFacts
 from scrubber.x12.model import Claim
 
 
@@ -50,40 +50,26 @@ class ProcedureRegionSupport(BackpainRule):
         lines = [item for item in f.lines if item[1] in support]
         if not lines:
             return ()
-        missing = self.not_covered(claim, facts, [d for _, _, d in lines])
+        missing = self.not_covered(claim, facts, lines=lines)
         if missing:
             return [missing]
         out = []
-        code_at = f.code_at
-        position = POINTERS.get
+        bits = f.maps.support_bits
+        regions = f.regions
         for line, proc, d in lines:
             requires, wanted, entry = support[proc]
-            if d is not None and not entry.in_effect(d):
+            if d is not None and not entry.effective_from <= d <= entry.effective_to:
                 continue
-            # The common path, without building the pointed list: a pointed diagnosis in the region.
-            match = requires.match
-            pointed = False
-            for raw in line.pointers:
-                hit = code_at.get(position(raw) or _position(raw))
-                if hit is not None:
-                    if match(hit[1]):
-                        break
-                    pointed = True
-            else:
-                if not pointed:
-                    continue  # no usable pointer: the DP rules speak for it
-                # none of the pointed diagnoses is in the region
-                dxs = f.pointed(line)
-                codes = ", ".join([dot(c) for _, _, c in dxs])
-                out.append(self.finding(
-                    line.sv1,
-                    f"Service line {line.number} ({line.procedure}, {entry.label}) points at {codes}; it wants "
-                    f"a {wanted}. Point it at one (or add one to HI).",
-                    element="SV107-1", value=dxs[0][2], severity=self.severity_for(entry),
-                ))
+            mask, pointed = regions(tuple(line.pointers))
+            if mask & bits[proc] or not pointed:
+                continue  # a pointed diagnosis in the region; or no usable pointer: the DP rules speak for it
+            # none of the pointed diagnoses is in the region
+            dxs = f.pointed(line)
+            codes = ", ".join([dot(c) for _, _, c in dxs])
+            out.append(self.finding(
+                line.sv1,
+                f"Service line {line.number} ({line.procedure}, {entry.label}) points at {codes}; it wants "
+                f"a {wanted}. Point it at one (or add one to HI).",
+                element="SV107-1", value=dxs[0][2], severity=self.severity_for(entry),
+            ))
         return out
-
-
-def _position(raw: str) -> int | None:
-    """The HI position an unusual SV107 pointer names (as ``BackpainFacts.pointed`` reads it)."""
-    return int(raw) if raw.isdigit() and raw.isascii() else None

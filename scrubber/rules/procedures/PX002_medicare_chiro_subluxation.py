@@ -54,7 +54,7 @@ class MedicareChiropracticSubluxation(BackpainRule):
         lines = [item for item in lines if filing in first_pointer[item[1]][0]]
         if not lines:
             return ()
-        missing = self.not_covered(claim, facts, [d for _, _, d in lines])
+        missing = self.not_covered(claim, facts, lines=lines)
         if missing:
             return [missing]
         out = []
