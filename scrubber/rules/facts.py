@@ -25,6 +25,7 @@ from scrubber.rules.values import (
     PROCEDURE_QUALIFIERS,
     UNIT_BASES,
     amount,
+    cents_of,
     charge_of,
     luhn_npi_ok,
     procedure_shape_ok,
@@ -144,7 +145,8 @@ class ClaimFacts:
         procedures: set[str] = set()
         one_day = True  # all of those on one date of service
         suspect = False
-        line_sum: Decimal | None = _ZERO
+        line_cents = 0  # the SV102 charges in cents, while each is a number of whole cents
+        exact = True
         memo = self.maps.get("line-facts")  # SV1 as sent -> what the line checks find in it (see _line_facts)
         if memo is None or len(memo) >= _LIMIT:
             memo = self.maps["line-facts"] = {}
@@ -164,11 +166,11 @@ class ClaimFacts:
             if found is None or found[4] is not sv1.delims:
                 found = _line_facts(self, memo, line)
             gates |= found[0]
-            value = found[2]
-            if value is None:
-                line_sum = None
-            elif line_sum is not None:
-                line_sum += value
+            cents = found[2]
+            if cents is None:
+                exact = False  # (not a number, or a fraction of a cent: see below)
+            else:
+                line_cents += cents
             if procedure:
                 if procedure in procedures:
                     gates |= PROCEDURE_REPEATED
@@ -203,8 +205,15 @@ class ClaimFacts:
         total, valid = CHARGES.get(text) or charge_of(text)
         if not valid:
             gates |= CHARGE_INVALID
-        if dated and total is not None and line_sum is not None and total != line_sum:
-            gates |= CHARGES_UNBALANCED
+        if dated and total is not None:
+            total_cents = cents_of(text)
+            if exact and total_cents is not None:
+                if total_cents != line_cents:
+                    gates |= CHARGES_UNBALANCED
+            else:
+                line_sum = _line_sum(dated)
+                if line_sum is not None and total != line_sum:
+                    gates |= CHARGES_UNBALANCED
         # NCCI: the dates of service with two or more different procedures.
         ncci = None
         if len(procedures) > 1:
@@ -256,7 +265,7 @@ class ClaimFacts:
         known["dated_lines"] = dated
         known["coded"] = (coded, one_day, ncci)
         known["coded_lines"] = coded
-        known["line_scan"] = (gates & _BAD, line_sum)
+        known["procedures"] = procedures
         known["filled_bits"] = filled
         known["gates"] = gates
         return known
@@ -287,7 +296,7 @@ class ClaimFacts:
         """The line checks, kept with the claim's facts: ``(flags, sum)``, ``flags`` the BAD_* bits
         of the checks that fail on some line with an SV1, ``sum`` the SV102 charges added as
         decimals (None when one is not a number)."""
-        return self._claim_pass()["line_scan"]
+        return (self.gates & _BAD, _line_sum(self.dated_lines))
 
     @fact
     def ncci_lines(self) -> NcciLines:
@@ -303,12 +312,19 @@ class ClaimFacts:
     def ptp_possible(self, n: Ncci) -> bool:
         """A date of service of the claim carries two procedures with a PTP edit of ``n`` in force
         (found without making ``ncci_lines`` when the lines are all of one date)."""
-        coded, one_day, ncci = self._claim_pass()["coded"]
-        if ncci is None and one_day and "ncci_lines" not in self.__dict__:
-            procedures = {proc for _, proc, _ in coded}
+        known = self._claim_pass()
+        coded, one_day, ncci = known["coded"]
+        if ncci is None and one_day and "ncci_lines" not in known:
+            procedures = known["procedures"]
             if len(procedures) < 2:
                 return False
-            return bool(_ptp_edits(n, n.ymd(coded[0][2]), tuple(sorted(procedures))))
+            key = (n, coded[0][2], frozenset(procedures))
+            found = _PTP_ANY.get(key)
+            if found is None:
+                if len(_PTP_ANY) >= 4096:
+                    _PTP_ANY.clear()
+                found = _PTP_ANY[key] = bool(_ptp_edits(n, n.ymd(coded[0][2]), tuple(sorted(procedures))))
+            return found
         return bool(self.ncci_lines.ptp_hits(n))
 
     @fact
@@ -457,17 +473,29 @@ _ZERO = Decimal(0)
 _LIMIT = 4096
 
 
+def _line_sum(dated: list[tuple[ServiceLine, str, date | None]]) -> Decimal | None:
+    """The SV102 charges of the lines added as decimals, None when one is not a number."""
+    total = _ZERO
+    for line, _, _ in dated:
+        elements = line.sv1.elements
+        value = charge_of(elements[2] if len(elements) > 2 else "")[0]
+        if value is None:
+            return None
+        total += value
+    return total
+
+
 def _line_facts(facts: ClaimFacts, memo: dict, line: ServiceLine) -> tuple:
     """What the line checks find in a line's SV1, a pure function of its text and delimiters (and
-    the place of service code set): ``(gates, flags, charge, pointer mask, delimiters)``. The gates
-    are MINUTES_GIVEN, UNITS_NOT_ONE and PLACE_OF_SERVICE; the flags the BAD_* bits; the charge
-    SV102 as a Decimal (None when not a number); the mask the HI positions SV107 names as bits
+    the place of service code set): ``(gates, flags, cents, pointer mask, delimiters)``. The gates
+    are MINUTES_GIVEN, UNITS_NOT_ONE and PLACE_OF_SERVICE; the flags the BAD_* bits; the cents
+    SV102 in whole cents (None when not a number or not whole cents); the mask the HI positions SV107 names as bits
     (-1: no pointer, more than four, one not 1-12 or a repeated one)."""
     sv1 = line.sv1
     elements = sv1.elements
     n = len(elements)
     gates = flags = 0  # (the flags are gate bits too)
-    text = elements[2] if n > 2 else ""
+    text = text_charge = elements[2] if n > 2 else ""
     value, valid = charge_of(text)
     if not valid:
         flags |= BAD_CHARGE
@@ -495,7 +523,7 @@ def _line_facts(facts: ClaimFacts, memo: dict, line: ServiceLine) -> tuple:
         mask = _POINTER_MASKS.get(pointers)
         if mask is None:
             mask = _pointer_mask(pointers)
-    found = memo[sv1.raw] = (gates | flags, flags, value, mask, sv1.delims)
+    found = memo[sv1.raw] = (gates | flags, flags, cents_of(text_charge), mask, sv1.delims)
     return found
 
 
@@ -528,55 +556,32 @@ def _npis_ok(node) -> bool:
 
 
 def _levels(claim: Claim) -> tuple[bool, date | None]:
-    """What the claim's levels say, in one look at the subscriber's and patient's segments:
-    ``(unusual, born)``. ``unusual`` is what PE010-PE013 look at: an HL04 that is not what the
-    levels below it say, a patient loop under a subscriber who is the patient (SBR02 18) or
-    without PAT01, no patient loop under a subscriber who is not the patient. ``born`` is the
-    patient's birth date (DT004): the patient level's first DMG, else the subscriber's, when D8."""
+    """What the claim's levels say (from the SBR, PAT and DMG each level noted): ``(unusual,
+    born)``. ``unusual`` is what PE010-PE013 look at: an HL04 that is not what the levels below it
+    say, a patient loop under a subscriber who is the patient (SBR02 18) or without PAT01, no
+    patient loop under a subscriber who is not the patient. ``born`` is the patient's birth date
+    (DT004): the patient level's first DMG, else the subscriber's, when D8."""
     billing, subscriber, patient = claim.billing, claim.subscriber, claim.patient
     unusual = False
     if billing is not None:
         els = billing.segments[0].elements
         if (els[4] if len(els) > 4 else "") != "1":
             unusual = True
-    sbr = dmg = None
-    if subscriber is not None:
-        segs = subscriber.segments
-        for seg in segs:
-            sid = seg.id
-            if sid == "SBR":
-                if sbr is None:
-                    sbr = seg
-                    if dmg is not None:
-                        break
-            elif sid == "DMG" and dmg is None:
-                dmg = seg
-                if sbr is not None:
-                    break
+    sbr = subscriber.sbr if subscriber is not None else None
     relation = sbr.el(2) if sbr is not None else None
     if patient is None:
         if relation is not None and relation != "18":
             unusual = True
+        dmg = subscriber.dmg if subscriber is not None else None
     else:
         if relation == "18" or patient.segments[0].el(4) != "0":
             unusual = True
         elif subscriber is not None and subscriber.segments[0].el(4) != "1":
             unusual = True
-        pat = None
-        dmg = None
-        for seg in patient.segments:
-            sid = seg.id
-            if sid == "PAT":
-                if pat is None:
-                    pat = seg
-                    if dmg is not None:
-                        break
-            elif sid == "DMG" and dmg is None:
-                dmg = seg
-                if pat is not None:
-                    break
+        pat = patient.pat
         if pat is None or not pat.el(1).strip():
             unusual = True
+        dmg = patient.dmg
     born = None
     if dmg is not None:
         els = dmg.elements
@@ -858,6 +863,7 @@ class IcdChecker:
         # release -> {code: its verdict (None: billable), or _SKIP for a code not in the X12 form}; bounded.
         self._by_release: dict[int | tuple[int, int], dict[str, IcdVerdict | None | object]] = {}
         self._clean = _NO_VERDICTS  # the verdicts of a claim with nothing to say, for the table
+        self._clean_his: set[tuple] = set()  # (HI as sent, release, delimiters) of claims found clean; bounded
 
     def verdict(self, table, code: str, release: int | tuple[int, int]) -> IcdVerdict | None:
         key = (code, release)
@@ -876,6 +882,7 @@ class IcdChecker:
         self._by_release = {}
         self.verdicts = {}
         self._clean = IcdVerdicts(table, [])
+        self._clean_his = set()
 
     def _date(self, table, d: date) -> tuple[int, int | tuple[int, int] | None, bool]:
         """(fiscal year, release, past the newest) of a date of service."""
@@ -926,11 +933,20 @@ class IcdChecker:
             if d is not None and d != first and (on.get(d) or self._date(table, d))[0] != fy_first:
                 wanted = _dates_by_position(claim, dates.line_dates)
                 break
+        _, release, past = info
+        # A claim whose codes are all checked on the first date, with the HI segments of a claim
+        # found clean before in that release, is clean (the codes are a pure function of the HI
+        # segments as sent).
+        clean_key = None
+        if not wanted and release is not None and not past:
+            his = claim.hi_segments
+            clean_key = (his[0].raw, release, his[0].delims) if len(his) == 1 else None
+            if clean_key is not None and clean_key in self._clean_his:
+                return self._clean
         found: list = []
         reported: set[tuple[str, int]] = set()
         late: date | None = None
         early: date | None = None
-        _, release, past = info
         if release is None:
             first_codes = None
         else:
@@ -980,6 +996,10 @@ class IcdChecker:
                 reported.add(key)
                 found.append((v, dx, d, d_release))
         if not found and late is None and early is None:
+            if clean_key is not None:
+                if len(self._clean_his) >= _CACHE_LIMIT:
+                    self._clean_his.clear()
+                self._clean_his.add(clean_key)
             return self._clean  # (shared: do not modify)
         return IcdVerdicts(table, found, late, early)
 
@@ -1238,6 +1258,8 @@ class NcciLines:
 # (table, YYYYMMDD, procedures of one date) -> {column 2: (first indicator-0 edit, first indicator-1 edit)}:
 # a pure function of the NCCI table, asked again for each claim with the same procedures (bounded).
 _PTP_EDITS: dict[tuple, dict[str, tuple]] = {}
+# (table, date, the procedures of a claim on that one date) -> an edit is among them (bounded).
+_PTP_ANY: dict[tuple, bool] = {}
 
 
 def _ptp_edits(n: Ncci, ymd: str, procedures: tuple[str, ...]) -> dict[str, tuple]:

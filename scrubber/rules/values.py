@@ -43,6 +43,28 @@ def charge_of(text: str) -> tuple[Decimal | None, bool]:
     return known
 
 
+CENTS: dict[str, int | None] = {}
+
+
+def cents_of(text: str) -> int | None:
+    """An amount in whole cents (``"45.5"`` -> 4550), None when it is not a number or has a
+    fraction of a cent (then only its Decimal value says it exactly)."""
+    try:
+        return CENTS[text]
+    except KeyError:
+        pass
+    value = amount(text)
+    found = None
+    if value is not None:
+        scaled = value * 100
+        if scaled == scaled.to_integral_value():
+            found = int(scaled)
+    if len(CENTS) >= _LIMIT:
+        CENTS.clear()
+    CENTS[text] = found
+    return found
+
+
 def units_ok(text: str) -> bool:
     """A unit count (SV104) is a positive number."""
     known = UNITS.get(text)

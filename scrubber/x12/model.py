@@ -72,6 +72,11 @@ class HLNode:
     parent_id: str
     segments: list[Segment]
     parent: HLNode | None = None
+    # The level's first SBR, PAT and DMG, noted by the walk as it meets them (the claim checks
+    # read them for every claim).
+    sbr: Segment | None = None
+    pat: Segment | None = None
+    dmg: Segment | None = None
 
     @property
     def loop(self) -> str:
@@ -118,9 +123,14 @@ class ServiceLine:
 
     def set_sv1(self, seg: Segment) -> None:
         self.sv1 = seg
-        self.sv101 = parts = seg.components(1)
+        elements = seg.elements
+        n = len(elements)
+        component = seg.delims.component
+        value = elements[1] if n > 1 else ""
+        self.sv101 = parts = value.split(component) if value else []
         self.procedure = parts[1] if len(parts) > 1 else ""
-        self.pointers = seg.components(7)
+        value = elements[7] if n > 7 else ""
+        self.pointers = value.split(component) if value else []
 
     @property
     def modifiers(self) -> list[str]:
@@ -257,6 +267,7 @@ class EnvelopeProblem:
 
 _PARENT_LEVELS = frozenset({("22", "20"), ("23", "22")})  # (level, its parent's level) of an 837P
 _OPENERS = frozenset({"ISA", "GS", "ST"})
+_NOTED = frozenset({"SBR", "PAT", "DMG"})  # the segments an HL level notes (HLNode.sbr, .pat, .dmg)
 _RECENT_PARENTS = 64  # billing provider and subscriber HLs kept (each) as possible parents
 
 
@@ -353,6 +364,15 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
                 # A segment of the billing provider, subscriber or patient loop (2000A-2010CA).
                 if sid == "NM1":
                     loop = _NM1_2010.get(seg.el(1), loop)
+                elif sid in _NOTED:
+                    if sid == "SBR":
+                        if current_hl.sbr is None:
+                            current_hl.sbr = seg
+                    elif sid == "DMG":
+                        if current_hl.dmg is None:
+                            current_hl.dmg = seg
+                    elif current_hl.pat is None:
+                        current_hl.pat = seg
                 seg.loop = loop
                 current_hl.segments.append(seg)
                 if position > hl_last:  # ([limits] loop_segments)
@@ -542,7 +562,10 @@ def _claim_loop(loop: str, seg: Segment) -> str:
 
 
 def _add_diagnoses(claim: Claim, seg: Segment) -> None:
-    first_qualifier = seg.comp(1, 1)
+    sep = seg.delims.component
+    elements = seg.elements
+    first = elements[1] if len(elements) > 1 else ""
+    first_qualifier = first.split(sep, 1)[0] if first else ""
     if first_qualifier in _NON_DIAGNOSIS_HI:
         return
     if claim.hi_segments and first_qualifier not in DIAGNOSIS_QUALIFIERS:
@@ -550,8 +573,7 @@ def _add_diagnoses(claim: Claim, seg: Segment) -> None:
     claim.hi_segments.append(seg)
     diagnoses = claim.diagnoses
     start = len(diagnoses) and diagnoses[-1].position
-    sep = seg.delims.component
-    elements = seg.elements
+    append = diagnoses.append
     for index in range(1, len(elements)):
         value = elements[index]
         if value:
@@ -559,7 +581,7 @@ def _add_diagnoses(claim: Claim, seg: Segment) -> None:
             qualifier, code = parts[0], (parts[1] if len(parts) > 1 else "")
         else:
             qualifier = code = ""
-        diagnoses.append(Diagnosis(start + index, qualifier, code, seg, index))
+        append(Diagnosis(start + index, qualifier, code, seg, index))
 
 
 _PLAIN = re.compile(r"[0-9A-Za-z._-]{1,20}")
