@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from scrubber.rules.facts import ClaimFacts, claim_fact
-from scrubber.x12.model import Claim
+from scrubber.x12.model import Claim, parse_date_period
 
 #: CLM05-3 claim frequency codes an 837P claim may carry, with a short meaning of our own.
 FREQUENCY_OK = {"1": "original claim", "7": "replacement of an earlier claim", "8": "void of an earlier claim"}
@@ -72,32 +72,59 @@ def _node_ids(node) -> list[str]:
     if node is None:
         return out
     for seg in node.segments:
-        if seg.id == "NM1" and seg.el(1) in ("IL", "QC", "85"):
-            out.append("|".join(seg.elements[1:10]))
-        elif seg.id == "DMG":
+        sid = seg.id
+        if sid == "NM1":
+            elements = seg.elements
+            if len(elements) > 1 and elements[1] in ("IL", "QC", "85"):
+                out.append("|".join(elements[1:10]))
+        elif sid == "DMG":
             out.append("|".join(seg.elements[1:4]))
     return out
 
 
+# The last billing provider level and its NPI (NM109 of its NM1*85): its claims come one after the
+# other (one level kept, not every level met).
+_LAST_BILLING: list = [None, ""]
+
+
+def _billing_npi(node) -> str:
+    last = _LAST_BILLING
+    if last[0] is node:
+        return last[1]
+    npi = ""
+    for seg in node.segments:
+        if seg.id == "NM1" and seg.el(1) == "85":
+            npi = seg.el(9)
+            break
+    last[0], last[1] = node, npi
+    return npi
+
+
 def claim_identity(claim: Claim) -> bytes:
     """The bytes a fingerprint is made of (see the module docstring); never stored."""
-    billing_npi = ""
-    if claim.billing is not None:
-        for seg in claim.billing.segments:
-            if seg.id == "NM1" and seg.el(1) == "85":
-                billing_npi = seg.el(9)
-                break
-    parts = ["npi", billing_npi, "sub", *_node_ids(claim.subscriber), "pat", *_node_ids(claim.patient),
-             "clm", claim.claim_id]
+    billing = claim.billing
+    parts = ["npi", _billing_npi(billing) if billing is not None else "", "sub", *_node_ids(claim.subscriber),
+             "pat", *_node_ids(claim.patient), "clm", claim.claim_id]
+    # Each line's date of service: its first DTP*472 (as ServiceLine.service_date reads it).
+    line_dos: dict[int, str] = {}
     for seg, number in claim.dated:
-        if number == 0 and seg.el(1) == "472":
-            parts += ["dos", seg.el(3)]
+        elements = seg.elements
+        if len(elements) > 1 and elements[1] == "472":
+            if number == 0:
+                parts += ["dos", seg.el(3)]
+            elif number not in line_dos:
+                start = parse_date_period(seg.el(2), seg.el(3))[0]
+                line_dos[number] = str(start) if start is not None else ""
+    get = line_dos.get
     for line in claim.lines:  # (SV101 as its components: the same claim with other delimiters is the same)
         sv1 = line.sv1
         if sv1 is None:
-            parts += ["line", "", "", "", str(line.service_date or "")]
+            parts += ["line", "", "", "", get(line.number, "")]
         else:
-            parts += ["line", "\x1e".join(line.sv101), sv1.el(2), sv1.el(4), str(line.service_date or "")]
+            elements = sv1.elements
+            n = len(elements)
+            parts += ["line", "\x1e".join(line.sv101), elements[2] if n > 2 else "", elements[4] if n > 4 else "",
+                      get(line.number, "")]
     return "\x1f".join(parts).encode("utf-8", "replace")
 
 
