@@ -112,5 +112,13 @@ def test_a_rule_naming_an_unknown_gate_is_refused():
 
 
 def test_the_gate_bits_are_distinct():
+    from scrubber.rules import facts
+
     assert len(set(GATE_BITS.values())) == len(GATES)
     assert all(bin(bit).count("1") == 1 for bit in GATE_BITS.values())
+    # The back-pain gates read as bits of one fact are the bits BackpainFacts sets.
+    bits = {"backpain_in_scope": facts.IN_SCOPE, "backpain_unspecified": facts.UNSPECIFIED,
+            "backpain_symptom_first": facts.SYMPTOM, "backpain_excludes1": facts.EXCLUDES1_OWNER}
+    assert {gate: bit for gate, (_, bit) in facts.GATE_GROUPS.items()} == bits
+    # The line checks' flags are the bits of the gates they open.
+    assert facts.BAD_CHARGE == GATE_BITS["charge_invalid"] and facts.BAD_BASIS == GATE_BITS["unit_basis"]

@@ -7,8 +7,12 @@ maps): ``check`` returns or yields findings with the contract's location fields.
 state between claims. Whether a finding is reported, and how severe, is decided by the engine
 (:mod:`scrubber.check.decide`) from the configuration, so a rule only says what it found and where.
 
-``concerns`` names a boolean fact of :class:`~scrubber.rules.facts.ClaimFacts`: the engine asks
-it once per claim and skips the rules it rules out (e.g. no service line: no pointer to check).
+``concerns`` names a gate: a boolean fact of :class:`~scrubber.rules.facts.ClaimFacts` that is a
+necessary condition of the rule's findings (closed: the rule would find nothing). The engine asks
+the gates once per claim and runs only the rules whose gate is open. Most gates are bits of the one
+claim pass (``facts.GATES``: a bad amount, a date past the as-of date, a repeated procedure ...);
+a gate that reads a code table is a fact of its family's ``_common.py`` (``ptp_pairs``). A new
+gate needs a case in ``tests/test_gates.py``'s inputs where it is closed.
 """
 
 from __future__ import annotations

@@ -7,6 +7,11 @@ ICD-10-CM verdicts of the codes on their dates, the back-pain reading of the dia
 service lines by date for the NCCI pairs. Run-level things (the as-of date, options, limits and
 the loaded maps) come from the run's :class:`~scrubber.rules.base.Context` through the same
 object, so that a rule reads everything it needs from ``(claim, facts)``.
+
+The gates (:data:`GATES`) are facts too: one pass over the claim (``_claim_pass``) reads its
+dates, lines, diagnoses and levels and sets one bit a gate; a rule that names a gate in
+``concerns`` runs only on the claims where it is open. What the pass reads of one SV1 or DTP is
+memoised by its text (the same few come back on claim after claim), in bounded memos.
 """
 
 from __future__ import annotations

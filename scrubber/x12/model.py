@@ -117,9 +117,10 @@ class ServiceLine:
     sv1: Segment | None = None
     # Read from the line's SV1 by the model when it meets it (see ``set_sv1``), since the rules
     # ask for them again and again; empty without an SV1.
-    sv101: list[str] = field(default_factory=list)  # SV101 components as sent (qualifier, code, modifiers)
+    # (Empty tuples until the SV1 comes: a line is made at every LX, and most lines' SV1 follows.)
+    sv101: list[str] | tuple[()] = ()  # SV101 components as sent (qualifier, code, modifiers)
     procedure: str = ""  # SV101-2
-    pointers: list[str] = field(default_factory=list)  # SV107 components as sent (empty when absent)
+    pointers: list[str] | tuple[()] = ()  # SV107 components as sent (empty when absent)
 
     def set_sv1(self, seg: Segment) -> None:
         self.sv1 = seg
