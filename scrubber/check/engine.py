@@ -124,7 +124,7 @@ class Engine:
         decisions = self.decisions
         findings: list[Finding] = []
         try:
-            key = facts.gates & self._pass_mask
+            key = facts.open_gates() & self._pass_mask
             for gate, bit in self._lazy:
                 if getattr(facts, gate):
                     key |= bit

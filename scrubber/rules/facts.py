@@ -280,6 +280,11 @@ class ClaimFacts:
         """The claim's open gates, as the bits of :data:`GATES`."""
         return self._claim_pass()["gates"]
 
+    def open_gates(self) -> int:
+        """``gates`` (the claim pass made on the first call), as the engine asks it of every claim."""
+        known = self.__dict__
+        return known["gates"] if "gates" in known else self._claim_pass()["gates"]
+
     @fact
     def dates(self) -> ClaimDates:
         """The claim's DTP segments and the date of service of each line (see :class:`ClaimDates`)."""
@@ -364,7 +369,11 @@ class ClaimFacts:
     @fact
     def backpain(self) -> BackpainFacts:
         """The claim's diagnoses as the back-pain rules read them (see :class:`BackpainFacts`)."""
-        return BackpainFacts(self.claim, self.backpain_maps, self.dated_lines, self.dates.claim_start)
+        known = self.__dict__
+        maps = known.get("backpain_maps") or self.maps.get(MAP_NAME) or self.backpain_maps
+        if "dates" not in known:
+            self._claim_pass()
+        return BackpainFacts(self.claim, maps, known["dated_lines"], known["dates"].claim_start)
 
     @fact
     def backpain_gates(self) -> int:
@@ -1097,7 +1106,7 @@ class BackpainFacts:
         # The gates of BP001-BP003: an unspecified code, a symptom in HI01, an Excludes1 owner.
         self.flags = flags & (UNSPECIFIED | EXCLUDES1_OWNER) | (SYMPTOM if first is not None and
                                                                 known[first[0].code][2] & SYMPTOM else 0)
-        self._pointed: dict[tuple[str, ...], list[tuple[int, Diagnosis, str]]] = {}
+        self._pointed: dict[tuple[str, ...], list[tuple[int, Diagnosis, str]]] | None = None
         self._regions: dict[tuple[str, ...], tuple[int, bool]] | None = None
         self.lines = lines  # (line, procedure, date of service)
         first = last = None
@@ -1161,9 +1170,13 @@ class BackpainFacts:
         Computed once per claim and pointers (several rules ask, lines often point alike); do not
         modify the list."""
         key = tuple(line.pointers)
-        out = self._pointed.get(key)
-        if out is not None:
-            return out
+        pointed = self._pointed
+        if pointed is None:
+            pointed = self._pointed = {}
+        else:
+            out = pointed.get(key)
+            if out is not None:
+                return out
         out = []
         code_at = self.code_at
         index = 0
@@ -1177,7 +1190,7 @@ class BackpainFacts:
             hit = code_at.get(position)
             if hit is not None:
                 out.append((index, hit[0], hit[1]))
-        self._pointed[key] = out
+        pointed[key] = out
         return out
 
 

@@ -162,16 +162,34 @@ def ptp_pairs(facts: ClaimFacts) -> bool:
 
 @claim_fact
 def mue_suspect(facts: ClaimFacts) -> bool:
-    """A gate: a line has a procedure, and a procedure is on two lines, a line is billed for other
-    than 1 unit, a procedure has an MUE of 0, or the NCCI table cannot be read (NC003)."""
+    """A gate: a line has a procedure, and a line is billed for other than 1 unit, a procedure has
+    an MUE of 0, a procedure is on more lines of one date than its per-date MUE allows, or the NCCI
+    table cannot be read (NC003)."""
     coded = facts.coded_lines
     if not coded:
         return False
     n = NcciRule.ncci(facts)
-    if isinstance(n, NcciError) or facts.gates & (PROCEDURE_REPEATED | UNITS_NOT_ONE):
+    gates = facts.gates
+    if isinstance(n, NcciError) or gates & UNITS_NOT_ONE:
         return True
     zero = _zero_mue(n)
-    return bool(zero) and any([proc in zero for _, proc, _ in coded])
+    if zero and any([proc in zero for _, proc, _ in coded]):
+        return True
+    if not gates & PROCEDURE_REPEATED:
+        return False
+    # Every line is billed for 1 unit: a procedure on k lines of one date is past its MUE only when
+    # k is past a per-date MUE (per line, 1 unit is past an MUE of 0 only: above).
+    counts: dict[tuple, int] = {}
+    for _, proc, d in coded:
+        key = (proc, d)
+        counts[key] = counts.get(key, 0) + 1
+    mue = n.mue_codes()
+    for (proc, _), k in counts.items():
+        if k > 1:
+            raw = mue.get(proc)
+            if raw is not None and raw[1] != 1 and k > raw[0]:
+                return True
+    return False
 
 
 _ZERO_MUE: list = [None, frozenset()]  # [the NCCI table, its codes with an MUE of 0]
