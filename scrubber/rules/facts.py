@@ -654,7 +654,7 @@ class ClaimDates:
     ``line_service``: a DTP*472 is in a 24xx loop.
     """
 
-    __slots__ = ("claim", "service", "_where", "claim_level", "claim_start", "line_dates", "dated_lines",
+    __slots__ = ("claim", "_service", "_where", "claim_level", "claim_start", "line_dates", "dated_lines",
                  "first", "first_start", "latest", "oldest", "odd", "other", "line_service")
 
     def __init__(self, claim: Claim) -> None:
@@ -663,8 +663,7 @@ class ClaimDates:
         claim_start: date | None = None
         claim_level = False
         own: dict[int, date | None] = {}
-        service: list[tuple[Segment, date | None, date | None]] = []
-        self.service = service
+        self._service: list[tuple[Segment, date | None, date | None]] | None = None
         memo = _DTP_FACTS
         odd = other = line_service = False
         first_start = latest = None
@@ -681,7 +680,6 @@ class ClaimDates:
                 other = True
                 continue
             start, end = found[2], found[3]
-            service.append((seg, start, end))
             if found is not before:  # (the same dates as the last: the span stays)
                 before = found
                 if start is not None and (first_start is None or start < first_start):
@@ -709,13 +707,26 @@ class ClaimDates:
         if own:
             get = own.get
             line_dates: list[date | None] = [get(line.number) or claim_start for line in claim.lines]
-            for d in line_dates:
-                if d is not None and (first is None or d < first):
-                    first = d
+            first = min(filter(None, line_dates), default=None)
         else:
             line_dates = [claim_start] * len(claim.lines)
         self.line_dates = line_dates
         self.first = first or claim_start
+
+    @property
+    def service(self) -> list[tuple[Segment, date | None, date | None]]:
+        """(DTP*472 segment, start, end) of the claim's and the lines' dates of service, in order."""
+        service = self._service
+        if service is None:
+            service = []
+            for seg, _ in self.claim.dated:
+                found = _DTP_FACTS.get(seg.raw)
+                if found is None or found[4] is not seg.delims:
+                    found = _dtp_facts(seg)
+                if found[0]:
+                    service.append((seg, found[2], found[3]))
+            self._service = service
+        return service
 
     @property
     def dtps(self) -> list[Segment]:
