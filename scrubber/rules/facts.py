@@ -556,16 +556,18 @@ def _segments_npis_ok(segments) -> bool:
 
 
 # The last billing provider level met and whether its NPIs pass: a billing provider's claims come
-# one after the other (one level is kept, not every level met: memory stays flat).
-_LAST_LEVEL: list = [None, True]
+# one after the other (one level is kept, not every level met: memory stays flat). One tuple, so
+# that threads scrubbing side by side never pair a level with another's answer.
+_LAST_LEVEL: tuple = (None, True)
 
 
 def _npis_ok(node) -> bool:
+    global _LAST_LEVEL
     last = _LAST_LEVEL
     if last[0] is node:
         return last[1]
     ok = _segments_npis_ok(node.segments)
-    last[0], last[1] = node, ok
+    _LAST_LEVEL = (node, ok)
     return ok
 
 

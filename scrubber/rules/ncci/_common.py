@@ -192,10 +192,12 @@ def mue_suspect(facts: ClaimFacts) -> bool:
     return False
 
 
-_ZERO_MUE: list = [None, frozenset()]  # [the NCCI table, its codes with an MUE of 0]
+_ZERO_MUE: tuple = (None, frozenset())  # (the NCCI table, its codes with an MUE of 0)
 
 
 def _zero_mue(n: Ncci) -> frozenset[str]:
-    if _ZERO_MUE[0] is not n:
-        _ZERO_MUE[:] = [n, frozenset(code for code, (value, *_rest) in n.mue_codes().items() if value == 0)]
-    return _ZERO_MUE[1]
+    global _ZERO_MUE
+    known = _ZERO_MUE
+    if known[0] is not n:
+        known = _ZERO_MUE = (n, frozenset(code for code, (value, *_rest) in n.mue_codes().items() if value == 0))
+    return known[1]

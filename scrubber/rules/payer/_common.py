@@ -83,11 +83,12 @@ def _node_ids(node) -> list[str]:
 
 
 # The last billing provider level and its NPI (NM109 of its NM1*85): its claims come one after the
-# other (one level kept, not every level met).
-_LAST_BILLING: list = [None, ""]
+# other (one level kept, not every level met; one tuple, safe for threads side by side).
+_LAST_BILLING: tuple = (None, "")
 
 
 def _billing_npi(node) -> str:
+    global _LAST_BILLING
     last = _LAST_BILLING
     if last[0] is node:
         return last[1]
@@ -96,7 +97,7 @@ def _billing_npi(node) -> str:
         if seg.id == "NM1" and seg.el(1) == "85":
             npi = seg.el(9)
             break
-    last[0], last[1] = node, npi
+    _LAST_BILLING = (node, npi)
     return npi
 
 
