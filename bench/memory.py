@@ -12,12 +12,9 @@ report's size, and against a baseline in the same run: the same scrub of a plain
 from __future__ import annotations
 
 import argparse
-import json
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,6 @@ dir holds nothing but complete sets of outputs: no temporary file, no working co
 from __future__ import annotations
 
 import errno
-import fcntl
 import io
 import json
 import logging

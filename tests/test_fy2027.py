@@ -16,7 +16,6 @@ import re
 import tomllib
 from bisect import bisect_left
 from datetime import date
-from pathlib import Path
 
 import pytest
 from conftest import SHARED, claims_by_id, make_fixtures, scrub, write_837

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from datetime import date
 from pathlib import Path
 
-import pytest
 
 from conftest import fixture, run_cli
 from scrubber.check.engine import Engine
