@@ -258,7 +258,7 @@ class ClaimFacts:
         if not parts or parts[0] not in (self.maps.get("pos") or self.context.map("pos", load_pos)).always:
             gates |= PLACE_OF_SERVICE
         plain = claim.plain
-        if (parts[2] if len(parts) > 2 else "") != "1" or not plain and _has_f8(claim):
+        if (parts[2] if len(parts) > 2 else "") != "1" or not plain and payer_claim_number(claim) is not None:
             gates |= FREQUENCY_OR_F8
         # The NPIs (ID001): the billing provider's (once per level) and any in the claim's loops.
         billing = claim.billing
@@ -541,11 +541,12 @@ def _line_facts(facts: ClaimFacts, memo: dict, line: ServiceLine) -> tuple:
     return found
 
 
-def _has_f8(claim: Claim) -> bool:
+def payer_claim_number(claim: Claim) -> Segment | None:
+    """The 2300 REF*F8 (the payer's claim control number of the claim it replaces), or None."""
     for seg in claim.segments:
         if seg.id == "REF" and seg.loop == "2300" and seg.el(1) == "F8":
-            return True
-    return False
+            return seg
+    return None
 
 
 def _segments_npis_ok(segments) -> bool:
@@ -634,7 +635,11 @@ def _pointer_mask(pointers: tuple[str, ...]) -> int:
 _DTP_FACTS: dict[str, tuple] = {}
 
 
-def _dtp_facts(seg: Segment) -> tuple:
+def dtp_facts(seg: Segment) -> tuple:
+    """What a DTP says: (a 472, not a D8 calendar date, start, end, delimiters), memoised by its text."""
+    found = _DTP_FACTS.get(seg.raw)
+    if found is not None and found[4] is seg.delims:
+        return found
     els = seg.elements
     n = len(els)
     is_d8 = n > 3 and els[2] == "D8"
@@ -675,7 +680,7 @@ class ClaimDates:
         for seg, number in claim.dated:
             found = memo.get(seg.raw)
             if found is None or found[4] is not seg.delims:
-                found = _dtp_facts(seg)
+                found = dtp_facts(seg)
             if found[1]:
                 odd = True
             if not found[0]:
@@ -722,9 +727,7 @@ class ClaimDates:
         if service is None:
             service = []
             for seg, _ in self.claim.dated:
-                found = _DTP_FACTS.get(seg.raw)
-                if found is None or found[4] is not seg.delims:
-                    found = _dtp_facts(seg)
+                found = dtp_facts(seg)
                 if found[0]:
                     service.append((seg, found[2], found[3]))
             self._service = service
@@ -1157,32 +1160,23 @@ class BackpainFacts:
         memo = maps.memo.get("region-bits")
         if memo is None or len(memo) >= 8192:
             memo = maps.memo_of("region-bits")
-        sets = maps.support_sets
-        code_at = self.code_at
+        dxs = self._pointed_by(pointers)
         mask = 0
-        pointed = False
-        for raw in pointers:
-            position = _POSITIONS.get(raw)
-            if position is None:
-                if not (raw.isdigit() and raw.isascii()):
-                    continue
-                position = int(raw)
-            hit = code_at.get(position)
-            if hit is not None:
-                pointed = True
-                c = hit[1]
-                bits = memo.get(c)
-                if bits is None:
-                    bits = memo[c] = sum(1 << i for i, codes in enumerate(sets) if codes.match(c))
-                mask |= bits
-        found = regions[pointers] = (mask, pointed)
+        for _, _, c in dxs:
+            bits = memo.get(c)
+            if bits is None:
+                bits = memo[c] = sum(1 << i for i, codes in enumerate(maps.support_sets) if codes.match(c))
+            mask |= bits
+        found = regions[pointers] = (mask, bool(dxs))
         return found
 
     def pointed(self, line: ServiceLine) -> list[tuple[int, Diagnosis, str]]:
         """The line's pointed diagnoses: (SV107 component index, diagnosis, normalized code).
         Computed once per claim and pointers (several rules ask, lines often point alike); do not
         modify the list."""
-        key = tuple(line.pointers)
+        return self._pointed_by(tuple(line.pointers))
+
+    def _pointed_by(self, key: tuple[str, ...]) -> list[tuple[int, Diagnosis, str]]:
         pointed = self._pointed
         if pointed is None:
             pointed = self._pointed = {}

@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
-from scrubber.rules.facts import ClaimFacts, claim_fact
-from scrubber.x12.model import parse_date_period
+from scrubber.rules.facts import ClaimFacts, claim_fact, dtp_facts
 from scrubber.x12.reader import Segment
 
 
@@ -37,7 +36,7 @@ def other_dates(facts: ClaimFacts) -> list[tuple[Segment, str, date | None, int]
         qualifier = seg.el(1)
         if qualifier == "472":
             continue
-        start, _ = parse_date_period(seg.el(2), seg.el(3))
+        start = dtp_facts(seg)[2]
         out.append((seg, qualifier, start, number if seg.loop.startswith("24") else 0))
     return out
 

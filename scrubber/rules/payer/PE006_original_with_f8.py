@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
-from scrubber.rules.facts import ClaimFacts
-from scrubber.rules.payer._common import frequency_code, payer_claim_number
+from scrubber.rules.facts import ClaimFacts, payer_claim_number
+from scrubber.rules.payer._common import frequency_code
 from scrubber.x12.model import Claim
 
 

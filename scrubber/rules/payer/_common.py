@@ -59,13 +59,6 @@ def frequency_code(claim: Claim) -> str:
     return claim.clm.comp(5, 3)
 
 
-def payer_claim_number(claim: Claim):
-    """The 2300 REF*F8 (the payer's claim control number of the claim it replaces), or None."""
-    for seg in claim.segments:
-        if seg.id == "REF" and seg.loop == "2300" and seg.el(1) == "F8":
-            return seg
-    return None
-
 
 def _node_ids(node) -> list[str]:
     out = []
