@@ -125,7 +125,7 @@ def test_the_gate_bits_are_distinct():
 
     assert len(set(GATE_BITS.values())) == len(GATES)
     assert all(bin(bit).count("1") == 1 for bit in GATE_BITS.values())
-    # The back-pain gates read as bits of one fact are the bits BackpainFacts sets.
+    # The back-pain gates read as bits of one fact are the bits HiReading sets.
     bits = {"backpain_in_scope": facts.IN_SCOPE, "backpain_unspecified": facts.UNSPECIFIED,
             "backpain_symptom_first": facts.SYMPTOM, "backpain_excludes1": facts.EXCLUDES1_OWNER}
     assert {gate: bit for gate, (_, bit) in facts.GATE_GROUPS.items()} == bits

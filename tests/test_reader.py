@@ -133,3 +133,71 @@ def test_bytes_and_binary_files_read_as_the_path():
     with pytest.raises(UnusableInput) as exc:
         list(read_segments(b""))
     assert exc.value.rule == "EN001"
+
+
+def _one_by_one(data: bytes, term: str) -> tuple[list[tuple[str, int]], int]:
+    """The segments of a one-interchange input read the plain way (split at each terminator, blanks
+    before a segment dropped, empty segments passed over): ``([(text, offset)], empty segments)``."""
+    text = data.decode("latin-1")
+    out, empties, at = [], 0, 0
+    for raw in text.split(term):
+        start = at
+        at += len(raw) + 1
+        stripped = raw.lstrip("\r\n\t ")
+        if not stripped:
+            if start < len(text) and at <= len(text):  # (not the blank tail after the last terminator)
+                empties += 1
+            continue
+        out.append((stripped, start + len(raw) - len(stripped)))
+    return out, empties
+
+
+ODD = {
+    "empty": lambda suffix: suffix + "~",  # an empty segment
+    "space": lambda suffix: suffix + " ",  # a blank before the next segment
+    "tab": lambda suffix: suffix + "\t",
+    "line break": lambda suffix: suffix + "\r\n",
+    "no line break": lambda suffix: "",  # a terminator without the line break after it
+    "control": lambda suffix: suffix + "\x01",  # kept: it begins the next segment
+}
+
+
+@pytest.mark.parametrize("suffix", ["", "\n", "\r\n"])
+@pytest.mark.parametrize("odd", sorted(ODD))
+def test_runs_of_segments_match_reading_one_by_one(monkeypatch, suffix, odd):
+    """Whatever the odd places (an empty segment, a blank or control character before a segment, a
+    terminator without its line break, an empty segment before the IEA) and wherever the read
+    chunks end, the segments, their offsets and the notes are those of reading the input one
+    segment at a time."""
+    import random
+
+    from scrubber.x12 import reader
+
+    rng = random.Random(f"{suffix}{odd}")
+    base = fixture("clean_single.837").read_bytes().decode("latin-1")
+    segments = [s for s in base.replace("\r", "").replace("\n", "").split("~") if s]
+    body = segments[:1] + [s for s in segments[1:] if not s.startswith(("ISA", "IEA"))] * 12 + ["IEA*1*000000001"]
+    parts = []
+    for i, seg in enumerate(body):
+        parts.append(seg + "~")
+        if i == len(body) - 1:
+            break
+        parts.append(ODD[odd](suffix) if 0 < i < len(body) - 2 and rng.random() < 0.03 else suffix)
+    parts.insert(len(parts) - 1, "~" + suffix)  # an empty segment just before the IEA
+    first = ("".join(parts) + suffix).encode("latin-1")
+    # Then an interchange with another element separator: the delimiters are read again after the IEA.
+    second = fixture("clean_single.837").read_bytes().replace(b"*", b"|")
+    data = first + second
+    expected, empties = _one_by_one(first, "~")
+    expected = [(raw, offset, raw.split("*")[0]) for raw, offset in expected]
+    expected += [(raw, len(first) + offset, raw.split("|")[0]) for raw, offset in _one_by_one(second, "~")[0]]
+    # Chunks that end in every place of a few segments, and one that ends just before the empty
+    # segment before the IEA (the next batch then begins with it).
+    before_iea = first.rindex(b"~" + suffix.encode() + b"IEA")
+    for chunk in (1 << 20, *range(600, 640), before_iea):
+        monkeypatch.setattr(reader, "CHUNK", chunk)
+        notes: list[ReaderNote] = []
+        got = read_segments(data, notes=notes)
+        assert [(s.raw, s.offset, s.id) for s in got] == expected, chunk
+        noted = sum(1 for n in notes if n.rule == "EN104")
+        assert noted == (empties if empties <= 20 else 21)  # (twenty in full, then one for the rest)

@@ -76,8 +76,10 @@ class Engine:
                 else:
                     lazy.append((gate, bit))
             self._groups.append((bit, checks))
-        self._lazy = tuple(lazy)
-        self._grouped = tuple((name, tuple(bits)) for name, bits in grouped.items())
+        # (Each asked through its function, not the attribute: one call less a gate and a claim.)
+        self._lazy = tuple((gate, ClaimFacts.__dict__[gate].fn, bit) for gate, bit in lazy)
+        # A grouped fact's value -> the engine's bits it opens (a few values; made on first sight).
+        self._grouped = tuple((name, ClaimFacts.__dict__[name].fn, tuple(bits), {}) for name, bits in grouped.items())
         self._plans: dict[int, list] = {}  # the open gates -> the checks to run (a few combinations)
         codes = {rule.code for rule in self.rules}
         self.cross_claim = bool(codes & {"PE001", "PE002", "PE003"})  # a rule that reads the ledger
@@ -125,15 +127,18 @@ class Engine:
         findings: list[Finding] = []
         try:
             key = facts.open_gates() & self._pass_mask
-            for gate, bit in self._lazy:
-                if getattr(facts, gate):
-                    key |= bit
-            for name, bits in self._grouped:
-                value = getattr(facts, name)
+            known = facts.__dict__  # (a fact asked is kept there, as its attribute: see facts.fact)
+            for gate, fn, bit in self._lazy:
+                value = known[gate] = fn(facts)
                 if value:
-                    for own, bit in bits:
-                        if value & own:
-                            key |= bit
+                    key |= bit
+            for name, fn, bits, opened in self._grouped:
+                value = known[name] = fn(facts)
+                if value:
+                    found = opened.get(value)
+                    if found is None:
+                        found = opened[value] = sum(bit for own, bit in bits if value & own)
+                    key |= found
         except ScrubberError:
             raise
         except Exception:  # noqa: BLE001 - a fact's bug: every rule runs, and those that read it fail alone

@@ -121,29 +121,22 @@ class ClaimFacts:
         diagnoses = claim.diagnoses
         limits = self.limits
         dates = ClaimDates(claim)
-        gates = 0
-        # The diagnoses: the HI positions holding a code (as bits) and the hi_suspect gate.
-        filled = 0
-        hi_bad = len(diagnoses) > MAX_CODES
-        expected = "ABK"
-        seen: list[str] = []
-        formed = _WELL_FORMED_CODES
-        for dx in diagnoses:
-            code = dx.code
-            if code:
-                filled |= 1 << dx.position
-            if not hi_bad:
-                if dx.qualifier != expected or not code or code in seen or not (formed.get(code) or well_formed(code)):
-                    hi_bad = True
-                else:
-                    seen.append(code)
-                    expected = "ABF"
-        if hi_bad:
-            gates |= HI_SUSPECT
-        if diagnoses:
-            principal = diagnoses[0]
-            if principal.code[:1] in _EXTERNAL_CAUSE and principal.position == 1 and principal.qualifier == "ABK":
-                gates |= EXTERNAL_CAUSE_FIRST
+        # The diagnoses: the HI positions holding a code (as bits), the hi_suspect and
+        # external_cause_first gates (a pure function of the HI text: memoised for one HI).
+        his = claim.hi_segments
+        key = None
+        found = None
+        if len(his) == 1:
+            d = his[0].delims  # (the key names the separators: a Delimiters hashes in Python)
+            key = (his[0].raw, d.element, d.component)
+            found = _HI_FACTS.get(key)
+        if found is None:
+            found = _diagnosis_facts(diagnoses)
+            if key is not None:
+                if len(_HI_FACTS) >= _LIMIT:
+                    _HI_FACTS.clear()
+                _HI_FACTS[key] = found
+        filled, gates = found
         # The lines: each line with an SV1 dated, the line checks, the pointers_suspect gate.
         dated: list[tuple[ServiceLine, str, date | None]] = []
         coded: list[tuple[ServiceLine, str, date | None]] = []  # those with a procedure (for NCCI)
@@ -152,6 +145,7 @@ class ClaimFacts:
         suspect = False
         line_cents = 0  # the SV102 charges in cents, while each is a number of whole cents
         exact = True
+        masks: list[int] = []  # the pointer mask of each line of ``dated``
         memo = self.maps.get("line-facts")  # SV1 as sent -> what the line checks find in it (see _line_facts)
         if memo is None or len(memo) >= _LIMIT:
             memo = self.maps["line-facts"] = {}
@@ -170,6 +164,7 @@ class ClaimFacts:
             found = memo.get(sv1.raw)
             if found is None or found[4] is not sv1.delims:
                 found = _line_facts(self, memo, line)
+            masks.append(found[3])
             gates |= found[0]
             cents = found[2]
             if cents is None:
@@ -268,6 +263,7 @@ class ClaimFacts:
             gates |= LEDGER_OPEN
         known["dates"] = dates
         known["dated_lines"] = dated
+        known["pointer_masks"] = masks
         known["coded"] = (coded, one_day, ncci)
         known["coded_lines"] = coded
         known["procedures"] = procedures
@@ -295,6 +291,17 @@ class ClaimFacts:
         """Each service line with an SV1 as ``(line, procedure, date of service)``: the line's
         DTP*472, else the claim's (None when neither)."""
         return self._claim_pass()["dated_lines"]
+
+    @fact
+    def procedures(self) -> set[str]:
+        """The procedure codes (SV101-2) of the lines with an SV1, as a set."""
+        return self._claim_pass()["procedures"]
+
+    @fact
+    def pointer_masks(self) -> list[int]:
+        """The HI positions each line of ``dated_lines`` points at, as bits (1 << position); -1 when
+        the line has no pointer, more than four, one not 1-12 or a repeated one."""
+        return self._claim_pass()["pointer_masks"]
 
     @fact
     def service_lines(self) -> list[ServiceLine]:
@@ -373,7 +380,9 @@ class ClaimFacts:
         maps = known.get("backpain_maps") or self.maps.get(MAP_NAME) or self.backpain_maps
         if "dates" not in known:
             self._claim_pass()
-        return BackpainFacts(self.claim, maps, known["dated_lines"], known["dates"].claim_start)
+        reading = known.get("backpain_reading")
+        return BackpainFacts(self.claim, maps, known["dated_lines"], known["dates"].claim_start,
+                             known["pointer_masks"], reading if reading is not None and reading.maps is maps else None)
 
     @fact
     def backpain_gates(self) -> int:
@@ -381,8 +390,15 @@ class ClaimFacts:
         :data:`GATE_GROUPS`): 0 for a claim without diagnoses."""
         if not self.claim.diagnoses:
             return 0
-        f = self.backpain
-        return f.flags | IN_SCOPE if f.in_scope else f.flags
+        r = self.backpain_reading
+        return r.flags | IN_SCOPE if r.in_scope else r.flags
+
+    @fact
+    def backpain_reading(self) -> HiReading:
+        """The claim's diagnoses as the back-pain rules read them (see :class:`HiReading`)."""
+        known = self.__dict__
+        maps = known.get("backpain_maps") or self.maps.get(MAP_NAME) or self.backpain_maps
+        return hi_reading(self.claim, maps)
 
     @fact
     def backpain_in_scope(self) -> bool:
@@ -497,6 +513,37 @@ def _line_sum(dated: list[tuple[ServiceLine, str, date | None]]) -> Decimal | No
             return None
         total += value
     return total
+
+
+# One HI as sent (text and separators) -> (filled positions as bits, HI_SUSPECT | EXTERNAL_CAUSE_FIRST
+# bits): what the claim pass reads of the diagnoses, a pure function of the text (bounded).
+_HI_FACTS: dict[tuple, tuple[int, int]] = {}
+
+
+def _diagnosis_facts(diagnoses: list[Diagnosis]) -> tuple[int, int]:
+    """(the HI positions holding a code as bits, the HI_SUSPECT and EXTERNAL_CAUSE_FIRST gates)."""
+    gates = filled = 0
+    hi_bad = len(diagnoses) > MAX_CODES
+    expected = "ABK"
+    seen: list[str] = []
+    formed = _WELL_FORMED_CODES
+    for dx in diagnoses:
+        code = dx.code
+        if code:
+            filled |= 1 << dx.position
+        if not hi_bad:
+            if dx.qualifier != expected or not code or code in seen or not (formed.get(code) or well_formed(code)):
+                hi_bad = True
+            else:
+                seen.append(code)
+                expected = "ABF"
+    if hi_bad:
+        gates |= HI_SUSPECT
+    if diagnoses:
+        principal = diagnoses[0]
+        if principal.code[:1] in _EXTERNAL_CAUSE and principal.position == 1 and principal.qualifier == "ABK":
+            gates |= EXTERNAL_CAUSE_FIRST
+    return filled, gates
 
 
 def _line_facts(facts: ClaimFacts, memo: dict, line: ServiceLine) -> tuple:
@@ -970,7 +1017,9 @@ class IcdChecker:
         clean_key = None
         if not wanted and release is not None and not past:
             his = claim.hi_segments
-            clean_key = (his[0].raw, release, his[0].delims) if len(his) == 1 else None
+            if len(his) == 1:
+                d = his[0].delims  # (the key names the separators: a Delimiters hashes in Python)
+                clean_key = (his[0].raw, release, d.element, d.component)
             if clean_key is not None and clean_key in self._clean_his:
                 return self._clean
         found: list = []
@@ -1078,53 +1127,120 @@ def _verdict(table, code: str, release: int | tuple[int, int]) -> IcdVerdict | N
 
 
 
-class BackpainFacts:
-    """What the back-pain rules read from one claim, computed once for all of them (the engine runs
-    the rules one after the other on the same claim; only the latest claim is kept)."""
+class HiReading:
+    """The claim's diagnoses as the back-pain rules read them, apart from the claim: a pure function
+    of the diagnosis codes by position and the maps, so made once per HI text (the same few come back
+    on claim after claim; see :func:`hi_reading`) and shared by the claims that send it.
 
-    __slots__ = ("claim", "maps", "code_at", "codes", "first_date", "last_date", "in_scope", "lines",
-                 "_pointed", "flags", "_regions")
+    ``picks``: the index in ``claim.diagnoses`` of each diagnosis with a code (the first twelve: a
+    claim with more is rejected by DX003, and the codes past the twelfth would only make the pair
+    checks grow as their square); ``norm``: their codes normalized; ``at``: HI position -> (index
+    in ``picks``, normalized code); ``in_scope``: a code is
+    in the maps' scope; ``flags``: UNSPECIFIED, SYMPTOM (HI01) and EXCLUDES1_OWNER bits; ``filled``:
+    the positions holding a code, as bits. Do not modify."""
 
-    def __init__(self, claim: Claim, maps: BackpainMaps, lines: list[tuple[ServiceLine, str, date | None]],
-                 claim_start: date | None | bool = False):
-        """``claim_start``: the claim's own date of service when the caller has it (False: read it
-        from the claim when needed)."""
-        self.claim = claim
-        self.maps = maps  # the back-pain maps the facts were read with
-        # code as sent -> (normalized code, in the maps' scope): a pure function of the code and the maps.
-        known = maps.memo.get("norm-scope")
+    __slots__ = ("maps", "picks", "norm", "at", "in_scope", "flags", "filled", "memo", "region_bits")
+
+    def __init__(self, diagnoses: list[Diagnosis], maps: BackpainMaps):
+        self.maps = maps  # the maps it was read with
+        known = maps.memo.get("norm-scope")  # code as sent -> (normalized, in scope, flags)
         if known is None or len(known) >= 8192:
             known = maps.memo_of("norm-scope")
+        picks, normed = [], []
+        at: dict[int, tuple[int, str]] = {}
         in_scope = False
-        codes = []
-        code_at = {}
-        flags = 0
-        # The HI positions a line can point at (1-12): a claim with more codes is rejected by
-        # DX003, and the codes past the twelfth would only make the pair checks grow as their square.
-        diagnoses = claim.diagnoses
-        for dx in diagnoses if len(diagnoses) <= MAX_CODES else diagnoses[:MAX_CODES]:
+        flags = filled = first = 0
+        for i, dx in enumerate(diagnoses[:MAX_CODES]):
             code = dx.code
             if code:
                 hit = known.get(code)
                 if hit is None:
                     c = norm(code)
                     hit = known[code] = (c, maps.scope.match(c), _code_flags(maps, c))
-                item = (dx, hit[0])
-                codes.append(item)
-                code_at[dx.position] = item
+                position = dx.position
+                at[position] = (len(picks), hit[0])
+                picks.append(i)
+                normed.append(hit[0])
+                filled |= 1 << position
                 if hit[1]:
                     in_scope = True
                 flags |= hit[2]
-        self.codes = codes
-        self.code_at = code_at
+                if position == 1:
+                    first = hit[2]
+        self.picks, self.norm, self.at = tuple(picks), tuple(normed), at
         self.in_scope = in_scope
-        first = code_at.get(1)
+        self.filled = filled
         # The gates of BP001-BP003: an unspecified code, a symptom in HI01, an Excludes1 owner.
-        self.flags = flags & (UNSPECIFIED | EXCLUDES1_OWNER) | (SYMPTOM if first is not None and
-                                                                known[first[0].code][2] & SYMPTOM else 0)
+        self.flags = flags & (UNSPECIFIED | EXCLUDES1_OWNER) | first & SYMPTOM
+        self.memo: dict = {}  # what a rule derives from the reading alone (by the rule's own keys; bounded)
+        self.region_bits: dict[int, int] = {}  # pointer mask -> regions (see ``regions``; bounded)
+
+    def regions(self, mask: int) -> int:
+        """The bits (see ``BackpainMaps.support_bits``) of the regions the diagnoses at the HI
+        positions of ``mask`` (bits, as ``ClaimFacts.pointer_masks`` gives them) are in (PX001)."""
+        found = self.region_bits.get(mask)
+        if found is None:
+            maps = self.maps
+            memo = maps.memo.get("region-bits")
+            if memo is None or len(memo) >= 8192:
+                memo = maps.memo_of("region-bits")
+            found = 0
+            for position, (_, c) in self.at.items():
+                if mask >> position & 1:
+                    bits = memo.get(c)
+                    if bits is None:
+                        bits = memo[c] = sum(1 << i for i, codes in enumerate(maps.support_sets) if codes.match(c))
+                    found |= bits
+            if len(self.region_bits) >= 64:
+                self.region_bits.clear()
+            self.region_bits[mask] = found
+        return found
+
+
+def hi_reading(claim: Claim, maps: BackpainMaps) -> HiReading:
+    """The :class:`HiReading` of the claim's diagnoses, memoised by the HI segments' text and
+    delimiters (bounded)."""
+    his = claim.hi_segments
+    if not his:
+        return HiReading(claim.diagnoses, maps)
+    d = his[0].delims  # (the key names the separators: a Delimiters hashes in Python)
+    key = (his[0].raw, d.element, d.component) if len(his) == 1 else (tuple([seg.raw for seg in his]), d.element,
+                                                                         d.component)
+    memo = maps.memo.get("hi-readings")
+    if memo is None or len(memo) >= 8192:
+        memo = maps.memo_of("hi-readings")
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = HiReading(claim.diagnoses, maps)
+    return found
+
+
+class BackpainFacts:
+    """What the back-pain rules read from one claim, computed once for all of them: the claim's
+    :class:`HiReading` (``reading``), its lines with their dates of service, and the claim's
+    diagnoses as ``(diagnosis, normalized code)`` (``codes``, ``code_at``: made when asked)."""
+
+    __slots__ = ("claim", "maps", "reading", "in_scope", "flags", "first_date", "last_date", "covered", "lines",
+                 "masks", "_codes", "_code_at", "_pointed", "_regions")
+
+    def __init__(self, claim: Claim, maps: BackpainMaps, lines: list[tuple[ServiceLine, str, date | None]],
+                 claim_start: date | None | bool = False, masks: list[int] | None = None,
+                 reading: HiReading | None = None):
+        """``claim_start``: the claim's own date of service when the caller has it (False: read it
+        from the claim when needed); ``masks``: the pointer masks of ``lines`` (see
+        ``ClaimFacts.pointer_masks``) when the caller has them; ``reading``: the claim's
+        :class:`HiReading` when the caller has it."""
+        self.claim = claim
+        self.maps = maps  # the back-pain maps the facts were read with
+        self.reading = reading = reading or hi_reading(claim, maps)
+        self.in_scope = reading.in_scope
+        self.flags = reading.flags
+        self._codes: list[tuple[Diagnosis, str]] | None = None
+        self._code_at: dict[int, tuple[Diagnosis, str]] | None = None
         self._pointed: dict[tuple[str, ...], list[tuple[int, Diagnosis, str]]] | None = None
         self._regions: dict[tuple[str, ...], tuple[int, bool]] | None = None
         self.lines = lines  # (line, procedure, date of service)
+        self.masks = masks
         first = last = None
         if lines:
             for _, _, d in lines:
@@ -1139,6 +1255,38 @@ class BackpainFacts:
             first = last = claim.claim_dates()[0] if claim_start is False else claim_start
         self.first_date = first
         self.last_date = last
+        # Every date of service inside the dates all the back-pain map files cover (then no rule's
+        # files leave one out: see BackpainRule.not_covered).
+        span = maps.memo.get("common-span")
+        if span is None:
+            files = maps.files.values()
+            span = maps.memo["common-span"] = ((max(mf.effective_from for mf in files), min(mf.effective_to for mf in files))
+                                               if files else (date.min, date.max))
+        self.covered = first is None or span[0] <= first and last <= span[1]
+
+    @property
+    def codes(self) -> list[tuple[Diagnosis, str]]:
+        """The diagnoses with a code (the first twelve), as ``(diagnosis, normalized code)``."""
+        codes = self._codes
+        if codes is None:
+            diagnoses = self.claim.diagnoses
+            codes = self._codes = [(diagnoses[i], c) for i, c in zip(self.reading.picks, self.reading.norm)]
+        return codes
+
+    @property
+    def code_at(self) -> dict[int, tuple[Diagnosis, str]]:
+        """HI position -> ``(diagnosis, normalized code)``."""
+        code_at = self._code_at
+        if code_at is None:
+            code_at = self._code_at = {dx.position: item for item in self.codes for dx in (item[0],)}
+        return code_at
+
+    def diagnosis(self, position: int) -> tuple[Diagnosis, str] | None:
+        """``code_at.get(position)``, without making ``code_at``."""
+        hit = self.reading.at.get(position)
+        if hit is None:
+            return None
+        return self.claim.diagnoses[self.reading.picks[hit[0]]], hit[1]
 
     @property
     def dates(self) -> list[date | None]:

@@ -117,21 +117,18 @@ class ServiceLine:
     sv1: Segment | None = None
     # Read from the line's SV1 by the model when it meets it (see ``set_sv1``), since the rules
     # ask for them again and again; empty without an SV1.
-    # (Empty tuples until the SV1 comes: a line is made at every LX, and most lines' SV1 follows.)
-    sv101: list[str] | tuple[()] = ()  # SV101 components as sent (qualifier, code, modifiers)
+    # (Empty until the SV1 comes: a line is made at every LX, and most lines' SV1 follows.) Tuples,
+    # shared by the lines that send the same SV1: never modified.
+    sv101: tuple[str, ...] = ()  # SV101 components as sent (qualifier, code, modifiers)
     procedure: str = ""  # SV101-2
-    pointers: list[str] | tuple[()] = ()  # SV107 components as sent (empty when absent)
+    pointers: tuple[str, ...] = ()  # SV107 components as sent (empty when absent)
 
     def set_sv1(self, seg: Segment) -> None:
         self.sv1 = seg
-        elements = seg.elements
-        n = len(elements)
-        component = seg.delims.component
-        value = elements[1] if n > 1 else ""
-        self.sv101 = parts = value.split(component) if value else []
-        self.procedure = parts[1] if len(parts) > 1 else ""
-        value = elements[7] if n > 7 else ""
-        self.pointers = value.split(component) if value else []
+        found = _SV1_PARTS.get(seg.raw)
+        if found is None or found[0] is not seg.delims:
+            found = _sv1_parts(seg)
+        _, self.sv101, self.procedure, self.pointers = found
 
     @property
     def modifiers(self) -> list[str]:
@@ -152,7 +149,26 @@ class ServiceLine:
         return self._dates[0]
 
 
-@dataclass(slots=True)
+# An SV1 as sent -> (delimiters, SV101 components, SV101-2, SV107 components): a pure function of
+# its text and delimiters; the same few come back line after line (bounded).
+_SV1_PARTS: dict[str, tuple] = {}
+
+
+def _sv1_parts(seg: Segment) -> tuple:
+    elements = seg.elements
+    n = len(elements)
+    component = seg.delims.component
+    value = elements[1] if n > 1 else ""
+    sv101 = tuple(value.split(component)) if value else ()
+    value = elements[7] if n > 7 else ""
+    pointers = tuple(value.split(component)) if value else ()
+    if len(_SV1_PARTS) >= 4096:
+        _SV1_PARTS.clear()
+    found = _SV1_PARTS[seg.raw] = (seg.delims, sv101, sv101[1] if len(sv101) > 1 else "", pointers)
+    return found
+
+
+@dataclass(slots=True, init=False)
 class Claim:
     """A 2300 claim with its 2400 service lines and the hierarchy it belongs to."""
 
@@ -172,6 +188,20 @@ class Claim:
     # No segment but CLM, HI, DTP, LX and SV1 (no REF, NM1, NTE ...): noted by the walk, so that
     # the claim checks need not scan for those on most claims.
     plain: bool = True
+
+    def __init__(self, clm: Segment, segments: list[Segment], transaction: Transaction, billing: HLNode | None,
+                 subscriber: HLNode | None, patient: HLNode | None, lines: list[ServiceLine] | None = None,
+                 diagnoses: list[Diagnosis] | None = None, hi_segments: list[Segment] | None = None, number: int = 0,
+                 dated: list[tuple[Segment, int]] | None = None, plain: bool = True):
+        # (Written out: the generated one tests each of the four lists against its default factory.)
+        self.clm, self.segments, self.transaction = clm, segments, transaction
+        self.billing, self.subscriber, self.patient = billing, subscriber, patient
+        self.lines = [] if lines is None else lines
+        self.diagnoses = [] if diagnoses is None else diagnoses
+        self.hi_segments = [] if hi_segments is None else hi_segments
+        self.number = number
+        self.dated = [] if dated is None else dated
+        self.plain = plain
 
     @property
     def claim_id(self) -> str:
@@ -364,7 +394,8 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
             if current_hl is not None and sid not in _BOUNDARY:
                 # A segment of the billing provider, subscriber or patient loop (2000A-2010CA).
                 if sid == "NM1":
-                    loop = _NM1_2010.get(seg.el(1), loop)
+                    els = seg.elements
+                    loop = _NM1_2010.get(els[1] if len(els) > 1 else "", loop)
                 elif sid in _NOTED:
                     if sid == "SBR":
                         if current_hl.sbr is None:
@@ -406,7 +437,9 @@ def walk(segments: Iterator[Segment], max_claim_segments: int | None = None, lim
                 done = finish_claim()
                 if done is not None:
                     yield done
-                node = HLNode(seg.el(3), seg.el(1), seg.el(2), [seg])
+                els = seg.elements
+                n = len(els)
+                node = HLNode(els[3] if n > 3 else "", els[1] if n > 1 else "", els[2] if n > 2 else "", [seg])
                 # Only a parent of the level above is kept (a subscriber's billing provider, a
                 # patient's subscriber): a chain of levels each the child of the previous one
                 # must not keep every loop of the chain alive.
@@ -562,11 +595,33 @@ def _claim_loop(loop: str, seg: Segment) -> str:
     return loop
 
 
-def _add_diagnoses(claim: Claim, seg: Segment) -> None:
+# An HI as sent -> (delimiters, HI01-1, [(element index, qualifier, code)]): a pure function of its
+# text and delimiters; the same codes come back claim after claim (bounded).
+_HI_PARTS: dict[str, tuple] = {}
+
+
+def _hi_parts(seg: Segment) -> tuple:
     sep = seg.delims.component
     elements = seg.elements
-    first = elements[1] if len(elements) > 1 else ""
-    first_qualifier = first.split(sep, 1)[0] if first else ""
+    parts = []
+    for index in range(1, len(elements)):
+        value = elements[index]
+        if value:
+            split = value.split(sep)
+            parts.append((index, split[0], split[1] if len(split) > 1 else ""))
+        else:
+            parts.append((index, "", ""))
+    if len(_HI_PARTS) >= 4096:
+        _HI_PARTS.clear()
+    found = _HI_PARTS[seg.raw] = (seg.delims, parts[0][1] if parts else "", tuple(parts))
+    return found
+
+
+def _add_diagnoses(claim: Claim, seg: Segment) -> None:
+    found = _HI_PARTS.get(seg.raw)
+    if found is None or found[0] is not seg.delims:
+        found = _hi_parts(seg)
+    first_qualifier = found[1]
     if first_qualifier in _NON_DIAGNOSIS_HI:
         return
     if claim.hi_segments and first_qualifier not in DIAGNOSIS_QUALIFIERS:
@@ -575,13 +630,7 @@ def _add_diagnoses(claim: Claim, seg: Segment) -> None:
     diagnoses = claim.diagnoses
     start = len(diagnoses) and diagnoses[-1].position
     append = diagnoses.append
-    for index in range(1, len(elements)):
-        value = elements[index]
-        if value:
-            parts = value.split(sep)
-            qualifier, code = parts[0], (parts[1] if len(parts) > 1 else "")
-        else:
-            qualifier = code = ""
+    for index, qualifier, code in found[2]:
         append(Diagnosis(start + index, qualifier, code, seg, index))
 
 

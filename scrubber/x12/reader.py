@@ -17,7 +17,7 @@ import io
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
-from itertools import accumulate, islice, repeat
+from itertools import accumulate, chain, islice, repeat
 from operator import add
 from os import PathLike
 from pathlib import Path
@@ -194,7 +194,16 @@ def read_segments(
     that never ends, a segment with more than ``max_elements`` elements or an element with more
     than ``max_components`` components (EN013). Empty segments are skipped and a last segment without terminator is kept;
     each is noted in ``notes``.
+
+    The segments come in short runs made together (the reader's loop is resumed once a run, not once
+    a segment); a run never reaches past a segment the reader looks at alone, so an input stops being
+    read, a note is taken and an error is raised at the same segment as when they come one by one.
     """
+    return chain.from_iterable(_runs(source, max_segment, notes, max_elements, max_empty, max_components))
+
+
+def _runs(source, max_segment: int, notes: list[ReaderNote] | None, max_elements: int, max_empty: int,
+          max_components: int) -> Iterator[list[Segment]]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         fh: BinaryIO = io.BytesIO(source)
     elif isinstance(source, (str, PathLike)):
@@ -219,14 +228,16 @@ def read_segments(
 
 
 _NOTED = 20  # notes of one kind kept in full; past that they are counted
+_RUN = 64  # segments made together, in the usual batch (see read_segments)
 
 
 def _segments(
     fh, buf: str, pos: int, max_segment: int, notes: list[ReaderNote], max_elements: int, max_empty: int,
     max_components: int = DEFAULTS.components_per_element, base: int = 0,
-) -> Iterator[Segment]:
-    """Split the buffer a chunk at a time (str.split in C), re-reading delimiters at each ISA.
-    ``base``: the file offset of ``buf[0]``."""
+) -> Iterator[list[Segment]]:
+    """Split the buffer a chunk at a time (str.split in C), re-reading delimiters at each ISA, and
+    yield the segments in runs: one at a time where each is looked at, ``_RUN`` at a time in the
+    usual batch. ``base``: the file offset of ``buf[0]``."""
     eof = False
     delims: Delimiters | None = None
     blanks = _BLANKS
@@ -293,7 +304,7 @@ def _segments(
                     return
                 offset = base + len(buf) - len(tail)
                 notes.append(ReaderNote("EN105", offset, f"the last segment ({tail[:3]!r} at byte {offset}) has no terminator"))
-                yield new(tail, offset, delims)
+                yield [new(tail, offset, delims)]
                 return
             # Stop the batch before an IEA (split at a terminator: the same segments come out), so
             # that the batch before it can take the regular split.
@@ -334,7 +345,7 @@ def _segments(
                     if raw.count(component) >= max_components:
                         _check_components(raw, element, component, max_components, offset)
                 seg = new(raw, offset, delims)
-                yield seg
+                yield [seg]
                 if seg.id == "IEA":
                     after_iea = True
                     pos = cur - step + 1  # just past its terminator
@@ -343,7 +354,12 @@ def _segments(
                 if pieces is not None and len(pieces) > 1:
                     rest = islice(pieces, 1, None)
                     offsets = accumulate(map(add, map(len, islice(pieces, 1, None)), repeat(step)), initial=base + cur)
-                    yield from map(new, rest, offsets, repeat(delims))
+                    made = map(new, rest, offsets, repeat(delims))
+                    while True:
+                        run = list(islice(made, _RUN))
+                        if not run:
+                            break
+                        yield run
                 pos = last + 1
 
 
@@ -364,14 +380,21 @@ def _regular_split(batch: str, delims: Delimiters, limit: int) -> list[str] | No
     minus the line break. Otherwise None (the caller looks at each segment)."""
     term, suffix = delims.segment, delims.suffix
     sep = term + suffix
-    if suffix and batch.count(term) != batch.count(sep):
+    if batch.endswith(sep):
         return None
-    if batch.endswith(sep) or sep + term in batch or sep + "IEA" in batch:
-        return None
-    for blank in _BLANKS:
-        if sep + blank in batch:
-            return None
     pieces = batch.split(sep)
-    if max(map(len, islice(pieces, 1, None)), default=0) + len(suffix) > limit:
+    if suffix and batch.count(term) != len(pieces) - 1:
+        return None  # a terminator without the line break after it
+    if len(pieces) < 2:
+        return pieces
+    # The smallest segment after the first begins past a space: none is empty (a terminator after a
+    # terminator) or begins with a blank (or another control character: looked at one by one too).
+    if min(islice(pieces, 1, None))[:1] <= " ":
+        return None
+    # The caller ends a batch before its first IEA: one can only be the second segment, after an
+    # empty first one.
+    if pieces[1].startswith("IEA"):
+        return None
+    if max(map(len, islice(pieces, 1, None))) + len(suffix) > limit:
         return None
     return pieces

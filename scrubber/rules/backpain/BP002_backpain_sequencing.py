@@ -42,10 +42,11 @@ class BackPainSequencing(BackpainRule):
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         f = facts.backpain
-        hit = f.code_at.get(1)  # HI01 (diagnosis position 1) with a code
-        if hit is None:
+        reading = f.reading
+        at = reading.at.get(1)  # HI01 (diagnosis position 1) with a code: (its index, its code)
+        if at is None:
             return ()
-        first, c = hit
+        c = at[1]
         maps = f.maps
         cache = maps.memo_of("sequencing")
         entries = cache.get(c)
@@ -53,24 +54,38 @@ class BackPainSequencing(BackpainRule):
             entries = cache[c] = [(u, e) for s, u, e in maps.sequencing if s.match(c)]
         if not entries:
             return ()
+        d = f.first_date
+        # A pure function of the diagnoses and the first date of service: once per reading and date.
+        key = ("BP002", d)
+        found = reading.memo.get(key, False)
+        if found is False:
+            found = None  # (the index of the first other diagnosis that is an underlying condition, entry)
+            for underlying, entry in entries:
+                if d is not None and not entry.in_effect(d):
+                    continue
+                match = underlying.match
+                for k, oc in enumerate(reading.norm):
+                    if k != at[0] and match(oc):
+                        found = (k, entry)
+                        break
+                if found is not None:
+                    break
+            if len(reading.memo) >= 64:
+                reading.memo.clear()
+            reading.memo[key] = found
+        if found is None and f.covered:
+            return ()
         missing = self.not_covered(claim, facts)
         if missing:
             return [missing]
-        d = f.first_date
-        for underlying, entry in entries:
-            if d is not None and not entry.in_effect(d):
-                continue
-            match = underlying.match
-            hit = None  # the first other diagnosis that is an underlying condition
-            for dx, oc in f.codes:
-                if dx is not first and match(oc):
-                    hit = dx
-                    break
-            if hit is not None:
-                return [self.finding(
-                    first.segment,
-                    f"Principal diagnosis {dot(c)} is a back-pain symptom, but the claim carries the underlying "
-                    f"{entry.label} {dot(norm(hit.code))} at {hit.ref[:4]}; code the underlying condition first.",
-                    element=first.ref, value=c, severity=self.severity_for(entry),
-                )]
-        return ()
+        if found is None:
+            return ()
+        k, entry = found
+        diagnoses = claim.diagnoses
+        first, hit = diagnoses[reading.picks[at[0]]], diagnoses[reading.picks[k]]
+        return [self.finding(
+            first.segment,
+            f"Principal diagnosis {dot(c)} is a back-pain symptom, but the claim carries the underlying "
+            f"{entry.label} {dot(norm(hit.code))} at {hit.ref[:4]}; code the underlying condition first.",
+            element=first.ref, value=c, severity=self.severity_for(entry),
+        )]

@@ -47,27 +47,24 @@ class BackPainExcludes1(BackpainRule):
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         f = facts.backpain
-        codes = f.codes
-        if not codes:
+        reading = f.reading
+        if not reading.norm:
             return ()
-        maps = f.maps
-        # A pure function of the codes in order and the first date of service: looked up once per run.
-        key = (tuple([c for _, c in codes]), f.first_date)
-        memo = maps.memo.get("excludes1-claims")
-        if memo is None:
-            memo = maps.memo_of("excludes1-claims")
-        found = memo.get(key)
+        # A pure function of the codes in order and the first date of service: once per reading and date.
+        key = ("BP003", f.first_date)
+        found = reading.memo.get(key)
         if found is None:
-            if len(memo) >= 8192:
-                memo = maps.memo_of("excludes1-claims")  # a new one: the memo stays bounded
-            found = memo[key] = _pairs(maps, key[0], key[1])
+            if len(reading.memo) >= 64:
+                reading.memo.clear()
+            found = reading.memo[key] = _pairs(f.maps, reading.norm, f.first_date)
         owned, pairs = found
-        if not owned:
+        if not owned or not pairs and f.covered:
             return ()
         missing = self.not_covered(claim, facts)
         if missing:
             return [missing]
         out = []
+        codes = f.codes
         for i, j, owner, entry in pairs:
             (dx, c), (other, oc) = codes[i], codes[j]
             later = codes[max(i, j)][0]

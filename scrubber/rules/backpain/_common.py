@@ -15,6 +15,7 @@ from scrubber.codesets.backpain import MAP_NAME, BackpainMaps, Entry, describe_s
 from scrubber.codesets.icd10cm import format_code
 from scrubber.findings import Finding
 from scrubber.rules.base import Rule
+from scrubber.rules.facts import claim_fact
 
 if TYPE_CHECKING:
     from scrubber.rules.facts import ClaimFacts
@@ -62,6 +63,8 @@ class BackpainRule(Rule):
         date)`` items ``lines``; by default every one of the claim's) is outside a map file this
         rule reads."""
         f = facts.backpain
+        if f.covered:  # every date inside the span all the map files cover
+            return None
         maps = f.maps
         # Fast path: every date inside the span all of this rule's map files cover.
         spans = maps.memo.get("spans")
@@ -97,3 +100,14 @@ class BackpainRule(Rule):
                         severity="not_checked",
                     )
         return None
+
+
+# The gate of PX002 (see ``scrubber.rules.facts.GATES``): it reads procedures.toml.
+@claim_fact
+def first_pointer_procedure(facts: ClaimFacts) -> bool:
+    """A gate: a line bills a procedure of procedures.toml [[first_pointer]] (PX002)."""
+    procedures = facts.procedures
+    if not procedures:
+        return False
+    maps = facts.maps.get(MAP_NAME) or facts.backpain_maps
+    return not procedures.isdisjoint(maps.first_pointer)

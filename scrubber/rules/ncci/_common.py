@@ -156,7 +156,7 @@ def ptp_pairs(facts: ClaimFacts) -> bool:
     cannot be read (NC001, NC002)."""
     if not facts.gates & MULTI_PROCEDURE_DATES:
         return False
-    n = NcciRule.ncci(facts)
+    n = facts.maps.get("ncci") or NcciRule.ncci(facts)
     return isinstance(n, NcciError) or facts.ptp_possible(n)
 
 
@@ -168,12 +168,12 @@ def mue_suspect(facts: ClaimFacts) -> bool:
     coded = facts.coded_lines
     if not coded:
         return False
-    n = NcciRule.ncci(facts)
+    n = facts.maps.get("ncci") or NcciRule.ncci(facts)
     gates = facts.gates
     if isinstance(n, NcciError) or gates & UNITS_NOT_ONE:
         return True
     zero = _zero_mue(n)
-    if zero and any([proc in zero for _, proc, _ in coded]):
+    if zero and not zero.isdisjoint(facts.procedures):
         return True
     if not gates & PROCEDURE_REPEATED:
         return False

@@ -47,22 +47,38 @@ class ProcedureRegionSupport(BackpainRule):
         if not f.in_scope:
             return ()
         support = f.maps.support
-        lines = [item for item in f.lines if item[1] in support]
-        if not lines:
+        masks = f.masks
+        if masks is None:
+            masks = [-1] * len(f.lines)
+        chosen = [(item, mask) for item, mask in zip(f.lines, masks) if item[1] in support]
+        if not chosen:
             return ()
-        missing = self.not_covered(claim, facts, lines=lines)
-        if missing:
-            return [missing]
+        if not f.covered:
+            missing = self.not_covered(claim, facts, lines=[item for item, _ in chosen])
+            if missing:
+                return [missing]
         out = []
         bits = f.maps.support_bits
-        regions = f.regions
-        for line, proc, d in lines:
+        reading = f.reading
+        filled = reading.filled
+        known = reading.region_bits
+        for (line, proc, d), pointers in chosen:
+            # A pointed diagnosis in the region, or no usable pointer (the DP rules speak for it): no finding.
+            if pointers > 0:  # the HI positions the line names, as bits (a regular SV107)
+                if not pointers & filled:
+                    continue
+                region = known.get(pointers)
+                if region is None:
+                    region = reading.regions(pointers)
+                if region & bits[proc]:
+                    continue
+            else:
+                mask, pointed = f.regions(tuple(line.pointers))
+                if mask & bits[proc] or not pointed:
+                    continue
             requires, wanted, entry = support[proc]
             if d is not None and not entry.effective_from <= d <= entry.effective_to:
                 continue
-            mask, pointed = regions(tuple(line.pointers))
-            if mask & bits[proc] or not pointed:
-                continue  # a pointed diagnosis in the region; or no usable pointer: the DP rules speak for it
             # none of the pointed diagnoses is in the region
             dxs = f.pointed(line)
             codes = ", ".join([dot(c) for _, _, c in dxs])

@@ -41,7 +41,7 @@ class MedicareChiropracticSubluxation(BackpainRule):
     ack = "A7:255"
     source = "CMS Pub. 100-04 ch. 12 sec. 220; Pub. 100-02 ch. 15 sec. 240.1.2-240.1.3; maps/backpain/procedures.toml"
     map_files = ("procedures.toml", "groups.toml")
-    concerns = "has_lines"
+    concerns = "first_pointer_procedure"
 
     def check(self, claim: Claim, facts: ClaimFacts) -> list[Finding] | tuple:
         f = facts.backpain
@@ -65,7 +65,7 @@ class MedicareChiropracticSubluxation(BackpainRule):
             first = line.pointers[0] if line.pointers else ""
             if not (first.isdigit() and 1 <= int(first) <= 12):
                 continue  # DP001/DP003 speak for it
-            hit = f.code_at.get(int(first))
+            hit = f.diagnosis(int(first))
             if hit is None:
                 continue  # DP002
             c = hit[1]
