@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 SEVERITIES = ("error", "warning", "info", "not_checked")
 
 
-ODD_ID = 6  # a segment "id" longer than this is a segment's text (see Finding.__post_init__)
+ODD_ID = 6  # a segment "id" longer than this is a segment's text (see Finding._name_odd_segment)
 
 
 def odd_segment_id(segment_id: str) -> str:
@@ -45,7 +45,7 @@ class Ack:
         return f"{self.category}:{self.status}"
 
 
-@dataclass(slots=True, unsafe_hash=True)
+@dataclass(slots=True, unsafe_hash=True, init=False)
 class Finding:
     """What a rule found and where. A value: compared and hashed by its fields, never changed once
     made (a changed severity is a new finding, see ``replace_severity``). Not a frozen dataclass
@@ -62,7 +62,16 @@ class Finding:
     ack: Ack | None = None
     offset: int | None = None  # byte offset of the segment in the input (not in the contract's JSON)
 
-    def __post_init__(self) -> None:
+    def __init__(self, rule: str, severity: str, message: str, loop: str | None = None, segment: str | None = None,
+                 position: int | None = None, element: str | None = None, value: str | None = None,
+                 ack: Ack | None = None, offset: int | None = None) -> None:
+        # (Written out, with the check of the segment id in it: findings are made by the thousand.)
+        self.rule, self.severity, self.message, self.loop, self.segment = rule, severity, message, loop, segment
+        self.position, self.element, self.value, self.ack, self.offset = position, element, value, ack, offset
+        if segment is not None and len(segment) > ODD_ID:
+            self._name_odd_segment()
+
+    def _name_odd_segment(self) -> None:
         # A segment id is two or three characters (a mangled one such as NM31 a few more). A
         # longer one is a segment whose element separator was not found (a mangled ISA, or
         # segments run together): its "id" is the segment's whole text, which may carry anyone's

@@ -45,11 +45,13 @@ class Rule:
     source: ClassVar[str] = ""  # where the rule comes from (guide section, CMS manual, LCD ...)
     raised_in: ClassVar[str] = ""  # for codes not raised by a claim rule: the module that raises them
     concerns: ClassVar[str | None] = None  # a boolean ClaimFacts attribute: False skips the rule
+    _parsed_ack: ClassVar[Ack | None] = None  # ``ack`` parsed, once a class
 
     def __init_subclass__(cls, register: bool = True, **kwargs):
         """Registers the class under its ``code``; ``register=False`` keeps a rule out of the
         registry (a test's throwaway rule, passed to an engine by hand)."""
         super().__init_subclass__(**kwargs)
+        cls._parsed_ack = Ack.parse(cls.ack)  # (parsed once a class: see finding)
         code = cls.__dict__.get("code")
         if not code or not register:
             return  # shared plumbing of a family, not itself a rule
@@ -71,7 +73,7 @@ class Rule:
         ack: str | None = None,
         severity: str | None = None,
     ) -> Finding:
-        parsed = Ack.parse(ack) if ack else _rule_ack(type(self))
+        parsed = Ack.parse(ack) if ack else self._parsed_ack
         if seg is None:
             return Finding(self.code, severity or self.severity, message, element=element, value=value, ack=parsed)
         return Finding(self.code, severity or self.severity, message, seg.loop or None, seg.id, seg.position, element,
@@ -80,17 +82,6 @@ class Rule:
     @classmethod
     def docs(cls) -> str:
         return inspect.cleandoc(cls.__doc__ or cls.summary)
-
-
-_ACK_OF: dict[type, Ack | None] = {}  # rule class -> its parsed ``ack`` (a few classes)
-
-
-def _rule_ack(cls: type) -> Ack | None:
-    try:
-        return _ACK_OF[cls]
-    except KeyError:
-        found = _ACK_OF[cls] = Ack.parse(cls.ack)
-        return found
 
 
 @dataclass

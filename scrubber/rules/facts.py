@@ -149,9 +149,10 @@ class ClaimFacts:
         memo = self.maps.get("line-facts")  # SV1 as sent -> what the line checks find in it (see _line_facts)
         if memo is None or len(memo) >= _LIMIT:
             memo = self.maps["line-facts"] = {}
+        plain = claim.plain  # (no segment but CLM, HI, DTP, LX and SV1: no NTE)
         for line, day in zip(lines, dates.line_dates):
             sv1 = line.sv1
-            if len(line.segments) > 3:  # more than LX, SV1 and DTP*472: a note may give minutes
+            if not plain and len(line.segments) > 3:  # more than LX, SV1 and DTP*472: a note may give minutes
                 for seg in line.segments:
                     if seg.id == "NTE":
                         gates |= MINUTES_GIVEN
@@ -252,7 +253,6 @@ class ClaimFacts:
         parts = clm05.split(clm.delims.component) if clm05 else ()
         if not parts or parts[0] not in (self.maps.get("pos") or self.context.map("pos", load_pos)).always:
             gates |= PLACE_OF_SERVICE
-        plain = claim.plain
         if (parts[2] if len(parts) > 2 else "") != "1" or not plain and payer_claim_number(claim) is not None:
             gates |= FREQUENCY_OR_F8
         # The NPIs (ID001): the billing provider's (once per level) and any in the claim's loops.
@@ -377,12 +377,13 @@ class ClaimFacts:
     def backpain(self) -> BackpainFacts:
         """The claim's diagnoses as the back-pain rules read them (see :class:`BackpainFacts`)."""
         known = self.__dict__
-        maps = known.get("backpain_maps") or self.maps.get(MAP_NAME) or self.backpain_maps
+        reading = known.get("backpain_reading")  # (the gates asked for it on most claims)
+        if reading is None:
+            reading = self.backpain_reading
         if "dates" not in known:
             self._claim_pass()
-        reading = known.get("backpain_reading")
-        return BackpainFacts(self.claim, maps, known["dated_lines"], known["dates"].claim_start,
-                             known["pointer_masks"], reading if reading is not None and reading.maps is maps else None)
+        return BackpainFacts(self.claim, reading.maps, known["dated_lines"], known["dates"].claim_start,
+                             known["pointer_masks"], reading)
 
     @fact
     def backpain_gates(self) -> int:
@@ -744,12 +745,11 @@ class ClaimDates:
                         latest = last
                     if oldest is None or last < oldest[0]:
                         oldest = (last, seg)
-            loop = seg.loop
-            if loop.startswith("24"):
+            if number:  # in a service line (the model numbers the DTPs from an LX on: a 24xx loop)
                 line_service = True
-                if number > 0 and number not in own:
+                if number not in own:
                     own[number] = start
-            elif loop == "2300" and not claim_level:
+            elif seg.loop == "2300" and not claim_level:
                 claim_level = True
                 claim_start = start
         self.claim_level = claim_level
