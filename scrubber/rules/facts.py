@@ -133,7 +133,7 @@ class ClaimFacts:
         if found is None:
             found = _diagnosis_facts(diagnoses)
             if key is not None:
-                if len(_HI_FACTS) >= _LIMIT:
+                if len(_HI_FACTS) >= _READINGS:
                     _HI_FACTS.clear()
                 _HI_FACTS[key] = found
         filled, gates = found
@@ -1197,6 +1197,9 @@ class HiReading:
         return found
 
 
+_READINGS = 2048  # HI texts whose reading is kept (a reading is about a kilobyte)
+
+
 def hi_reading(claim: Claim, maps: BackpainMaps) -> HiReading:
     """The :class:`HiReading` of the claim's diagnoses, memoised by the HI segments' text and
     delimiters (bounded)."""
@@ -1207,8 +1210,8 @@ def hi_reading(claim: Claim, maps: BackpainMaps) -> HiReading:
     key = (his[0].raw, d.element, d.component) if len(his) == 1 else (tuple([seg.raw for seg in his]), d.element,
                                                                          d.component)
     memo = maps.memo.get("hi-readings")
-    if memo is None or len(memo) >= 8192:
-        memo = maps.memo_of("hi-readings")
+    if memo is None or len(memo) >= _READINGS:
+        memo = maps.memo["hi-readings"] = {}
     found = memo.get(key)
     if found is None:
         found = memo[key] = HiReading(claim.diagnoses, maps)
