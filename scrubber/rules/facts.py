@@ -133,7 +133,7 @@ class ClaimFacts:
         if found is None:
             found = _diagnosis_facts(diagnoses)
             if key is not None:
-                if len(_HI_FACTS) >= _READINGS:
+                if len(_HI_FACTS) >= _LIMIT:
                     _HI_FACTS.clear()
                 _HI_FACTS[key] = found
         filled, gates = found
@@ -1197,7 +1197,7 @@ class HiReading:
         return found
 
 
-_READINGS = 2048  # HI texts whose reading is kept (a reading is about a kilobyte)
+_READINGS = 4096  # HI texts whose reading is kept (a reading is about a kilobyte; the oldest goes first)
 
 
 def hi_reading(claim: Claim, maps: BackpainMaps) -> HiReading:
@@ -1210,10 +1210,15 @@ def hi_reading(claim: Claim, maps: BackpainMaps) -> HiReading:
     key = (his[0].raw, d.element, d.component) if len(his) == 1 else (tuple([seg.raw for seg in his]), d.element,
                                                                          d.component)
     memo = maps.memo.get("hi-readings")
-    if memo is None or len(memo) >= _READINGS:
+    if memo is None:
         memo = maps.memo["hi-readings"] = {}
     found = memo.get(key)
     if found is None:
+        if len(memo) >= _READINGS:
+            try:  # the oldest reading goes (the others keep what the rules found with them)
+                del memo[next(iter(memo))]
+            except (KeyError, RuntimeError, StopIteration):  # another thread took one at once
+                pass
         found = memo[key] = HiReading(claim.diagnoses, maps)
     return found
 

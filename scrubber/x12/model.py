@@ -611,7 +611,7 @@ def _hi_parts(seg: Segment) -> tuple:
             parts.append((index, split[0], split[1] if len(split) > 1 else ""))
         else:
             parts.append((index, "", ""))
-    if len(_HI_PARTS) >= 2048:
+    if len(_HI_PARTS) >= 4096:
         _HI_PARTS.clear()
     found = _HI_PARTS[seg.raw] = (seg.delims, parts[0][1] if parts else "", tuple(parts))
     return found
