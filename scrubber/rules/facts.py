@@ -1180,17 +1180,7 @@ class HiReading:
         positions of ``mask`` (bits, as ``ClaimFacts.pointer_masks`` gives them) are in (PX001)."""
         found = self.region_bits.get(mask)
         if found is None:
-            maps = self.maps
-            memo = maps.memo.get("region-bits")
-            if memo is None or len(memo) >= 8192:
-                memo = maps.memo_of("region-bits")
-            found = 0
-            for position, (_, c) in self.at.items():
-                if mask >> position & 1:
-                    bits = memo.get(c)
-                    if bits is None:
-                        bits = memo[c] = sum(1 << i for i, codes in enumerate(maps.support_sets) if codes.match(c))
-                    found |= bits
+            found = region_bits(self.maps, [c for position, (_, c) in self.at.items() if mask >> position & 1])
             if len(self.region_bits) >= 64:
                 self.region_bits.clear()
             self.region_bits[mask] = found
@@ -1198,6 +1188,21 @@ class HiReading:
 
 
 _READINGS = 4096  # HI texts whose reading is kept (a reading is about a kilobyte; the oldest goes first)
+
+
+def region_bits(maps: BackpainMaps, codes) -> int:
+    """The bits (see ``BackpainMaps.support_bits``) of the regions one of the normalized ``codes``
+    is in (PX001); each code's bits memoised per maps (bounded)."""
+    memo = maps.memo.get("region-bits")
+    if memo is None or len(memo) >= 8192:
+        memo = maps.memo_of("region-bits")
+    mask = 0
+    for c in codes:
+        bits = memo.get(c)
+        if bits is None:
+            bits = memo[c] = sum(1 << i for i, group in enumerate(maps.support_sets) if group.match(c))
+        mask |= bits
+    return mask
 
 
 def hi_reading(claim: Claim, maps: BackpainMaps) -> HiReading:
@@ -1312,18 +1317,8 @@ class BackpainFacts:
             found = regions.get(pointers)
             if found is not None:
                 return found
-        maps = self.maps
-        memo = maps.memo.get("region-bits")
-        if memo is None or len(memo) >= 8192:
-            memo = maps.memo_of("region-bits")
         dxs = self._pointed_by(pointers)
-        mask = 0
-        for _, _, c in dxs:
-            bits = memo.get(c)
-            if bits is None:
-                bits = memo[c] = sum(1 << i for i, codes in enumerate(maps.support_sets) if codes.match(c))
-            mask |= bits
-        found = regions[pointers] = (mask, bool(dxs))
+        found = regions[pointers] = (region_bits(self.maps, [c for _, _, c in dxs]), bool(dxs))
         return found
 
     def pointed(self, line: ServiceLine) -> list[tuple[int, Diagnosis, str]]:
